@@ -1,0 +1,42 @@
+/**
+ * The build agent as the shared library sees it. Tasks implement this over azure-pipelines-task-lib
+ * (tasks/common/task-lib-agent.ts); tests implement it in memory. Nothing in shared/ imports task-lib.
+ */
+
+/** Where a message points: a file, and a 1-based line when one is known. */
+export interface SourceLocation {
+  file: string;
+  line?: number;
+}
+
+/** What library code may say while it works. */
+export interface Log {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string, where?: SourceLocation): void;
+  /** Registers a value the agent must mask in every log line from now on. */
+  setSecret(value: string): void;
+}
+
+export interface Agent extends Log {
+  /** The input's value, trimmed; '' when it is not set. */
+  input(name: string): string;
+  /** The input's value; throws a UserError naming the input when it is empty. */
+  requiredInput(name: string): string;
+  boolInput(name: string, defaultValue: boolean): boolean;
+  variable(name: string): string | undefined;
+  /** The job's access token (System.AccessToken via the SystemVssConnection endpoint), masked. */
+  accessToken(): string | undefined;
+  /** The organisation's collection URL, e.g. https://dev.azure.com/org/. */
+  collectionUrl(): string | undefined;
+  /** Username and password of a service connection (Docker registry or generic), masked. */
+  endpoint(id: string): { url?: string; username?: string; password?: string; data: Record<string, string> } | undefined;
+  error(message: string, where?: SourceLocation): void;
+  setOutput(name: string, value: string): void;
+  /** Attaches a Markdown section to the run's summary tab. */
+  summary(title: string, markdown: string): void;
+  /** A directory that the agent cleans after the job. */
+  tempDir(): string;
+  succeed(message?: string): void;
+  fail(message: string): void;
+}

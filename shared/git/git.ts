@@ -1,0 +1,64 @@
+import { run, type RunResult } from '../process';
+
+export interface GitOptions {
+  /**
+   * Bearer token for the remote. It reaches git only through the child's environment
+   * (GIT_CONFIG_* -> http.extraheader): never argv, never .git/config.
+   */
+  token?: string;
+  input?: string;
+  allowFailure?: boolean;
+  env?: Record<string, string>;
+}
+
+/** A git working copy, driven through the git CLI without a shell. */
+export class Git {
+  constructor(readonly dir: string, private readonly token?: string) {}
+
+  /** A copy of this handle that authenticates to remotes with `token`. */
+  withToken(token: string | undefined): Git {
+    return new Git(this.dir, token);
+  }
+
+  async run(args: string[], options: GitOptions = {}): Promise<RunResult> {
+    const token = options.token ?? this.token;
+    const env: Record<string, string | null> = {
+      GIT_TERMINAL_PROMPT: '0',
+      GIT_ASKPASS: null,
+      SSH_ASKPASS: null,
+      LC_ALL: 'C',
+      ...options.env,
+    };
+    if (token) {
+      env.GIT_CONFIG_COUNT = '1';
+      env.GIT_CONFIG_KEY_0 = 'http.extraheader';
+      env.GIT_CONFIG_VALUE_0 = `AUTHORIZATION: bearer ${token}`;
+    }
+    try {
+      return await run('git', args, { cwd: this.dir, env, input: options.input, allowFailure: options.allowFailure });
+    } catch (error) {
+      throw new Error(redact((error as Error).message, token));
+    }
+  }
+
+  /** stdout of a git command, trimmed. */
+  async text(args: string[], options: GitOptions = {}): Promise<string> {
+    return (await this.run(args, options)).stdout.trim();
+  }
+
+  /** The commit a ref points to, or undefined when it does not resolve. */
+  async resolve(ref: string): Promise<string | undefined> {
+    const result = await this.run(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { allowFailure: true });
+    return result.code === 0 ? result.stdout.trim() : undefined;
+  }
+
+  /** Whether `name` is a valid ref name, by git's own rules (git check-ref-format). */
+  static async isValidRef(name: string): Promise<boolean> {
+    const result = await run('git', ['check-ref-format', name], { allowFailure: true });
+    return result.code === 0;
+  }
+}
+
+function redact(message: string, token: string | undefined): string {
+  return token ? message.split(token).join('***') : message;
+}

@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+
+export interface RunOptions {
+  cwd?: string;
+  /** Added to (or, with `null`, removed from) the parent's environment. */
+  env?: Record<string, string | null>;
+  /** Written to the child's stdin, then closed: how secrets reach a child without touching argv. */
+  input?: string;
+  /** Non-zero exit is returned instead of thrown. */
+  allowFailure?: boolean;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program directly (never through a shell) and collects its output. */
+export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === null) delete env[key];
+    else env[key] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'ENOENT' ? new Error(`'${command}' was not found on PATH: install it on the agent`) : error),
+    );
+    child.on('close', (code) => {
+      const result = { code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+      if (result.code !== 0 && !options.allowFailure) {
+        const detail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
+        reject(new Error(`${command} ${args[0] ?? ''} failed (exit ${result.code}): ${detail}`));
+      } else resolve(result);
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}

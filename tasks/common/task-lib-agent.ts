@@ -1,0 +1,127 @@
+import * as tl from 'azure-pipelines-task-lib/task';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Agent, SourceLocation } from '../../shared/agent';
+import { describe, UserError } from '../../shared/errors';
+
+/** The Agent interface over azure-pipelines-task-lib: the only place that talks to the agent. */
+export class TaskLibAgent implements Agent {
+  private scratch?: string;
+
+  constructor(taskDir: string) {
+    tl.setResourcePath(path.join(taskDir, 'task.json'));
+  }
+
+  input(name: string): string {
+    return (tl.getInput(name, false) ?? '').trim();
+  }
+
+  requiredInput(name: string): string {
+    const value = this.input(name);
+    if (!value) throw new UserError(`Input '${name}' is required: set it in the task's inputs.`);
+    return value;
+  }
+
+  boolInput(name: string, defaultValue: boolean): boolean {
+    const value = this.input(name).toLowerCase();
+    if (!value) return defaultValue;
+    if (value === 'true' || value === 'false') return value === 'true';
+    throw new UserError(`Input '${name}' must be true or false, not '${value}'.`);
+  }
+
+  variable(name: string): string | undefined {
+    return tl.getVariable(name) || undefined;
+  }
+
+  accessToken(): string | undefined {
+    const token =
+      tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) || tl.getVariable('System.AccessToken');
+    if (token) tl.setSecret(token);
+    return token || undefined;
+  }
+
+  collectionUrl(): string | undefined {
+    return tl.getEndpointUrl('SYSTEMVSSCONNECTION', true) || tl.getVariable('System.CollectionUri') || undefined;
+  }
+
+  endpoint(id: string) {
+    const url = tl.getEndpointUrl(id, true);
+    const auth = tl.getEndpointAuthorization(id, true);
+    if (!url && !auth) return undefined;
+    const parameters = auth?.parameters ?? {};
+    const username = parameters['username'] ?? parameters['registryid'] ?? parameters['serviceprincipalid'];
+    const password = parameters['password'] ?? parameters['apitoken'] ?? parameters['serviceprincipalkey'];
+    if (password) tl.setSecret(password);
+    const data: Record<string, string> = {};
+    for (const key of ['registry', 'registrytype', 'loginServer']) {
+      const value = tl.getEndpointDataParameter(id, key, true);
+      if (value) data[key] = value;
+    }
+    return { url: url || parameters['registry'], username, password, data };
+  }
+
+  debug(message: string): void {
+    tl.debug(message);
+  }
+
+  info(message: string): void {
+    console.log(message);
+  }
+
+  warn(message: string, where?: SourceLocation): void {
+    tl.logIssue(tl.IssueType.Warning, message, where?.file, where?.line);
+  }
+
+  error(message: string, where?: SourceLocation): void {
+    tl.logIssue(tl.IssueType.Error, message, where?.file, where?.line);
+  }
+
+  setSecret(value: string): void {
+    if (value) tl.setSecret(value);
+  }
+
+  setOutput(name: string, value: string): void {
+    tl.setVariable(name, value, false, true);
+  }
+
+  summary(title: string, markdown: string): void {
+    const file = path.join(this.tempDir(), `${title.replace(/[^A-Za-z0-9]+/g, '-')}.md`);
+    writeFileSync(file, markdown);
+    tl.uploadSummary(file);
+  }
+
+  tempDir(): string {
+    if (!this.scratch) {
+      const base = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
+      this.scratch = mkdtempSync(path.join(base, 'rust-gitops-'));
+    }
+    return this.scratch;
+  }
+
+  succeed(message = 'Done'): void {
+    tl.setResult(tl.TaskResult.Succeeded, message);
+  }
+
+  fail(message: string): void {
+    tl.setResult(tl.TaskResult.Failed, message);
+  }
+}
+
+/**
+ * A task's entry point: runs `body`, and turns any failure into one clear error line (with its file
+ * and line) and a failed result. Scratch files are kept under the agent's temp directory.
+ */
+export async function runTask(taskDir: string, body: (agent: Agent) => Promise<string | void>): Promise<void> {
+  const agent = new TaskLibAgent(taskDir);
+  try {
+    const message = await body(agent);
+    agent.succeed(message || undefined);
+  } catch (error) {
+    const where = error instanceof UserError ? error.where : undefined;
+    if (!(error instanceof UserError)) tl.debug(String((error as Error)?.stack ?? error));
+    agent.error(describe(error), where);
+    agent.fail(describe(error));
+  }
+}
+

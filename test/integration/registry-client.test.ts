@@ -1,0 +1,30 @@
+import * as assert from 'node:assert/strict';
+import { RegistryClient } from '../../shared/registry/client';
+import { UserError } from '../../shared/errors';
+import { registryAvailable, TestRegistry } from '../servers/registry';
+
+describe('RegistryClient against a real registry (docker-registry, htpasswd)', function () {
+  let registry: TestRegistry;
+
+  before(async function () {
+    if (!(await registryAvailable())) this.skip();
+    registry = await TestRegistry.start();
+  });
+  after(async () => registry?.stop());
+
+  it('lists every tag across pages and reads the registry digest', async () => {
+    const pushed: Record<string, string> = {};
+    for (const tag of ['v1.0.0', 'v1.1.0', 'v1.2.0', 'rc9', 'rc10']) pushed[tag] = await registry.pushImage('edge/heuristic', tag);
+    const client = new RegistryClient(registry.host, { username: registry.username, password: registry.password });
+    const tags = await client.listTags('edge/heuristic', 2);
+    assert.deepEqual([...tags].sort(), Object.keys(pushed).sort());
+    assert.equal(await client.digest('edge/heuristic', 'v1.1.0'), pushed['v1.1.0']);
+    assert.equal(await client.digest('edge/heuristic', 'v9.9.9'), undefined);
+    assert.deepEqual(await client.listTags('edge/absent'), []);
+  });
+
+  it('names the registry when the credentials are refused', async () => {
+    const client = new RegistryClient(registry.host, { username: registry.username, password: 'wrong' });
+    await assert.rejects(client.ping(), (error: Error) => error instanceof UserError && /refused the credentials/.test(error.message));
+  });
+});
