@@ -1,0 +1,125 @@
+import { UserError } from '../errors';
+import type { Git } from './git';
+
+/** A tag as one side (local repository or remote) holds it. */
+export interface TagRef {
+  /** What refs/tags/<name> points to: a tag object for annotated tags, else the commit. */
+  object: string;
+  /** The commit it peels to. */
+  commit: string;
+}
+
+/** A remote URL fit for messages: any user:password@ part is dropped. */
+export function safeUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+}
+
+/** Every tag of the local repository, by tag name, peeled to its commit. */
+export async function localTags(git: Git): Promise<Map<string, TagRef>> {
+  const out = await git.text(['for-each-ref', '--format=%(refname)%00%(objectname)%00%(*objectname)', 'refs/tags']);
+  const tags = new Map<string, TagRef>();
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [ref, object, peeled] = line.split('\0');
+    tags.set(ref.slice('refs/tags/'.length), { object, commit: peeled || object });
+  }
+  return tags;
+}
+
+/** The configured URL of `remote`; a UserError when the repository has no such remote. */
+export async function remoteUrl(git: Git, remote: string): Promise<string> {
+  const result = await git.run(['remote', 'get-url', '--', remote], { allowFailure: true });
+  if (result.code !== 0) {
+    const known = (await git.text(['remote'])).split('\n').filter(Boolean);
+    throw new UserError(
+      `The repository at ${git.dir} has no remote '${remote}' (it has: ${known.join(', ') || 'none'}): set the remote input, or push: false to tag locally only.`,
+    );
+  }
+  return result.stdout.trim();
+}
+
+/** What a failed git network command said, as a user can act on it. */
+export function remoteFailure(action: string, remote: string, url: string, stderr: string): UserError {
+  const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+  const status = /returned error: (\d{3})/.exec(stderr)?.[1] ?? (/Authentication failed/i.test(stderr) ? '401' : undefined);
+  if (status === '401') {
+    return new UserError(
+      `Could not ${action} remote '${remote}' (${safeUrl(url)}): the job's access token was refused (HTTP 401). ` +
+        `Check that the job can use System.AccessToken (the SystemVssConnection) and that the token belongs to this organisation.`,
+    );
+  }
+  if (status === '403') {
+    return new UserError(
+      `Could not ${action} remote '${remote}' (${safeUrl(url)}): access denied (HTTP 403). ` +
+        `Give the project's build service identity the "Contribute" and "Create tag" permissions on the repository.`,
+    );
+  }
+  return new UserError(`Could not ${action} remote '${remote}' (${safeUrl(url)}): ${detail}`);
+}
+
+/** Every tag of `remote`, by tag name, peeled to its commit (read with `git ls-remote`; writes nothing). */
+export async function remoteTags(git: Git, remote: string, url: string): Promise<Map<string, TagRef>> {
+  const result = await git.run(['ls-remote', '--tags', '--', remote], { allowFailure: true });
+  if (result.code !== 0) throw remoteFailure('read the tags of', remote, url, result.stderr);
+  const tags = new Map<string, TagRef>();
+  for (const line of result.stdout.split('\n').filter(Boolean)) {
+    const [sha, ref] = line.split('\t');
+    if (!ref?.startsWith('refs/tags/')) continue;
+    const peeled = ref.endsWith('^{}');
+    const name = ref.slice('refs/tags/'.length, peeled ? -3 : undefined);
+    const known = tags.get(name);
+    if (peeled) tags.set(name, { object: known?.object ?? sha, commit: sha });
+    else tags.set(name, { object: sha, commit: known && known.commit !== known.object ? known.commit : sha });
+  }
+  return tags;
+}
+
+/** The committer identity git would use, or undefined when it has none configured. */
+export async function configuredIdentity(git: Git): Promise<{ name?: string; email?: string }> {
+  const get = async (key: string) => {
+    const result = await git.run(['config', '--get', key], { allowFailure: true });
+    return result.code === 0 && result.stdout.trim() ? result.stdout.trim() : undefined;
+  };
+  return {
+    name: process.env.GIT_COMMITTER_NAME || (await get('user.name')),
+    email: process.env.GIT_COMMITTER_EMAIL || (await get('user.email')),
+  };
+}
+
+export interface PushRef {
+  tag: string;
+  /** Replace a tag the remote holds on another commit. */
+  force: boolean;
+}
+
+/** Per-ref outcome of `git push --porcelain`: tag name -> accepted. */
+function porcelainResults(stdout: string): Map<string, boolean> {
+  const results = new Map<string, boolean>();
+  for (const line of stdout.split('\n')) {
+    const match = /^([ +\-*=!])\t([^:]*):refs\/tags\/(\S+)\t/.exec(line);
+    if (match) results.set(match[3], match[1] !== '!');
+  }
+  return results;
+}
+
+export interface PushResult {
+  ok: boolean;
+  /** Tags the remote accepted (or already had). */
+  accepted: Set<string>;
+  stderr: string;
+}
+
+/**
+ * Pushes every ref in ONE `git push` (`refs/tags/x:refs/tags/x`, `+` only where `force`), atomically
+ * when the remote supports it, so that either all tags land or none do.
+ */
+export async function pushTags(git: Git, remote: string, refs: PushRef[]): Promise<PushResult> {
+  const refspecs = refs.map((ref) => `${ref.force ? '+' : ''}refs/tags/${ref.tag}:refs/tags/${ref.tag}`);
+  const attempt = (atomic: boolean) =>
+    git.run(['push', '--porcelain', ...(atomic ? ['--atomic'] : []), '--', remote, ...refspecs], { allowFailure: true });
+  let result = await attempt(true);
+  // A server without atomic push refuses before any pack is sent: pushing again is still one push.
+  if (result.code !== 0 && /does not support --atomic/i.test(result.stderr)) result = await attempt(false);
+  const perRef = porcelainResults(result.stdout);
+  const accepted = new Set([...perRef].filter(([, ok]) => ok).map(([tag]) => tag));
+  return { ok: result.code === 0, accepted: result.code === 0 ? new Set(refs.map((r) => r.tag)) : accepted, stderr: result.stderr };
+}
