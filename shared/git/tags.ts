@@ -40,7 +40,9 @@ export async function remoteUrl(git: Git, remote: string): Promise<string> {
 /** What a failed git network command said, as a user can act on it. */
 export function remoteFailure(action: string, remote: string, url: string, stderr: string): UserError {
   const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
-  const status = /returned error: (\d{3})/.exec(stderr)?.[1] ?? (/Authentication failed/i.test(stderr) ? '401' : undefined);
+  // Refused credentials show as "Authentication failed", or (a 401 that makes git want a username) "could not read Username".
+  const refused = /Authentication failed|could not read (Username|Password)/i.test(stderr);
+  const status = /returned error: (\d{3})/.exec(stderr)?.[1] ?? (refused ? '401' : undefined);
   if (status === '401') {
     return new UserError(
       `Could not ${action} remote '${remote}' (${safeUrl(url)}): the job's access token was refused (HTTP 401). ` +

@@ -35,8 +35,9 @@ export class TaskLibAgent implements Agent {
   }
 
   accessToken(): string | undefined {
+    // Not getEndpointAuthorizationParameter: task-lib echoes that value into a debug line before anyone can mask it.
     const token =
-      tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) || tl.getVariable('System.AccessToken');
+      tl.getEndpointAuthorization('SystemVssConnection', true)?.parameters?.['AccessToken'] || tl.getVariable('System.AccessToken');
     if (token) tl.setSecret(token);
     return token || undefined;
   }
@@ -120,8 +121,9 @@ export async function runTask(taskDir: string, body: (agent: Agent) => Promise<s
   } catch (error) {
     const where = error instanceof UserError ? error.where : undefined;
     if (!(error instanceof UserError)) tl.debug(String((error as Error)?.stack ?? error));
+    // One error issue, linked to the file and line; then the result, without setResult repeating the issue.
     agent.error(describe(error), where);
-    agent.fail(describe(error));
+    tl.command('task.complete', { result: 'Failed' }, describe(error));
   }
 }
 

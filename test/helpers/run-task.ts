@@ -121,8 +121,9 @@ export async function runTask(task: string, options: TaskRunOptions): Promise<Ta
     const [, command, props, value] = match;
     const prop = (name: string) => new RegExp(`[ ;]${name}=([^;]*)`).exec(props)?.[1];
     if (command === 'task.setvariable' && prop('isOutput') === 'true') outputs[prop('variable') ?? ''] = unescape(value);
-    else if (command === 'task.issue' && prop('type') === 'error') errors.push(unescape(value));
-    else if (command === 'task.issue' && prop('type') === 'warning') warnings.push(unescape(value));
+    // task.issue from tl.error/warning/setResult, task.logissue from tl.logIssue (with sourcepath/linenumber).
+    else if ((command === 'task.issue' || command === 'task.logissue') && prop('type') === 'error') errors.push(unescape(value));
+    else if ((command === 'task.issue' || command === 'task.logissue') && prop('type') === 'warning') warnings.push(unescape(value));
     else if (command === 'task.uploadsummary') summaries.push(await fs.readFile(value, 'utf8'));
     else if (command === 'task.complete') {
       result = prop('result') as TaskRun['result'];
