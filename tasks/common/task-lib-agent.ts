@@ -1,16 +1,27 @@
 import * as tl from 'azure-pipelines-task-lib/task';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Agent, SourceLocation } from '../../shared/agent';
 import { describe, UserError } from '../../shared/errors';
+
+/**
+ * The task.json beside the running script; the unbundled tsc output (build/tasks/<Task>/index.js,
+ * which mock-runner tests load) has none beside it, so fall back to the source tasks/<Task>/task.json.
+ */
+function taskJson(taskDir: string): string {
+  const beside = path.join(taskDir, 'task.json');
+  if (existsSync(beside)) return beside;
+  const source = path.resolve(taskDir, '..', '..', '..', 'tasks', path.basename(taskDir), 'task.json');
+  return existsSync(source) ? source : beside;
+}
 
 /** The Agent interface over azure-pipelines-task-lib: the only place that talks to the agent. */
 export class TaskLibAgent implements Agent {
   private scratch?: string;
 
   constructor(taskDir: string) {
-    tl.setResourcePath(path.join(taskDir, 'task.json'));
+    tl.setResourcePath(taskJson(taskDir));
   }
 
   input(name: string): string {
