@@ -165,7 +165,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   if (push) {
     url = await remoteUrl(local, remote);
     log.debug(`Reading the tags of ${remote} (${safeUrl(url)})`);
-    remoteState = await remoteTags(git, remote, url);
+    remoteState = await remoteTags(git, remote, url, options.token);
   }
   const localState = await localTags(local);
 
@@ -252,7 +252,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
     if (!pushed.ok) {
       await restore(local, written.filter((p) => !pushed.accepted.has(p.tag)), log);
       const rejected = toPush.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag);
-      const error = remoteFailure('push tags to', remote, url, pushed.stderr);
+      const error = remoteFailure('push tags to', remote, url, pushed.stderr, options.token);
       throw new UserError(`${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created were removed.`);
     }
     result.pushed = true;

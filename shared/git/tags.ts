@@ -38,7 +38,8 @@ export async function remoteUrl(git: Git, remote: string): Promise<string> {
 }
 
 /** What a failed git network command said, as a user can act on it. */
-export function remoteFailure(action: string, remote: string, url: string, stderr: string): UserError {
+export function remoteFailure(action: string, remote: string, url: string, output: string, secret?: string): UserError {
+  const stderr = secret ? output.split(secret).join('***') : output;
   const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
   // Refused credentials show as "Authentication failed", or (a 401 that makes git want a username) "could not read Username".
   const refused = /Authentication failed|could not read (Username|Password)/i.test(stderr);
@@ -59,9 +60,9 @@ export function remoteFailure(action: string, remote: string, url: string, stder
 }
 
 /** Every tag of `remote`, by tag name, peeled to its commit (read with `git ls-remote`; writes nothing). */
-export async function remoteTags(git: Git, remote: string, url: string): Promise<Map<string, TagRef>> {
+export async function remoteTags(git: Git, remote: string, url: string, secret?: string): Promise<Map<string, TagRef>> {
   const result = await git.run(['ls-remote', '--tags', '--', remote], { allowFailure: true });
-  if (result.code !== 0) throw remoteFailure('read the tags of', remote, url, result.stderr);
+  if (result.code !== 0) throw remoteFailure('read the tags of', remote, url, result.stderr, secret);
   const tags = new Map<string, TagRef>();
   for (const line of result.stdout.split('\n').filter(Boolean)) {
     const [sha, ref] = line.split('\t');

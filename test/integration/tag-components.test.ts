@@ -105,6 +105,29 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
     assert.deepEqual(run.warnings, []);
   });
 
+  it('tags from a shallow, detached checkout as the agent makes one (fetchDepth 1)', async () => {
+    const head = await app.git(app.work, 'rev-parse', 'HEAD');
+    const shallow = path.join(path.dirname(app.work), 'shallow');
+    await app.git(path.dirname(app.work), 'clone', '--quiet', '--depth', '1', app.url, shallow);
+    await app.git(shallow, 'checkout', '--quiet', '--detach', head);
+    const before = server.requests.length;
+    const run = await runTask('TagComponents', {
+      inputs: { componentsPath: path.join(shallow, 'services') },
+      accessToken: TOKEN,
+      cwd: shallow,
+      env: { HOME: app.home, GIT_CONFIG_NOSYSTEM: '1' },
+    });
+    assert.equal(run.result, 'Succeeded', run.stdout);
+    assert.deepEqual(run.outputs.tags.split(',').sort(), ['edge-http-connector/0.3.1', 'heuristic/1.4.2']);
+    assert.deepEqual(
+      components(run).map((c) => c.path).sort(),
+      ['heuristic', 'http-connector'],
+      'paths are relative to componentsPath',
+    );
+    assert.equal(pushes(before).length, 1);
+    assert.equal(await app.git(app.bare, 'rev-parse', 'refs/tags/heuristic/1.4.2^{commit}'), head);
+  });
+
   it('is a no-op too in a fresh clone that lacks the tags locally', async () => {
     await tag({});
     const before = await app.tagState();
