@@ -8,6 +8,7 @@ import { describe, UserError } from './errors';
 import { Git } from './git/git';
 import { configuredIdentity, localTags, pushTags, remoteFailure, remoteTags, remoteUrl, safeUrl, type TagRef } from './git/tags';
 import { fill } from './inputs';
+import type { RetryOptions } from './retry';
 import { gitTag } from './versions/tags';
 
 export type OnExisting = 'skip' | 'fail' | 'move';
@@ -165,7 +166,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   if (push) {
     url = await remoteUrl(local, remote);
     log.debug(`Reading the tags of ${remote} (${safeUrl(url)})`);
-    remoteState = await remoteTags(git, remote, url, options.token);
+    remoteState = await remoteTags(git, remote, url, options.token, retrying(log, `Reading the tags of ${remote}`));
   }
   const localState = await localTags(local);
 
@@ -248,16 +249,25 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   const toPush = plans.filter((p) => p.push);
   if (toPush.length) {
     log.info(`Pushing ${toPush.length} tag(s) to ${remote} (${safeUrl(url)}) in one push`);
-    const pushed = await pushTags(git, remote, toPush.map((p) => ({ tag: p.tag, force: p.force })));
+    const refs = toPush.map((p) => ({ tag: p.tag, force: p.force }));
+    const pushed = await pushTags(git, remote, refs, retrying(log, `Pushing to ${remote}`));
     if (!pushed.ok) {
+      // Atomic: nothing landed. (A server without atomic push may have taken some: those stay.)
       await restore(local, written.filter((p) => !pushed.accepted.has(p.tag)), log);
       const rejected = toPush.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag);
       const error = remoteFailure('push tags to', remote, url, pushed.stderr, options.token);
-      throw new UserError(`${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created were removed.`);
+      throw new UserError(`${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created for them were removed, so a re-run starts clean.`);
     }
     result.pushed = true;
   }
   return result;
+}
+
+/** Retry options that say in the log why the task waits. */
+function retrying(log: Log, what: string): RetryOptions {
+  return {
+    onRetry: (_error, attempt, waitMs) => log.info(`${what} failed transiently (attempt ${attempt}); trying again in ${(waitMs / 1000).toFixed(1)} s`),
+  };
 }
 
 /** Puts back the local tags of `plans` as they were before this run (deleting those it created). */

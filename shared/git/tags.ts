@@ -1,5 +1,27 @@
 import { UserError } from '../errors';
+import { withRetry, TransientError, type RetryOptions } from '../retry';
 import type { Git } from './git';
+import type { RunResult } from '../process';
+
+/** Whether a failed git network command is worth running again (HTTP 429/5xx, a dropped connection). */
+export function isTransientGitFailure(stderr: string): boolean {
+  return /returned error: (429|5\d\d)|RPC failed|Connection reset|timed out|unexpected disconnect|early EOF/i.test(stderr);
+}
+
+/** Runs a git network command, again after a transient failure (up to `attempts` times in all). */
+async function networked(run: () => Promise<RunResult>, retry: RetryOptions = {}): Promise<RunResult> {
+  let last: RunResult | undefined;
+  try {
+    return await withRetry(async () => {
+      last = await run();
+      if (last.code !== 0 && isTransientGitFailure(last.stderr)) throw new TransientError(last.stderr);
+      return last;
+    }, { attempts: 3, baseMs: 500, ...retry });
+  } catch (error) {
+    if (error instanceof TransientError && last) return last;
+    throw error;
+  }
+}
 
 /** A tag as one side (local repository or remote) holds it. */
 export interface TagRef {
@@ -40,7 +62,10 @@ export async function remoteUrl(git: Git, remote: string): Promise<string> {
 /** What a failed git network command said, as a user can act on it. */
 export function remoteFailure(action: string, remote: string, url: string, output: string, secret?: string): UserError {
   const stderr = secret ? output.split(secret).join('***') : output;
-  const detail = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+  // What the server and git said (`remote:` lines carry a server's reason, e.g. Azure Repos' TF401027), else the tail.
+  const said = lines.filter((line) => /^(remote:|fatal:|error:|rejected )/.test(line) && !/^error: failed to push some refs/.test(line));
+  const detail = (said.length ? said : lines.slice(-3)).slice(-6).join(' | ');
   // Refused credentials show as "Authentication failed", or (a 401 that makes git want a username) "could not read Username".
   const refused = /Authentication failed|could not read (Username|Password)/i.test(stderr);
   const status = /returned error: (\d{3})/.exec(stderr)?.[1] ?? (refused ? '401' : undefined);
@@ -56,12 +81,15 @@ export function remoteFailure(action: string, remote: string, url: string, outpu
         `Give the project's build service identity the "Contribute" and "Create tag" permissions on the repository.`,
     );
   }
-  return new UserError(`Could not ${action} remote '${remote}' (${safeUrl(url)}): ${detail}`);
+  const hint = /permission|TF401027|TF401028/i.test(stderr)
+    ? ` Give the project's build service identity the "Contribute" and "Create tag" permissions on the repository.`
+    : '';
+  return new UserError(`Could not ${action} remote '${remote}' (${safeUrl(url)}): ${detail}.${hint}`);
 }
 
 /** Every tag of `remote`, by tag name, peeled to its commit (read with `git ls-remote`; writes nothing). */
-export async function remoteTags(git: Git, remote: string, url: string, secret?: string): Promise<Map<string, TagRef>> {
-  const result = await git.run(['ls-remote', '--tags', '--', remote], { allowFailure: true });
+export async function remoteTags(git: Git, remote: string, url: string, secret?: string, retry?: RetryOptions): Promise<Map<string, TagRef>> {
+  const result = await networked(() => git.run(['ls-remote', '--tags', '--', remote], { allowFailure: true }), retry);
   if (result.code !== 0) throw remoteFailure('read the tags of', remote, url, result.stderr, secret);
   const tags = new Map<string, TagRef>();
   for (const line of result.stdout.split('\n').filter(Boolean)) {
@@ -95,11 +123,11 @@ export interface PushRef {
 }
 
 /** Per-ref outcome of `git push --porcelain`: tag name -> accepted. */
-function porcelainResults(stdout: string): Map<string, boolean> {
-  const results = new Map<string, boolean>();
+function porcelainResults(stdout: string): Map<string, { ok: boolean; summary: string }> {
+  const results = new Map<string, { ok: boolean; summary: string }>();
   for (const line of stdout.split('\n')) {
-    const match = /^([ +\-*=!])\t([^:]*):refs\/tags\/(\S+)\t/.exec(line);
-    if (match) results.set(match[3], match[1] !== '!');
+    const match = /^([ +\-*=!])\t([^:]*):refs\/tags\/(\S+)\t(.*)$/.exec(line);
+    if (match) results.set(match[3], { ok: match[1] !== '!', summary: match[4] });
   }
   return results;
 }
@@ -113,16 +141,24 @@ export interface PushResult {
 
 /**
  * Pushes every ref in ONE `git push` (`refs/tags/x:refs/tags/x`, `+` only where `force`), atomically
- * when the remote supports it, so that either all tags land or none do.
+ * when the remote supports it, so that either all tags land or none do. A transient failure (HTTP 429/5xx,
+ * a dropped connection) is retried with the same refspecs.
  */
-export async function pushTags(git: Git, remote: string, refs: PushRef[]): Promise<PushResult> {
+export async function pushTags(git: Git, remote: string, refs: PushRef[], retry?: RetryOptions): Promise<PushResult> {
   const refspecs = refs.map((ref) => `${ref.force ? '+' : ''}refs/tags/${ref.tag}:refs/tags/${ref.tag}`);
+  // Pushing the same refspecs again is safe: tags that already landed are reported up to date.
   const attempt = (atomic: boolean) =>
-    git.run(['push', '--porcelain', ...(atomic ? ['--atomic'] : []), '--', remote, ...refspecs], { allowFailure: true });
+    networked(() => git.run(['push', '--porcelain', ...(atomic ? ['--atomic'] : []), '--', remote, ...refspecs], { allowFailure: true }), retry);
   let result = await attempt(true);
   // A server without atomic push refuses before any pack is sent: pushing again is still one push.
   if (result.code !== 0 && /does not support --atomic/i.test(result.stderr)) result = await attempt(false);
   const perRef = porcelainResults(result.stdout);
-  const accepted = new Set([...perRef].filter(([, ok]) => ok).map(([tag]) => tag));
-  return { ok: result.code === 0, accepted: result.code === 0 ? new Set(refs.map((r) => r.tag)) : accepted, stderr: result.stderr };
+  const accepted = new Set([...perRef].filter(([, r]) => r.ok).map(([tag]) => tag));
+  // --porcelain reports each ref's fate on stdout: keep the reasons of the refused ones with stderr.
+  const reasons = [...perRef].filter(([, r]) => !r.ok).map(([tag, r]) => `rejected ${tag}: ${r.summary}`);
+  return {
+    ok: result.code === 0,
+    accepted: result.code === 0 ? new Set(refs.map((r) => r.tag)) : accepted,
+    stderr: [result.stderr.trim(), ...reasons].filter(Boolean).join('\n'),
+  };
 }

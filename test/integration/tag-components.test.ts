@@ -262,6 +262,49 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
     assert.deepEqual(Object.values(statuses(run)), ['created', 'created', 'created']);
   });
 
+  it('pushes the same tags again after a transient server error (HTTP 503), and succeeds', async () => {
+    let refused = 0;
+    server.beforeRequest = (req, res) => {
+      if (req.method !== 'POST' || !req.url?.includes('git-receive-pack') || refused > 0) return false;
+      refused++;
+      res.writeHead(503).end('busy');
+      return true;
+    };
+    let result: { run: TaskRun; pushes: unknown[] };
+    try {
+      result = await tag({});
+    } finally {
+      server.beforeRequest = undefined;
+    }
+    const { run, pushes } = result;
+    assert.equal(run.result, 'Succeeded', run.stdout);
+    assert.equal(refused, 1);
+    assert.equal(pushes.length, 2, 'the refused push and its retry');
+    assert.match(run.stdout, /Pushing to origin failed transiently \(attempt 1\)/);
+    assert.equal(run.childArgv.filter((argv) => argv[1] === 'push').length, 2);
+    const state = await app.tagState();
+    assert.equal(state.remote.split('\n').length, 3);
+    assert.equal(state.local, state.remote);
+  });
+
+  it("passes on the server's reason when it refuses the push (a missing Create tag permission), and leaves no tag behind", async () => {
+    // The server refuses as Azure Repos does without the permission: a reason on the sideband, every ref rejected.
+    const hook = path.join(app.bare, 'hooks', 'pre-receive');
+    await fs.writeFile(hook, "#!/bin/sh\necho \"TF401027: You need the Git 'CreateTag' permission to perform this action.\" >&2\nexit 1\n", { mode: 0o755 });
+    const before = await app.tagState();
+    const { run, pushes } = await tag({});
+    assert.equal(run.result, 'Failed');
+    assert.equal(pushes.length, 1, 'a refusal is not retried');
+    assert.equal(run.errors.length, 1);
+    assert.match(run.errors[0], /Could not push tags to remote 'origin' \(http:\/\/127\.0\.0\.1:\d+\/app-\d+\.git\)/);
+    assert.match(run.errors[0], /remote: TF401027: You need the Git 'CreateTag' permission/);
+    assert.match(run.errors[0], /rejected heuristic\/1\.4\.2: \[remote rejected\]/);
+    assert.match(run.errors[0], /"Contribute" and "Create tag" permissions/);
+    assert.match(run.errors[0], /Not pushed: edge-http-connector\/0\.3\.1, edgectl\/0\.0\.0, heuristic\/1\.4\.2/);
+    assert.deepEqual(await app.tagState(), before);
+    await assertTokenNowhere(run);
+  });
+
   describe('bad input fails clearly and changes nothing', () => {
     async function assertFailsUnchanged(inputs: Record<string, string>, pattern: RegExp, token?: string) {
       const before = await app.tagState();
