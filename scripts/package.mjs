@@ -49,12 +49,17 @@ export function uuidV5(name, namespace = DEV_NAMESPACE) {
 /** What a dev build changes in a task: GUID, name and display name, optionally the patch. */
 export function devTask(task, { patch } = {}) {
   const suffix = ' (Dev)';
-  const friendly = String(task.friendlyName);
+  let friendly = String(task.friendlyName);
+  if (friendly.length + suffix.length > 40) {
+    // Keep within the 40-character limit, cutting at a word boundary where there is one.
+    const cut = friendly.slice(0, 40 - suffix.length);
+    friendly = (/\s/.test(friendly[cut.length]) || !cut.includes(' ') ? cut : cut.slice(0, cut.lastIndexOf(' '))).trimEnd();
+  }
   return {
     ...task,
     id: uuidV5(String(task.id).toLowerCase()),
     name: `${task.name}Dev`,
-    friendlyName: `${friendly.length + suffix.length > 40 ? friendly.slice(0, 40 - suffix.length).trimEnd() : friendly}${suffix}`,
+    friendlyName: `${friendly}${suffix}`,
     instanceNameFormat: `${task.instanceNameFormat}${suffix}`,
     ...(patch === undefined ? {} : { version: { ...task.version, Patch: patch } }),
   };
