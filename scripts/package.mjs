@@ -112,6 +112,14 @@ function stagedManifest(source, tasks, { dev, version, publisher }) {
   return manifest;
 }
 
+/** The Marketplace shows the default icon at 128x128 and refuses a smaller one. */
+function checkExtensionIcon(file, rel) {
+  const png = readFileSync(file);
+  if (png.length < 24 || png.toString('latin1', 1, 4) !== 'PNG') throw new PackageError(`${rel}: the extension icon is not a PNG`);
+  const [width, height] = [png.readUInt32BE(16), png.readUInt32BE(20)];
+  if (width < 128 || height < 128) throw new PackageError(`${rel}: the extension icon is ${width}x${height}; the Marketplace needs at least 128x128`);
+}
+
 function copy(from, to) {
   mkdirSync(path.dirname(to), { recursive: true });
   copyFileSync(from, to);
@@ -176,6 +184,7 @@ export function packageExtension({ root, out, dev = false, version, patch, publi
     else throw new PackageError(`vss-extension.json: ${file} is a folder; list files only (task folders are added by packaging)`);
   }
   writeFileSync(path.join(stage, 'vss-extension.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  checkExtensionIcon(path.join(stage, manifest.icons.default), manifest.icons.default);
 
   // The staged tasks must pass the same checks (a dev build changes names and GUIDs).
   const stagedCheck = validateTasks(stage);
@@ -185,16 +194,21 @@ export function packageExtension({ root, out, dev = false, version, patch, publi
   const vsix = path.join(out, `${manifest.publisher}.${manifest.id}-${manifest.version}.vsix`);
   rmSync(vsix, { force: true });
   log(`tfx extension create (${dev ? 'dev' : 'public'}) from ${path.relative(root, stage) || stage}`);
-  runTfx(['extension', 'create', '--root', stage, '--manifest-globs', 'vss-extension.json', '--output-path', vsix, '--no-prompt'], stage);
-  if (!existsSync(vsix)) throw new PackageError(`tfx-cli reported success but wrote no ${vsix}`);
+  try {
+    runTfx(['extension', 'create', '--root', stage, '--manifest-globs', 'vss-extension.json', '--output-path', vsix, '--no-prompt'], stage);
+    if (!existsSync(vsix)) throw new PackageError(`tfx-cli reported success but wrote no ${vsix}`);
 
-  // 4. Check that everything staged is in the VSIX.
-  const entries = new Set(zipEntries(vsix).map((e) => e.name));
-  const expected = staged.flatMap(({ folder, task }) =>
-    ['task.json', 'icon.png', 'lib.json', ...executionTargets(task)].map((file) => `tasks/${folder}/${file}`),
-  );
-  const missing = expected.filter((name) => !entries.has(name));
-  if (missing.length) throw new PackageError(`${vsix} lacks staged files:`, missing);
+    // 4. Check that everything staged is in the VSIX.
+    const entries = new Set(zipEntries(vsix).map((e) => e.name));
+    const expected = staged.flatMap(({ folder, task }) =>
+      ['task.json', 'icon.png', 'lib.json', ...executionTargets(task)].map((file) => `tasks/${folder}/${file}`),
+    );
+    const missing = expected.filter((name) => !entries.has(name));
+    if (missing.length) throw new PackageError(`${vsix} lacks staged files:`, missing);
+  } catch (error) {
+    rmSync(vsix, { force: true }); // a VSIX from a failed packaging must not be mistaken for a good one
+    throw error;
+  }
 
   const size = statSync(vsix).size;
   if (size > SIZE_GOAL) warnings.push(`${path.basename(vsix)}: ${(size / 1024).toFixed(0)} KiB is over the ${SIZE_GOAL / 1024} KiB goal; look for a task bundling more than it uses`);

@@ -265,6 +265,38 @@ describe('packaging (scripts/package.mjs)', function () {
     });
   });
 
+  describe('the extension manifest', function () {
+    it('fails when tfx-cli only warns (here: a link with "href" instead of "uri")', function () {
+      const root = copyProject();
+      const file = path.join(root, 'vss-extension.json');
+      const manifest = readJson<Manifest & { links?: unknown }>(file);
+      manifest.links = { support: { href: 'https://example.com/support' } };
+      writeFileSync(file, JSON.stringify(manifest, null, 2));
+      const run = packageCli([], root);
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.stderr, /tfx-cli reported problems:\n.*'uri' property not found for link: 'support'/);
+      assert.deepEqual(vsixFiles(path.join(root, 'dist')), []);
+    });
+
+    it('refuses a hand-written task contribution (the list is generated) and a too small icon', function () {
+      const root = copyProject();
+      const file = path.join(root, 'vss-extension.json');
+      const manifest = readJson<Manifest>(file);
+      manifest.contributions = [{ id: 'TagComponents', type: 'ms.vss-distributed-task.task', properties: { name: 'tasks/TagComponents' } }];
+      writeFileSync(file, JSON.stringify(manifest, null, 2));
+      let run = packageCli([], root);
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.stderr, /vss-extension\.json: lists task contributions \(TagComponents\); they are generated from tasks\/\*\/task\.json, remove them/);
+
+      manifest.contributions = [];
+      writeFileSync(file, JSON.stringify(manifest, null, 2));
+      cpSync(path.join(root, 'tasks', 'TagComponents', 'icon.png'), path.join(root, 'images', 'extension-icon.png'));
+      run = packageCli([], root);
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.stderr, /images\/extension-icon\.png: the extension icon is 64x64; the Marketplace needs at least 128x128/);
+    });
+  });
+
   describe('a new task folder', function () {
     it('is packaged without editing vss-extension.json, and a copied GUID is refused', function () {
       const root = copyProject();
