@@ -141,7 +141,7 @@ function runTfx(args, cwd) {
 }
 
 /**
- * Packages the extension. Returns { vsix, size, manifest, tasks: [{folder, name, id, version}], warnings }.
+ * Packages the extension. Returns { vsix, size, manifest, tasks: [{folder, name, id, version, bytes}], warnings }.
  * Throws PackageError listing every problem when anything is wrong.
  */
 export function packageExtension({ root, out, dev = false, version, patch, publisher, log = () => {} }) {
@@ -217,7 +217,13 @@ export function packageExtension({ root, out, dev = false, version, patch, publi
     size,
     manifest,
     warnings,
-    tasks: staged.map(({ folder, task }) => ({ folder, name: task.name, id: task.id, version: `${task.version.Major}.${task.version.Minor}.${task.version.Patch}` })),
+    tasks: staged.map(({ folder, task }) => ({
+      folder,
+      name: task.name,
+      id: task.id,
+      version: `${task.version.Major}.${task.version.Minor}.${task.version.Patch}`,
+      bytes: executionTargets(task).reduce((sum, file) => sum + statSync(path.join(stage, 'tasks', folder, file)).size, 0),
+    })),
   };
 }
 
@@ -245,7 +251,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const { manifest } = result;
     console.log(`${path.relative(process.cwd(), result.vsix) || result.vsix}  (${(result.size / 1024).toFixed(1)} KiB)`);
     console.log(`  extension ${manifest.publisher}.${manifest.id} ${manifest.version}${manifest.public ? '' : ', private'}: ${manifest.name}`);
-    for (const task of result.tasks) console.log(`  task ${task.name}@${task.version}  ${task.id}`);
+    for (const task of result.tasks) console.log(`  task ${task.name}@${task.version}  ${task.id}  (bundle ${(task.bytes / 1024).toFixed(1)} KiB)`);
   } catch (error) {
     if (!(error instanceof PackageError)) throw error;
     console.error(`package: ${error.message}`);
