@@ -78,11 +78,11 @@ export function remoteFailure(action: string, remote: string, url: string, outpu
   if (status === '403') {
     return new UserError(
       `Could not ${action} remote '${remote}' (${safeUrl(url)}): access denied (HTTP 403). ` +
-        `Give the project's build service identity the "Contribute" and "Create tag" permissions on the repository.`,
+        `Give the project's build service identity the "Contribute" and "Create tag" permissions on the repository (and "Force push" to move tags).`,
     );
   }
   const hint = /permission|TF401027|TF401028/i.test(stderr)
-    ? ` Give the project's build service identity the "Contribute" and "Create tag" permissions on the repository.`
+    ? ` Give the project's build service identity the "Contribute" and "Create tag" permissions on the repository (and "Force push" to move tags).`
     : '';
   return new UserError(`Could not ${action} remote '${remote}' (${safeUrl(url)}): ${detail}.${hint}`);
 }
