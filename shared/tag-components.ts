@@ -6,7 +6,7 @@ import type { Component } from './cargo/component';
 import { selectByName } from './cargo/select';
 import { describe, UserError } from './errors';
 import { Git } from './git/git';
-import { configuredIdentity, localTags, pushTags, remoteFailure, remoteTags, remoteUrl, safeUrl, type TagRef } from './git/tags';
+import { configuredIdentity, localTags, pushTags, remoteFailure, remoteTags, remoteUrl, safeUrl, uncommitted, type TagRef } from './git/tags';
 import { fill } from './inputs';
 import type { RetryOptions } from './retry';
 import { gitTag } from './versions/tags';
@@ -142,6 +142,16 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   const selected = selectByName(discovered, options.components ?? '');
   if (selected.length === 0) {
     throw new UserError(`The components input '${String(options.components)}' excludes every component: nothing to tag.`);
+  }
+  // A tag names the version in HEAD's Cargo.toml: a manifest changed since would make it lie.
+  const manifests = [...new Set(selected.flatMap((c) => [c.manifestPath, path.join(c.workspaceRoot, 'Cargo.toml')]))];
+  const dirty = await uncommitted(local, manifests);
+  if (dirty.length) {
+    const what = dirty.length > 1 ? `These Cargo manifests differ from HEAD: ${dirty.join(', ')}` : 'This Cargo manifest differs from HEAD';
+    throw new UserError(
+      `${what} (modified, staged or untracked), so the tags would name versions the tagged commit does not have. Commit the change first, or tag before making it.`,
+      { file: dirty[0] },
+    );
   }
   const tags = new Map<string, Component>();
   const planned: { component: Component; tag: string; message: string }[] = [];

@@ -104,6 +104,16 @@ export async function remoteTags(git: Git, remote: string, url: string, secret?:
   return tags;
 }
 
+/** Paths (relative to the working copy's top) among `paths` that differ from HEAD: modified, staged, or untracked. */
+export async function uncommitted(git: Git, paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const out = (await git.run(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...paths])).stdout;
+  return out
+    .split('\0')
+    .filter((entry) => entry.length > 3)
+    .map((entry) => entry.slice(3));
+}
+
 /** The committer identity git would use, or undefined when it has none configured. */
 export async function configuredIdentity(git: Git): Promise<{ name?: string; email?: string }> {
   const get = async (key: string) => {

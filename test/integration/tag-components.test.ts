@@ -333,6 +333,22 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
       assert.ok(!/\bat \w+ \(/.test(run.errors[0]), 'no stack trace');
     });
 
+    it('a Cargo.toml changed since the commit being tagged (the tag would name a version HEAD lacks)', async () => {
+      const manifest = path.join(app.work, 'services', 'http-connector', 'Cargo.toml');
+      await fs.writeFile(manifest, (await fs.readFile(manifest, 'utf8')).replace('0.3.1', '0.4.0'));
+      await assertFailsUnchanged({}, /^services\/http-connector\/Cargo\.toml: This Cargo manifest differs from HEAD .*Commit the change first/);
+      // The workspace root counts too: it holds the version its members inherit.
+      await app.git(app.work, 'checkout', '--', '.');
+      const root = path.join(app.work, 'services', 'Cargo.toml');
+      await fs.writeFile(root, (await fs.readFile(root, 'utf8')).replace('1.4.2', '1.5.0'));
+      await assertFailsUnchanged({ components: 'heuristic' }, /^services\/Cargo\.toml: This Cargo manifest differs from HEAD/);
+      // Changes elsewhere do not matter.
+      await app.git(app.work, 'checkout', '--', '.');
+      await fs.writeFile(path.join(app.work, 'README.md'), '# changed\n');
+      const { run } = await tag({ dryRun: true });
+      assert.equal(run.result, 'Succeeded', run.stdout);
+    });
+
     it('an invalid onExisting value', async () => {
       await assertFailsUnchanged({ onExisting: 'overwrite' }, /onExisting 'overwrite' is not one of skip, fail, move/);
     });
