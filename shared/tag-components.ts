@@ -59,6 +59,17 @@ export interface TagComponentsResult {
   pushed: boolean;
 }
 
+/**
+ * A failure after the components were resolved (a tag on another commit with onExisting: fail, or a
+ * refused push): `result` reports each component (`failed` where its tag was the problem) so the task
+ * can still set its outputs and summary.
+ */
+export class TagComponentsError extends UserError {
+  constructor(message: string, readonly result: TagComponentsResult) {
+    super(message);
+  }
+}
+
 export const DEFAULT_IDENTITY = { name: 'Azure Pipelines', email: 'pipeline@dev.azure.com' };
 
 interface Plan {
@@ -210,23 +221,27 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
     }
     plans.push(plan);
   }
+  const report = (status: (p: Plan) => TagStatus): TagComponentsResult => {
+    const components = plans.map<TaggedComponent>((p) => ({
+      name: p.component.name,
+      version: p.component.version,
+      versionSource: p.component.versionSource,
+      path: p.component.path,
+      tag: p.tag,
+      status: status(p),
+    }));
+    const tags = components.filter((c) => c.status === 'created' || c.status === 'moved').map((c) => c.tag);
+    return { components, tags, commit: head, dryRun, pushed: false };
+  };
   if (conflicts.length) {
-    throw new UserError(
+    throw new TagComponentsError(
       `${conflicts.length} tag(s) already exist on another commit than HEAD ${short(head)}: ${conflicts.join('; ')}. ` +
         `Nothing was tagged. Bump the component versions, or set onExisting to skip or move.`,
+      // Nothing is written: the tags this run would have made are reported as skipped.
+      report((p) => (p.status === 'created' || p.status === 'moved' ? 'skipped' : p.status)),
     );
   }
-
-  const components = plans.map<TaggedComponent>((p) => ({
-    name: p.component.name,
-    version: p.component.version,
-    versionSource: p.component.versionSource,
-    path: p.component.path,
-    tag: p.tag,
-    status: p.status,
-  }));
-  const changed = plans.filter((p) => p.status === 'created' || p.status === 'moved');
-  const result: TagComponentsResult = { components, tags: changed.map((p) => p.tag), commit: head, dryRun, pushed: false };
+  const result = report((p) => p.status);
   for (const p of plans) {
     const verb = { created: 'create', moved: 'move', exists: 'keep', skipped: 'skip', failed: 'fail' }[p.status];
     log.info(`${dryRun ? '[dry run] would ' : ''}${verb} ${p.tag} (${p.component.name} ${p.component.version}, ${p.component.path})${p.status === 'exists' ? ': already on HEAD' : ''}`);
@@ -262,11 +277,17 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
     const refs = toPush.map((p) => ({ tag: p.tag, force: p.force }));
     const pushed = await pushTags(git, remote, refs, retrying(log, `Pushing to ${remote}`));
     if (!pushed.ok) {
-      // Atomic: nothing landed. (A server without atomic push may have taken some: those stay.)
-      await restore(local, written.filter((p) => !pushed.accepted.has(p.tag)), log);
+      // Atomic: nothing landed, and every local write is undone. (A server without atomic push may have
+      // taken some tags: those stay, locally and remotely.)
+      const undone = written.filter((p) => !pushed.accepted.has(p.tag));
+      await restore(local, undone, log);
       const rejected = toPush.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag);
+      const failed = new Set([...rejected, ...undone.map((p) => p.tag)]);
       const error = remoteFailure('push tags to', remote, url, pushed.stderr, options.token);
-      throw new UserError(`${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created for them were removed, so a re-run starts clean.`);
+      throw new TagComponentsError(
+        `${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created for them were removed, so a re-run starts clean.`,
+        report((p) => (failed.has(p.tag) ? 'failed' : p.status)),
+      );
     }
     result.pushed = true;
   }

@@ -175,6 +175,10 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
     assert.equal(run.errors.length, 1);
     assert.match(run.errors[0], /'heuristic\/1\.4\.2' exists locally on [0-9a-f]{12}/);
     assert.match(run.errors[0], /Nothing was tagged/);
+    // The outputs still say what happened to each component.
+    assert.deepEqual(statuses(run), { 'edge-http-connector': 'skipped', edgectl: 'skipped', heuristic: 'failed' });
+    assert.equal(run.outputs.tags, '');
+    assert.match(run.summaries[0], /\| heuristic \| .* \| failed \|/);
     assert.equal(pushes.length, 0);
     assert.deepEqual(await app.tagState(), before);
     assert.ok(!run.childArgv.some((argv) => argv[1] === 'tag' || argv[1] === 'push'));
@@ -301,6 +305,8 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
     assert.match(run.errors[0], /rejected heuristic\/1\.4\.2: \[remote rejected\]/);
     assert.match(run.errors[0], /"Contribute" and "Create tag" permissions/);
     assert.match(run.errors[0], /Not pushed: edge-http-connector\/0\.3\.1, edgectl\/0\.0\.0, heuristic\/1\.4\.2/);
+    assert.deepEqual(Object.values(statuses(run)), ['failed', 'failed', 'failed']);
+    assert.equal(run.outputs.tags, '');
     assert.deepEqual(await app.tagState(), before);
     await assertTokenNowhere(run);
   });

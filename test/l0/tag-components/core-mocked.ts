@@ -5,6 +5,7 @@ import type { TagComponentsOptions, TagComponentsResult } from '../../../shared/
 
 const tmr = runner();
 tmr.registerMock('../../shared/tag-components', {
+  TagComponentsError: class extends Error {},
   DEFAULT_IDENTITY: { name: 'Azure Pipelines', email: 'pipeline@dev.azure.com' },
   tagComponents: async (options: TagComponentsOptions): Promise<TagComponentsResult> => {
     console.log(`L0_OPTIONS ${JSON.stringify(options)}`);
