@@ -83,7 +83,7 @@ export function lineOf(text: string, table: string, key?: string): number | unde
     if (!assign) continue;
     const full = clean(current ? `${current}.${assign[1]}` : assign[1]);
     if (key !== undefined && (full === `${table}.${key}` || full.startsWith(`${table}.${key}.`))) return i + 1;
-    if (key === undefined && header === undefined && full.startsWith(`${table}.`)) header = i + 1;
+    if (header === undefined && (full === table || full.startsWith(`${table}.`))) header = i + 1;
   }
   return header;
 }
