@@ -27,7 +27,7 @@ export async function discoverComponents(root: string, options: DiscoverOptions 
   const stat = await fs.stat(searched).catch(() => undefined);
   if (!stat?.isDirectory()) throw new UserError(`componentsPath '${root}' is not a folder: point it at the repository (or workspace) holding the Cargo.toml files.`);
   const tree = await walkTree(searched);
-  const parsed = await Promise.all(tree.manifests.map((file) => readManifest(file)));
+  const parsed = tree.manifests.map((file) => readManifest(file));
   const manifests = new Map(parsed.map((m) => [m.file, m]));
   const model = new CargoModel(tree, manifests, (message, where) => options.log?.warn(message, where));
 
@@ -68,13 +68,13 @@ function resolveVersion(model: CargoModel, manifest: Manifest): Pick<Component, 
   const spec = manifest.package!.version;
   if (spec.kind === 'explicit') return { version: spec.value, versionSource: 'explicit' };
   if (spec.kind === 'default') return { version: '0.0.0', versionSource: 'default' };
-  const line = lineOf(manifest.text, 'package', 'version');
+  const line = () => lineOf(manifest.text, 'package', 'version');
   const root = model.inheritanceRoot(manifest, 'package.version', line);
   const version = root.workspace!.packageVersion;
   if (version === undefined) {
     throw new UserError(
       `package.version is inherited with \`version.workspace = true\`, but the workspace root ${root.file} has no \`version\` in [workspace.package]: add it there, or write the version in ${manifest.file}.`,
-      { file: manifest.file, line },
+      { file: manifest.file, line: line() },
     );
   }
   return { version, versionSource: 'workspace' };

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { UserError } from '../errors';
@@ -209,7 +209,7 @@ export function parseManifest(file: string, text: string): Manifest {
   return { file, dir, text, package: pkg, workspace };
 }
 
-/** Reads and parses one Cargo.toml. */
-export async function readManifest(file: string): Promise<Manifest> {
-  return parseManifest(file, await fs.readFile(file, 'utf8'));
+/** Reads and parses one Cargo.toml (synchronously: see walkTree for why). */
+export function readManifest(file: string): Manifest {
+  return parseManifest(file, readFileSync(file, 'utf8'));
 }

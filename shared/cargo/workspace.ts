@@ -77,7 +77,7 @@ export class CargoModel {
   }
 
   /** The root manifest that `manifest` inherits `workspace = true` keys from; a UserError when there is none. */
-  inheritanceRoot(manifest: Manifest, what: string, line: number | undefined): Manifest {
+  inheritanceRoot(manifest: Manifest, what: string, line: () => number | undefined): Manifest {
     const rootFile = this.findRoot(manifest.file);
     const root = rootFile ? this.manifests.get(rootFile) : undefined;
     if (!root?.workspace) {
@@ -86,7 +86,7 @@ export class CargoModel {
         : 'no [workspace] root contains it under the searched folder';
       throw new UserError(`${what} is inherited with \`workspace = true\`, but ${reason}: set componentsPath to the workspace root, or write the value in this Cargo.toml.`, {
         file: manifest.file,
-        line,
+        line: line(),
       });
     }
     return root;
@@ -102,13 +102,13 @@ export class CargoModel {
         found.push({ name: dep.name, table: dep.table, dir: dep.dir });
         continue;
       }
-      const line = lineOf(manifest.text, dep.table, dep.name);
+      const line = () => lineOf(manifest.text, dep.table, dep.name);
       const root = this.inheritanceRoot(manifest, `Dependency '${dep.name}' in [${dep.table}]`, line);
       const deps = root.workspace!.dependencies;
       if (!deps.has(dep.name)) {
         throw new UserError(
           `Dependency '${dep.name}' in [${dep.table}] is inherited with \`workspace = true\`, but ${this.display(root.file)} has no '${dep.name}' in [workspace.dependencies]: add it there.`,
-          { file: manifest.file, line },
+          { file: manifest.file, line: line() },
         );
       }
       const dir = deps.get(dep.name);
