@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { UserError } from '../errors';
 import type { Log } from '../agent';
 import type { Component } from './component';
@@ -26,6 +26,7 @@ export async function discoverComponents(root: string, options: DiscoverOptions 
   const searched = path.resolve(root);
   const stat = await fs.stat(searched).catch(() => undefined);
   if (!stat?.isDirectory()) throw new UserError(`componentsPath '${root}' is not a folder: point it at the repository (or workspace) holding the Cargo.toml files.`);
+  if (options.log) warnIfInsideWorkspace(searched, options.log);
   const tree = await walkTree(searched);
   const parsed = tree.manifests.map((file) => readManifest(file));
   const manifests = new Map(parsed.map((m) => [m.file, m]));
@@ -113,4 +114,30 @@ function warnIfRefused(model: CargoModel, manifest: Manifest, log: Pick<Log, 'wa
     `${model.display(manifest.file)} lies inside the workspace defined by ${model.display(rootFile)} but is not one of its members, so Cargo refuses to build it as it stands: add it to workspace.members or workspace.exclude there, or give it an empty [workspace] table. Discovered as a standalone crate.`,
     where,
   );
+}
+
+/**
+ * Discovery reads nothing above the searched folder; when that folder lies inside a Cargo workspace,
+ * its packages would be reported as standalone crates, so say so.
+ */
+function warnIfInsideWorkspace(searched: string, log: Pick<Log, 'warn'>): void {
+  for (let dir = path.dirname(searched); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'Cargo.toml');
+    if (existsSync(file)) {
+      let manifest: Manifest | undefined;
+      try {
+        manifest = readManifest(file);
+      } catch {
+        manifest = undefined; // not ours to judge: it is outside the searched folder
+      }
+      if (manifest?.workspace && !manifest.workspace.exclude.some((entry) => isWithin(searched, path.resolve(dir, entry)))) {
+        log.warn(
+          `componentsPath ${searched} lies inside the Cargo workspace ${file}, and discovery reads nothing above componentsPath: packages of that workspace are reported as standalone crates and inherited versions cannot be resolved. Set componentsPath to ${dir}.`,
+          { file },
+        );
+        return;
+      }
+    }
+    if (path.dirname(dir) === dir) return;
+  }
 }

@@ -266,6 +266,20 @@ describe('cargo discovery: walking and warnings', () => {
     assert.match(warnings[0], /package\.workspace names .*nowhere/);
   });
 
+  it('warns when the searched folder lies inside a workspace it cannot see the root of', async () => {
+    const dir = await tree({ 'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\n', ...crate('crates/a', 'a') });
+    const warnings: Array<{ message: string; where?: SourceLocation }> = [];
+    const components = await discoverComponents(path.join(dir, 'crates'), { log: { warn: (message, where) => warnings.push({ message, where }) } });
+    assert.deepEqual(components.map((c) => [c.name, c.path]), [['a', 'a']]);
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0].where?.file, path.join(dir, 'Cargo.toml'));
+    assert.ok(warnings[0].message.includes(`Set componentsPath to ${dir}.`), warnings[0].message);
+    // from the root itself: no warning
+    warnings.length = 0;
+    await discoverComponents(dir, { log: { warn: (message, where) => warnings.push({ message, where }) } });
+    assert.deepEqual(warnings, []);
+  });
+
   it('sorts by name, then manifest path, by code point (not locale)', async () => {
     const dir = await tree({ ...crate('z', 'same'), ...crate('y', 'same'), ...crate('b', 'B'), ...crate('a', 'a') });
     assert.deepEqual(
