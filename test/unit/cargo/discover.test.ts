@@ -114,6 +114,16 @@ describe('cargo discovery: fixture shapes', () => {
     assert.deepEqual(deps(dir, components, 'codegen'), []);
   });
 
+  it('path dependencies outside the root folder, or excluded, stay their own roots but are still tracked', async () => {
+    const { rows, components, dir } = await discover('path-deps-outside');
+    assert.deepEqual(rows, [
+      ['outside-app', '1.0.0', 'explicit', 'ws/app', 'ws'],
+      ['patched', '0.2.0', 'explicit', 'ws/vendored/patched', 'ws/vendored/patched'],
+      ['shared-outside', '0.1.0', 'explicit', 'shared', 'shared'],
+    ]);
+    assert.deepEqual(deps(dir, components, 'outside-app'), ['shared', 'ws/vendored/patched']);
+  });
+
   it('never enters target/ or node_modules/, even where their Cargo.toml is not TOML', async () => {
     const { rows } = await discover('target-ignored');
     assert.deepEqual(rows, [['real', '1.0.0', 'explicit', 'crates/real', '.']]);
