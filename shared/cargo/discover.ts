@@ -19,7 +19,8 @@ export interface DiscoverOptions {
  * - a package no workspace claims is its own root (standalone). When Cargo would refuse it as it
  *   stands (an enclosing workspace that neither lists nor excludes it, or a `package.workspace` that
  *   names no workspace), it is still reported, with a warning naming its Cargo.toml;
- * - `target/`, `.git/` and `node_modules/` are never entered, and nothing above `root` is read.
+ * - `target/`, `.git/` and `node_modules/` are never entered; above `root`, only the Cargo.toml files of
+ *   its ancestors are read, to warn when `root` lies inside a workspace whose root it cannot see.
  * Sorted by name, then manifest path.
  */
 export async function discoverComponents(root: string, options: DiscoverOptions = {}): Promise<Component[]> {
@@ -27,7 +28,7 @@ export async function discoverComponents(root: string, options: DiscoverOptions 
   const stat = await fs.stat(searched).catch(() => undefined);
   if (!stat?.isDirectory()) throw new UserError(`componentsPath '${root}' is not a folder: point it at the repository (or workspace) holding the Cargo.toml files.`);
   if (options.log) warnIfInsideWorkspace(searched, options.log);
-  const tree = await walkTree(searched);
+  const tree = walkTree(searched);
   const parsed = tree.manifests.map((file) => readManifest(file));
   const manifests = new Map(parsed.map((m) => [m.file, m]));
   const model = new CargoModel(tree, manifests, (message, where) => options.log?.warn(message, where));

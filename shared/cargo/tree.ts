@@ -19,7 +19,7 @@ export interface SourceTree {
  * Synchronous on purpose: on a checked-out tree (in the page cache) one readdir system call per folder
  * is 3 to 5 times faster than the same calls through the thread pool (see bench/scenarios/discovery.ts).
  */
-export async function walkTree(root: string): Promise<SourceTree> {
+export function walkTree(root: string): SourceTree {
   const children = new Map<string, string[]>();
   const manifests: string[] = [];
   const visit = (dir: string): void => {
