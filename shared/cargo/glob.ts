@@ -58,8 +58,8 @@ export function isGlob(pattern: string): boolean {
  * known to `tree`, sorted.
  */
 export function expandMember(pattern: string, base: string, tree: SourceTree): string[] {
+  if (!isGlob(pattern)) return [path.resolve(base, pattern)];
   const parts = pattern.split(path.sep === '\\' ? /[\\/]/ : /\//);
-  if (!isGlob(pattern)) return [path.join(base, ...parts)];
   let candidates = [path.resolve(base, path.isAbsolute(pattern) ? path.sep : '.')];
   for (const part of parts) {
     if (part === '' || part === '.') continue;

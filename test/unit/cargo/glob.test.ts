@@ -33,6 +33,8 @@ describe('cargo: member globs (glob crate syntax)', () => {
     assert.deepEqual(expand('crates/alpha', t), ['crates/alpha']);
     assert.deepEqual(expand('missing/x', t), ['missing/x']);
     assert.deepEqual(expand('./tools/', t), ['tools']);
+    assert.deepEqual(expandMember(path.resolve('/elsewhere/x'), ROOT, t), [path.resolve('/elsewhere/x')]);
+    assert.deepEqual(expand('../ws/tools', t), ['tools']);
   });
 
   it('* matches within one component, hidden folders included', () => {
