@@ -62,6 +62,22 @@ export function isSemVer(text: string): boolean {
 }
 
 /**
+ * Why Cargo refuses `name` as a package name, or undefined when it accepts it: the first character a
+ * Unicode XID start character or `_` (not a digit), the rest XID continue characters or `-`. So names
+ * never carry spaces, quotes, `$`, `;`, backticks or control characters into tags and image references.
+ */
+export function packageNameProblem(name: string): string | undefined {
+  if (!name) return 'package name cannot be empty';
+  const first = [...name][0];
+  const show = (c: string) => JSON.stringify(c);
+  if (/^\d/u.test(first)) return `the name cannot start with a digit (${show(first)})`;
+  if (!/^[\p{XID_Start}_]$/u.test(first)) return `invalid first character ${show(first)}: use a letter or '_'`;
+  const bad = [...name].slice(1).find((c) => !/^[\p{XID_Continue}-]$/u.test(c));
+  if (bad !== undefined) return `invalid character ${show(bad)}: use letters, digits, '-' and '_'`;
+  return undefined;
+}
+
+/**
  * The 1-based line where `key` is set inside table `table` (dotted, e.g. 'package' or
  * 'workspace.package'), or the table's header line, or undefined. A plain scan, good enough to point
  * a user at the right place; TOML itself has already been validated by the parser.
@@ -116,6 +132,11 @@ class ManifestReader {
     if (!isTable(pkg)) this.fail('`package` must be a table.', 'package');
     if (typeof pkg.name !== 'string' || !pkg.name) {
       this.fail('[package] has no `name`: every Cargo package needs `name = "..."` (the component name).', 'package', 'name');
+    }
+    const nameProblem = packageNameProblem(pkg.name);
+    if (nameProblem) {
+      const shown = pkg.name.length > 80 ? `${JSON.stringify(pkg.name.slice(0, 80))}...` : JSON.stringify(pkg.name);
+      this.fail(`package.name ${shown} is not a valid Cargo package name (Cargo refuses it): ${nameProblem}.`, 'package', 'name');
     }
     let version: VersionSpec;
     if (pkg.version === undefined) version = { kind: 'default' };
@@ -209,7 +230,34 @@ export function parseManifest(file: string, text: string): Manifest {
   return { file, dir, text, package: pkg, workspace };
 }
 
-/** Reads and parses one Cargo.toml (synchronously: see walkTree for why). */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads and parses one Cargo.toml (synchronously: see walkTree for why); bytes that are not UTF-8 are refused, as Cargo does. */
 export function readManifest(file: string): Manifest {
-  return parseManifest(file, readFileSync(file, 'utf8'));
+  const bytes = readFileSync(file);
+  let text: string;
+  try {
+    text = UTF8.decode(bytes); // also drops a leading byte order mark, which Cargo accepts
+  } catch {
+    const line = bytes.subarray(0, firstInvalidUtf8(bytes)).toString('latin1').split('\n').length;
+    throw new UserError('Cargo.toml is not valid UTF-8 (Cargo refuses it): save it as UTF-8.', { file, line });
+  }
+  return parseManifest(file, text);
+}
+
+/** Offset of the first byte that does not start a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  let low = 0;
+  let high = bytes.length;
+  // The longest valid prefix, by bisection on the decoder (a prefix cut mid-sequence only fails at its end).
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+      low = mid;
+    } catch {
+      high = mid - 1;
+    }
+  }
+  return low;
 }
