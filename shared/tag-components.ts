@@ -4,7 +4,7 @@ import type { Log } from './agent';
 import { discoverComponents } from './cargo/discover';
 import type { Component } from './cargo/component';
 import { selectByName } from './cargo/select';
-import { describe, UserError } from './errors';
+import { describe, shown, UserError } from './errors';
 import { Git } from './git/git';
 import { configuredIdentity, localTags, pushTags, remoteFailure, remoteTags, remoteUrl, safeUrl, uncommitted, type TagRef } from './git/tags';
 import { fill } from './inputs';
@@ -93,10 +93,10 @@ function short(sha: string): string {
 
 /** Fills the annotated tag message; an unknown placeholder is refused. */
 function tagMessage(template: string, values: Record<string, string>): string {
-  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !(key in values));
+  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !Object.hasOwn(values, key));
   if (unknown.length) {
     throw new UserError(
-      `message '${template}' uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`,
+      `message ${shown(template)} uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`,
     );
   }
   return fill(template, values);
@@ -152,7 +152,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   }
   const selected = selectByName(discovered, options.components ?? '');
   if (selected.length === 0) {
-    throw new UserError(`The components input '${String(options.components)}' excludes every component: nothing to tag.`);
+    throw new UserError(`The components input ${shown(String(options.components))} excludes every component: nothing to tag.`);
   }
   // A tag names the version in HEAD's Cargo.toml: a manifest changed since would make it lie.
   const manifests = [...new Set(selected.flatMap((c) => [c.manifestPath, path.join(c.workspaceRoot, 'Cargo.toml')]))];

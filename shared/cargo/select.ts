@@ -1,4 +1,4 @@
-import { UserError } from '../errors';
+import { shown, UserError } from '../errors';
 import { parseList } from '../inputs';
 import { wildcard } from '../wildcard';
 
@@ -14,8 +14,9 @@ export function selectByName<T extends { name: string }>(items: T[], input: stri
   for (const pattern of [...includes, ...excludes]) {
     const matches = wildcard(pattern);
     if (!items.some((item) => matches(item.name))) {
-      const known = items.map((item) => item.name).sort().join(', ') || 'none';
-      throw new UserError(`No ${what} matches '${pattern}' in the components input. Known: ${known}.`);
+      const names = items.map((item) => item.name).sort();
+      const known = (names.length > 50 ? [...names.slice(0, 50), `and ${names.length - 50} more`] : names).join(', ') || 'none';
+      throw new UserError(`No ${what} matches ${shown(pattern)} in the components input. Known: ${known}.`);
     }
   }
   const includeMatchers = includes.map(wildcard);

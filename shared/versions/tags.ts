@@ -7,7 +7,7 @@ const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.
 
 /** Fills a template such as `{name}/{version}`; an unknown placeholder is an error. */
 function fillKnown(template: string, values: Record<string, string>, input: string): string {
-  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !(key in values));
+  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !Object.hasOwn(values, key));
   if (unknown.length) {
     throw new UserError(`${input} ${shown(template)} uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`);
   }

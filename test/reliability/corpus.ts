@@ -1,0 +1,520 @@
+/**
+ * A generated corpus of malformed and adversarial inputs for the reliability suite. Nothing here is
+ * committed as a file: each case describes the files of a repository (and of a sentinel folder
+ * outside it) that the test writes into a temp dir, the task inputs, and what a user must get back:
+ * a clear error naming the file at fault, or the correct result.
+ */
+
+/** Where a symbolic link or a path may point: the sentinel folder beside the repository. */
+export const OUTSIDE = '<OUTSIDE>';
+
+/** A file's content (built lazily for huge ones), or a symbolic link (`<OUTSIDE>` is replaced). */
+export type FileSpec = string | Buffer | (() => string | Buffer) | { symlink: string } | { fifo: true };
+
+/** What the user must get: an error (matching, naming a file) or a result. */
+export type Expectation =
+  | { error: RegExp; file?: string }
+  /** TagComponents: the [name, version, tag] of every component, sorted by name. */
+  | { tags: Array<[string, string, string]> }
+  /** imageTag: the tag. */
+  | { imageTag: string }
+  /** Either a clear error or a result checked by the target's generic rules (e.g. a huge file). */
+  | { either: true };
+
+export type Target = 'tag-components' | 'image-tag';
+
+export interface HostileCase {
+  id: string;
+  /** The family of hostility, for the coverage check (alias bomb, huge, wrong type, ...). */
+  kind: string;
+  target: Target;
+  /** Files of the repository (relative paths). Absent: a clean three-component repository. */
+  files?: Record<string, FileSpec>;
+  /** Task inputs (TagComponents: components, tagFormat, message; imageTag: imageTagFormat, preRelease, version). */
+  inputs?: Record<string, string>;
+  expect: Expectation;
+}
+
+const pkg = (name: string, version = '1.0.0') => `[package]\nname = ${JSON.stringify(name)}\nversion = ${JSON.stringify(version)}\nedition = "2021"\n`;
+const lib = 'pub fn f() {}\n';
+
+/** A clean app: a workspace (one inheriting its version) and a standalone crate. */
+export const CLEAN_APP: Record<string, FileSpec> = {
+  'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n[workspace.package]\nversion = "1.4.2"\n',
+  'crates/heuristic/Cargo.toml': '[package]\nname = "heuristic"\nversion.workspace = true\n',
+  'crates/heuristic/src/lib.rs': lib,
+  'crates/http-connector/Cargo.toml': pkg('edge-http-connector', '0.3.1'),
+  'crates/http-connector/src/lib.rs': lib,
+};
+const CLEAN_TAGS: Array<[string, string, string]> = [
+  ['edge-http-connector', '0.3.1', 'edge-http-connector/0.3.1'],
+  ['heuristic', '1.4.2', 'heuristic/1.4.2'],
+];
+
+/** Names a user (or an attacker with a pull request) could write; Cargo accepts only the safe ones. */
+const HOSTILE_NAMES: Array<[string, boolean]> = [
+  ['$(reboot)', false],
+  ['`reboot`', false],
+  ['a`id`', false],
+  [';rm -rf /', false],
+  ['a;rm -rf ~', false],
+  ['a&&id', false],
+  ['a||id', false],
+  ['a|id', false],
+  ['a>x', false],
+  ['a<x', false],
+  ['$HOME', false],
+  ['a${IFS}b', false],
+  ['a\nb', false],
+  ['a\rb', false],
+  ['a\tb', false],
+  ['a\u0000b', false],
+  ['a\u001bb', false],
+  ['a b', false],
+  ["a'b", false],
+  ['a"b', false],
+  ['../x', false],
+  ['..', false],
+  ['a/b', false],
+  ['a\\b', false],
+  ['-rf', false],
+  ['--upload-pack=touch', false],
+  ['1abc', false],
+  ['a+b', false],
+  ['a.b', false],
+  ['a:b', false],
+  ['a@{b}', false],
+  ['*', false],
+  ['a?', false],
+  ['[a]', false],
+  ['~a', false],
+  ['a^b', false],
+  ['a\u202eb', false],
+  ['a\u2028b', false],
+  ['', false],
+  ['edge-http', true],
+  ['_private', true],
+  ['ab-', true],
+  ['é', true],
+  ['ｆｕｌｌ', true],
+  ['a'.repeat(200), true],
+];
+
+/** Versions: SemVer with build metadata is Cargo's; the rest Cargo refuses. */
+const HOSTILE_VERSIONS: Array<[string, boolean]> = [
+  ['1.0.0+build.5', true],
+  ['1.0.0-rc.1', true],
+  ['1.0.0-rc10', true],
+  ['1..0', false],
+  ['1.0.0..1', false],
+  ['$(reboot)', false],
+  ['1.0.0;rm -rf /', false],
+  ['1.0.0`id`', false],
+  ['1.0.0\n', false],
+  [' 1.0.0', false],
+  ['01.0.0', false],
+  ['1.0', false],
+  ['1.0.0-', false],
+  ['v1.0.0', false],
+  ['1.0.0+', false],
+  ['1.0.0+a+b', false],
+  ['', false],
+];
+
+/** TOML values of the wrong type for package.version. */
+const WRONG_VERSION_VALUES = ['1', '1.0', 'true', '[]', '["1.0.0"]', '{}', '{ workspace = false }', '{ workspace = "yes" }', '1979-05-27', '{ path = "../x" }'];
+
+/** Whole manifests of the wrong shape: every one must be refused naming the file. */
+const WRONG_SHAPES: Array<[string, string, RegExp]> = [
+  ['package-string', 'package = "a"\n', /`package` must be a table/],
+  ['package-number', 'package = 1\n', /`package` must be a table/],
+  ['package-array', 'package = []\n', /`package` must be a table/],
+  ['package-array-of-tables', '[[package]]\nname = "a"\n', /`package` must be a table/],
+  ['name-array', '[package]\nname = ["a"]\n', /has no `name`/],
+  ['name-number', '[package]\nname = 1\n', /has no `name`/],
+  ['name-table', '[package.name]\nx = 1\n', /has no `name`/],
+  ['name-bool', '[package]\nname = true\n', /has no `name`/],
+  ['name-missing', '[package]\nversion = "1.0.0"\n', /has no `name`/],
+  ['workspace-pointer-number', '[package]\nname = "a"\nworkspace = 1\n', /package\.workspace must be a path string/],
+  ['workspace-pointer-array', '[package]\nname = "a"\nworkspace = [".."]\n', /package\.workspace must be a path string/],
+  ['workspace-string', 'workspace = "x"\n', /`workspace` must be a table/],
+  ['workspace-array-of-tables', '[[workspace]]\nmembers = []\n', /`workspace` must be a table/],
+  ['members-string', '[workspace]\nmembers = "a"\n', /`workspace\.members` must be an array of strings/],
+  ['members-numbers', '[workspace]\nmembers = [1]\n', /`workspace\.members` must be an array of strings/],
+  ['members-nested', '[workspace]\nmembers = [["a"]]\n', /`workspace\.members` must be an array of strings/],
+  ['members-table', '[workspace.members]\na = 1\n', /`workspace\.members` must be an array of strings/],
+  ['exclude-string', '[workspace]\nexclude = "a"\n', /`workspace\.exclude` must be an array of strings/],
+  ['exclude-tables', '[workspace]\nexclude = [{}]\n', /`workspace\.exclude` must be an array of strings/],
+  ['ws-dependencies-array', '[workspace]\ndependencies = []\n', /`workspace\.dependencies` must be a table/],
+  ['ws-package-version-number', '[workspace]\nmembers = []\n[workspace.package]\nversion = 1\n', /workspace\.package\.version '1' is not a SemVer/],
+  ['ws-package-version-bad', '[workspace]\nmembers = []\n[workspace.package]\nversion = "$(reboot)"\n', /is not a SemVer/],
+  ['dependencies-number', 'dependencies = 5\n[package]\nname = "a"\n', /`dependencies` must be a table/],
+  ['dev-dependencies-array', 'dev-dependencies = []\n[package]\nname = "a"\n', /`dev-dependencies` must be a table/],
+  ['target-deps-string', '[package]\nname = "a"\n[target."cfg(unix)"]\ndependencies = "x"\n', /`target\.cfg\(unix\)\.dependencies` must be a table/],
+  ['pointer-and-workspace', '[package]\nname = "a"\nworkspace = ".."\n[workspace]\n', /package\.workspace cannot be set/],
+  ['inherit-without-root', '[package]\nname = "a"\nversion.workspace = true\n', /no \[workspace\] root contains it/],
+  ['inherit-dep-without-root', '[package]\nname = "a"\n[dependencies]\nb.workspace = true\n', /no \[workspace\] root contains it/],
+  ['ws-inherit-missing-version', '[workspace]\nmembers = ["."]\n[package]\nname = "a"\nversion.workspace = true\n', /has no `version` in \[workspace\.package\]/],
+];
+
+/** TOML that no parser may accept. */
+const BAD_TOML: Array<[string, string]> = [
+  ['escape-q', '[package]\nname = "a\\q"\n'],
+  ['escape-short-u', '[package]\nname = "a\\u12"\n'],
+  ['escape-big-U', '[package]\nname = "a\\UFFFFFFFF"\n'],
+  ['escape-surrogate', '[package]\nname = "a\\uD800"\n'],
+  ['unterminated-string', '[package]\nname = "a\n'],
+  ['unterminated-multiline', '[package]\nname = """a\n'],
+  ['unterminated-header', '[package\nname = "a"\n'],
+  ['key-without-value', '[package]\nname =\n'],
+  ['value-without-key', '[package]\n= "a"\n'],
+  ['bare-key-space', '[package]\nna me = "a"\n'],
+  ['duplicate-key', '[package]\nname = "a"\nname = "b"\n'],
+  ['duplicate-table', '[package]\nname = "a"\n[package]\nversion = "1.0.0"\n'],
+  ['duplicate-workspace', '[workspace]\nmembers = []\n[workspace]\nexclude = []\n'],
+  ['dotted-redefines-table', '[package]\nname = "a"\n[package.name]\nx = 1\n'],
+  ['inline-then-dotted', 'package = { name = "a" }\npackage.version = "1.0.0"\n'],
+  ['integer-overflow', '[package]\nname = "a"\n[package.metadata]\nn = 99999999999999999999\n'],
+  ['invalid-date', '[package]\nname = "a"\n[package.metadata]\nd = 1979-13-45\n'],
+  ['control-in-literal', "[package]\nname = 'a\u0001'\n"],
+  ['raw-nul', '[package]\nname = "a\u0000"\n'],
+  ['cr-only-lines', '[package]\rname = "a"\r'],
+  ['array-unclosed', '[workspace]\nmembers = ["a"\n'],
+];
+
+const latin1 = (text: string) => Buffer.from(text, 'latin1');
+const bytes = (...parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+
+/** Bytes that are not UTF-8, and a UTF-8 BOM (which Cargo accepts). */
+const ENCODINGS: Array<[string, Buffer, boolean, number?]> = [
+  ['latin1-e-acute', latin1('[package]\nversion = "1.0.0"\nname = "caf\xe9"\n'), false, 3],
+  ['lone-continuation', bytes('[package]\nname = "a"\n# ', [0x80], '\n'), false, 3],
+  ['overlong-slash', bytes('[package]\nname = "a', [0xc0, 0xaf], '"\n'), false, 2],
+  ['utf16le-bom', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('[package]\nname = "a"\n', 'utf16le')]), false, 1],
+  ['utf16be-bom', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('[package]\nname = "a"\n', 'utf16le').swap16()]), false, 1],
+  ['truncated-sequence-at-eof', bytes('[package]\nname = "a"\n# ', [0xe2, 0x82]), false, 3],
+  ['encoded-surrogate', bytes('[package]\nname = "a"\n# ', [0xed, 0xa0, 0x80], '\n'), false, 3],
+  ['byte-f5', bytes('[package]\n\nname = "a', [0xf5, 0x80, 0x80, 0x80], '"\n'), false, 3],
+  ['utf8-bom', bytes([0xef, 0xbb, 0xbf], pkg('bom')), true],
+  ['utf8-bom-crlf', bytes([0xef, 0xbb, 0xbf], pkg('bom').replace(/\n/g, '\r\n')), true],
+];
+
+const MB = 1024 * 1024;
+
+function cargoCases(): HostileCase[] {
+  const cases: HostileCase[] = [];
+  const add = (c: Omit<HostileCase, 'target'>) => cases.push({ target: 'tag-components', ...c });
+
+  HOSTILE_NAMES.forEach(([name, valid], i) => {
+    const expect = (file: string): Expectation => (valid ? { tags: [[name, '1.0.0', `${name}/1.0.0`]] } : { error: /package\.name|has no `name`/, file });
+    add({ id: `name-${i}-standalone`, kind: 'shell-metacharacters-in-name', files: { 'Cargo.toml': pkg(name), 'src/lib.rs': lib }, expect: expect('Cargo.toml') });
+    add({
+      id: `name-${i}-member`,
+      kind: 'shell-metacharacters-in-name',
+      files: { 'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\n', 'crates/x/Cargo.toml': pkg(name), 'crates/x/src/lib.rs': lib },
+      expect: expect('crates/x/Cargo.toml'),
+    });
+  });
+  // The same names written as TOML literal strings (no escapes) where they can be.
+  // eslint-disable-next-line no-control-regex -- a literal string cannot hold control characters
+  HOSTILE_NAMES.filter(([name, valid]) => !valid && name && !/['\u0000-\u001f\u007f\u2028]/.test(name)).forEach(([name], i) =>
+    add({ id: `name-literal-${i}`, kind: 'shell-metacharacters-in-name', files: { 'Cargo.toml': `[package]\nname = '${name}'\n` }, expect: { error: /package\.name/, file: 'Cargo.toml' } }),
+  );
+
+  HOSTILE_VERSIONS.forEach(([version, valid], i) =>
+    add({
+      id: `version-${i}`,
+      kind: version.includes('..') || version.includes('+') ? 'plus-and-dotdot-in-tag' : 'malformed-version',
+      files: { 'Cargo.toml': pkg('svc', version), 'src/lib.rs': lib },
+      expect: valid ? { tags: [['svc', version, `svc/${version}`]] } : { error: /is not a SemVer version/, file: 'Cargo.toml' },
+    }),
+  );
+  WRONG_VERSION_VALUES.forEach((value, i) =>
+    add({
+      id: `version-type-${i}`,
+      kind: 'wrong-type',
+      files: { 'Cargo.toml': `[package]\nname = "svc"\nversion = ${value}\n` },
+      expect: { error: /package\.version must be a string|is not a SemVer/, file: 'Cargo.toml' },
+    }),
+  );
+  for (const [id, text, error] of WRONG_SHAPES) add({ id: `shape-${id}`, kind: 'wrong-type', files: { 'Cargo.toml': text }, expect: { error, file: 'Cargo.toml' } });
+  for (const [id, text] of BAD_TOML) {
+    add({
+      id: `toml-${id}`,
+      kind: id.startsWith('duplicate') || id.includes('redefine') || id.includes('dotted') ? 'duplicate-keys' : 'invalid-toml',
+      files: { 'Cargo.toml': text },
+      expect: { error: /Invalid TOML in Cargo\.toml/, file: 'Cargo.toml' },
+    });
+    // The same fault in a workspace member: the message names the member, not the root.
+    add({
+      id: `toml-${id}-member`,
+      kind: 'invalid-toml',
+      files: { ...CLEAN_APP, 'crates/broken/Cargo.toml': text },
+      expect: { error: /Invalid TOML in Cargo\.toml/, file: 'crates/broken/Cargo.toml' },
+    });
+  }
+  // TOML 1.1 forms that Cargo (1.95) accepts: the same result, not an error.
+  add({ id: 'toml11-escape-x', kind: 'invalid-toml', files: { 'Cargo.toml': '[package]\nname = "a\\x41"\n' }, expect: { tags: [['aA', '0.0.0', 'aA/0.0.0']] } });
+  add({ id: 'toml11-newline-in-inline-table', kind: 'invalid-toml', files: { 'Cargo.toml': '[package]\nname = "a"\n[package.metadata]\nx = { a = 1,\n b = 2 }\n' }, expect: { tags: [['a', '0.0.0', 'a/0.0.0']] } });
+  for (const [id, content, valid, line] of ENCODINGS) {
+    add({
+      id: `encoding-${id}`,
+      kind: valid ? 'bom' : 'non-utf8',
+      files: { 'Cargo.toml': content, 'src/lib.rs': lib },
+      expect: valid ? { tags: [['bom', '1.0.0', 'bom/1.0.0']] } : { error: new RegExp(`Cargo\\.toml:${line}: Cargo\\.toml is not valid UTF-8`), file: 'Cargo.toml' },
+    });
+  }
+
+  // Empty and comment-only manifests: no package found is a clear error, next to a valid one they are ignored.
+  const EMPTY: Array<[string, string | Buffer]> = [
+    ['empty', ''],
+    ['space', '   '],
+    ['newlines', '\n\n\n'],
+    ['comment', '# nothing here\n'],
+    ['comments-crlf', '# a\r\n# b\r\n'],
+    ['bom-only', bytes([0xef, 0xbb, 0xbf])],
+    ['many-comments', '#\n'.repeat(100_000)],
+  ];
+  for (const [id, text] of EMPTY) {
+    add({ id: `empty-${id}`, kind: 'empty-or-comments', files: { 'Cargo.toml': text }, expect: { error: /No Cargo package .* was found/ } });
+    add({ id: `empty-${id}-beside`, kind: 'empty-or-comments', files: { ...CLEAN_APP, 'crates/empty/Cargo.toml': text }, expect: { tags: CLEAN_TAGS } });
+  }
+
+  // Deep nesting and huge files.
+  const deep = (n: number) => `[package]\nname = "a"\n[package.metadata]\nx = ${'['.repeat(n)}${']'.repeat(n)}\n`;
+  add({ id: 'deep-arrays', kind: 'deeply-nested', files: { 'Cargo.toml': () => deep(100_000) }, expect: { error: /excessively nested|Invalid TOML/, file: 'Cargo.toml' } });
+  add({ id: 'deep-inline-tables', kind: 'deeply-nested', files: { 'Cargo.toml': () => `[package]\nname = "a"\nx = ${'{a='.repeat(50_000)}1${'}'.repeat(50_000)}\n` }, expect: { error: /excessively nested|Invalid TOML/, file: 'Cargo.toml' } });
+  add({ id: 'deep-dotted-key', kind: 'deeply-nested', files: { 'Cargo.toml': () => `[package]\nname = "a"\n${'a.'.repeat(50_000)}a = 1\n` }, expect: { either: true } });
+  add({ id: 'deep-table-header', kind: 'deeply-nested', files: { 'Cargo.toml': () => `[package]\nname = "a"\n[${'a.'.repeat(50_000)}a]\n` }, expect: { either: true } });
+  add({ id: 'deep-member-dirs', kind: 'deeply-nested', files: { [`${'d/'.repeat(60)}Cargo.toml`]: pkg('deep'), [`${'d/'.repeat(60)}src/lib.rs`]: lib }, expect: { tags: [['deep', '1.0.0', 'deep/1.0.0']] } });
+  add({ id: 'globstar-member-dirs', kind: 'deeply-nested', files: { 'Cargo.toml': '[workspace]\nmembers = ["**"]\n', [`${'d/'.repeat(60)}Cargo.toml`]: pkg('deep') }, expect: { either: true } });
+  add({
+    id: 'huge-20mb-comments',
+    kind: 'huge-file',
+    files: { 'Cargo.toml': () => pkg('big') + `# ${'x'.repeat(78)}\n`.repeat((20 * MB) / 80), 'src/lib.rs': lib },
+    expect: { tags: [['big', '1.0.0', 'big/1.0.0']] },
+  });
+  add({
+    id: 'huge-20mb-string',
+    kind: 'huge-file',
+    files: { 'Cargo.toml': () => `${pkg('big')}[package.metadata]\nblob = "${'y'.repeat(20 * MB)}"\n`, 'src/lib.rs': lib },
+    expect: { tags: [['big', '1.0.0', 'big/1.0.0']] },
+  });
+  add({
+    id: 'huge-200k-keys',
+    kind: 'huge-file',
+    files: { 'Cargo.toml': () => `${pkg('big')}[package.metadata]\n${Array.from({ length: 200_000 }, (_, i) => `k${i} = ${i}`).join('\n')}\n` },
+    expect: { tags: [['big', '1.0.0', 'big/1.0.0']] },
+  });
+  add({ id: 'huge-20mb-garbage', kind: 'huge-file', files: { 'Cargo.toml': () => '='.repeat(20 * MB) }, expect: { error: /Invalid TOML in Cargo\.toml/, file: 'Cargo.toml' } });
+  add({ id: 'huge-5mb-name', kind: 'long-name', files: { 'Cargo.toml': () => pkg('n'.repeat(5 * MB)) }, expect: { error: /not a valid git tag/ } });
+  add({ id: 'long-name-256', kind: 'long-name', files: { 'Cargo.toml': pkg('n'.repeat(256)) }, expect: { error: /longer than 255 bytes/ } });
+  add({ id: 'long-version-number', kind: 'long-name', files: { 'Cargo.toml': pkg('svc', `${'9'.repeat(400)}.0.0`) }, expect: { error: /longer than 255 bytes/ } });
+  add({ id: 'long-version', kind: 'long-name', files: { 'Cargo.toml': pkg('svc', `1.0.0-${'r'.repeat(300)}`) }, expect: { error: /longer than 255 bytes/ } });
+  add({
+    id: 'huge-members-list',
+    kind: 'huge-file',
+    files: { 'Cargo.toml': () => `[workspace]\nmembers = [${Array.from({ length: 50_000 }, () => '"m"').join(', ')}]\n`, 'm/Cargo.toml': pkg('m'), 'm/src/lib.rs': lib },
+    expect: { tags: [['m', '1.0.0', 'm/1.0.0']] },
+  });
+
+  // Paths that lead outside the repository: nothing outside is read as a component or written.
+  const local = { 'crates/ok/Cargo.toml': pkg('ok'), 'crates/ok/src/lib.rs': lib };
+  const okOnly: Expectation = { tags: [['ok', '1.0.0', 'ok/1.0.0']] };
+  const ws = (members: string, extra = '') => `[workspace]\nmembers = [${members}]\n${extra}`;
+  add({ id: 'members-parent-glob', kind: 'outside-path', files: { 'Cargo.toml': ws('"crates/*", "../*"'), ...local }, expect: { error: /'\.\.\/\*' matches no directory/, file: 'Cargo.toml' } });
+  add({ id: 'members-parent-literal', kind: 'outside-path', files: { 'Cargo.toml': ws('"crates/*", "../outside/crate"'), ...local }, expect: okOnly });
+  add({ id: 'members-etc', kind: 'outside-path', files: { 'Cargo.toml': ws('"crates/*", "../../../../../../../../etc"'), ...local }, expect: okOnly });
+  add({ id: 'members-absolute', kind: 'outside-path', files: { 'Cargo.toml': ws('"crates/*", "/etc"'), ...local }, expect: okOnly });
+  add({ id: 'members-globstar-parent', kind: 'outside-path', files: { 'Cargo.toml': ws('"crates/*", "**/../../*"'), ...local }, expect: { either: true } });
+  add({ id: 'members-dot-dot-inside', kind: 'outside-path', files: { 'Cargo.toml': ws('"crates/../crates/ok"'), ...local }, expect: okOnly });
+  add({ id: 'exclude-outside', kind: 'outside-path', files: { 'Cargo.toml': ws('"crates/*"', 'exclude = ["../outside", "/etc"]\n'), ...local }, expect: okOnly });
+  add({
+    id: 'path-dependency-outside',
+    kind: 'outside-path',
+    files: { 'Cargo.toml': ws('"crates/*"'), 'crates/ok/Cargo.toml': `${pkg('ok')}[dependencies]\nevil = { path = "../../../outside/crate" }\netc = { path = "/etc" }\n` },
+    expect: okOnly,
+  });
+  add({
+    id: 'workspace-dependency-outside',
+    kind: 'outside-path',
+    files: { 'Cargo.toml': ws('"crates/*"', '[workspace.dependencies]\nevil = { path = "../outside/crate" }\n'), 'crates/ok/Cargo.toml': `${pkg('ok')}[dependencies]\nevil.workspace = true\n` },
+    expect: okOnly,
+  });
+  add({ id: 'package-workspace-outside', kind: 'outside-path', files: { 'Cargo.toml': `${pkg('ok')}workspace = "../outside"\n` }, expect: okOnly });
+  add({ id: 'package-workspace-root', kind: 'outside-path', files: { 'Cargo.toml': `${pkg('ok')}workspace = "/"\n` }, expect: okOnly });
+  add({ id: 'path-dependency-missing', kind: 'outside-path', files: { 'Cargo.toml': `${pkg('ok')}[dependencies]\nx = { path = "nowhere" }\n` }, expect: { error: /Path dependency 'x' .* has no Cargo\.toml/, file: 'Cargo.toml' } });
+  add({ id: 'symlinked-member-glob', kind: 'symlink', files: { 'Cargo.toml': ws('"crates/*"'), ...local, 'crates/evil': { symlink: `${OUTSIDE}/crate` } }, expect: okOnly });
+  add({ id: 'symlinked-member-literal', kind: 'symlink', files: { 'Cargo.toml': ws('"crates/ok", "crates/evil"'), ...local, 'crates/evil': { symlink: `${OUTSIDE}/crate` } }, expect: { error: /workspace member crates\/evil has no Cargo\.toml/, file: 'Cargo.toml' } });
+  add({ id: 'symlinked-manifest', kind: 'symlink', files: { ...local, 'crates/evil/Cargo.toml': { symlink: `${OUTSIDE}/crate/Cargo.toml` }, 'Cargo.toml': ws('"crates/ok"') }, expect: okOnly });
+  add({ id: 'symlinked-manifest-to-passwd', kind: 'symlink', files: { ...local, 'Cargo.toml': ws('"crates/ok"'), 'crates/ok/x/Cargo.toml': { symlink: '/etc/passwd' } }, expect: okOnly });
+  add({ id: 'symlink-loop', kind: 'symlink', files: { ...local, 'Cargo.toml': ws('"crates/*"'), 'crates/ok/loop': { symlink: '..' } }, expect: okOnly });
+  add({ id: 'dangling-symlink', kind: 'symlink', files: { ...local, 'Cargo.toml': ws('"crates/*"'), 'crates/gone': { symlink: `${OUTSIDE}/nothing-here` } }, expect: okOnly });
+  add({ id: 'manifest-is-directory', kind: 'wrong-type', files: { ...local, 'Cargo.toml': ws('"crates/ok"'), 'crates/dir/Cargo.toml/x': 'y' }, expect: okOnly });
+  add({ id: 'manifest-is-fifo', kind: 'wrong-type', files: { ...local, 'Cargo.toml': ws('"crates/ok"'), 'crates/fifo/Cargo.toml': { fifo: true } }, expect: okOnly });
+
+  // Member globs: syntax errors, and patterns that make a backtracking matcher take hours.
+  const GLOBS: Array<[string, Expectation]> = [
+    ['[', { error: /invalid glob/, file: 'Cargo.toml' }],
+    ['crates/[!', { error: /invalid glob/, file: 'Cargo.toml' }],
+    ['crates/**x', { error: /invalid glob/, file: 'Cargo.toml' }],
+    [`crates/${'*a'.repeat(40)}*b`, { error: /matches no directory/, file: 'Cargo.toml' }],
+    [`crates/${'?'.repeat(300)}`, { error: /matches no directory/, file: 'Cargo.toml' }],
+    ['crates/$(reboot)', { error: /has no Cargo\.toml/, file: 'Cargo.toml' }],
+    ['crates/`id`*', { error: /matches no directory/, file: 'Cargo.toml' }],
+    ['crates/*;rm -rf ~', { error: /matches no directory/, file: 'Cargo.toml' }],
+  ];
+  GLOBS.forEach(([glob, expect], i) =>
+    add({ id: `member-glob-${i}`, kind: i === 3 || i === 4 ? 'regex-blowup' : 'malformed-glob', files: { 'Cargo.toml': ws(JSON.stringify(glob)), ...local, [`crates/${'a'.repeat(200)}/Cargo.toml`]: pkg('aaa') }, expect }),
+  );
+  return cases;
+}
+
+/** TagComponents inputs, on the clean app: tagFormat, components and message. */
+function tagInputCases(): HostileCase[] {
+  const cases: HostileCase[] = [];
+  const add = (id: string, kind: string, inputs: Record<string, string>, expect: Expectation) => cases.push({ id, kind, target: 'tag-components', files: CLEAN_APP, inputs, expect });
+  const refused = { error: /not a valid git tag/ };
+  const FORMATS: Array<[string, Expectation]> = [
+    ['$(reboot)/{name}/{version}', { tags: CLEAN_TAGS.map(([n, v]) => [n, v, `$(reboot)/${n}/${v}`]) }],
+    ['{name}`id`/{version}', { tags: CLEAN_TAGS.map(([n, v]) => [n, v, `${n}\`id\`/${v}`]) }],
+    ['{name};rm -rf /{version}', refused],
+    ['{name}&&{version}', { tags: CLEAN_TAGS.map(([n, v]) => [n, v, `${n}&&${v}`]) }],
+    ['{name}|{version}', { tags: CLEAN_TAGS.map(([n, v]) => [n, v, `${n}|${v}`]) }],
+    ['{name}\n{version}', refused],
+    ['{name}\r{version}', refused],
+    ['{name}\u0000{version}', refused],
+    ['{name}\t{version}', refused],
+    ['{name} {version}', refused],
+    ['{name}..{version}', refused],
+    ['../{name}/{version}', refused],
+    ['{name}/../{version}', refused],
+    ['/{name}/{version}', refused],
+    ['{name}/{version}/', refused],
+    ['{name}/{version}.lock', refused],
+    ['{name}~{version}', refused],
+    ['{name}^{version}', refused],
+    ['{name}:{version}', refused],
+    ['{name}?{version}', refused],
+    ['{name}*{version}', refused],
+    ['{name}[{version}', refused],
+    ['{name}\\{version}', refused],
+    ['{name}@{{version}', refused],
+    ['{name}//{version}', refused],
+    ['.{name}/{version}', refused],
+    ['{name}/.{version}', refused],
+    ['@', { error: /same tag '@'/ }],
+    ['{name}', { tags: CLEAN_TAGS.map(([n, v]) => [n, v, n]) }],
+    ['{version}', { tags: CLEAN_TAGS.map(([n, v]) => [n, v, v]) }],
+    ['{name}+{version}', { tags: CLEAN_TAGS.map(([n, v]) => [n, v, `${n}+${v}`]) }],
+    ['{name}/{version}+build.5', { tags: CLEAN_TAGS.map(([n, v]) => [n, v, `${n}/${v}+build.5`]) }],
+    ['{name}/{verison}', { error: /uses \{verison\}, which is not known/ }],
+    ['{$(reboot)}', { error: /same tag|not a valid git tag/ }],
+    ['{constructor}/{version}', { error: /uses \{constructor\}, which is not known/ }],
+    ['{__proto__}/{version}', { error: /uses \{__proto__\}, which is not known/ }],
+    [`{name}/${'x'.repeat(300)}`, { error: /longer than 255 bytes/ }],
+    [`${'{name}'.repeat(200)}`, { error: /longer than 255 bytes/ }],
+    [`${'x/'.repeat(50_000)}{name}`, { either: true }],
+  ];
+  FORMATS.forEach(([tagFormat, expect], i) =>
+    add(`tag-format-${i}`, /\.\.|\+/.test(tagFormat) ? 'plus-and-dotdot-in-tag' : /\$|`|;|&|\|/.test(tagFormat) ? 'shell-metacharacters-in-tag' : 'malformed-tag-format', { tagFormat }, expect),
+  );
+  const all = { tags: CLEAN_TAGS };
+  const COMPONENTS: Array<[string, Expectation]> = [
+    ['$(reboot)', { error: /No component matches '\$\(reboot\)'/ }],
+    ['`id`', { error: /No component matches/ }],
+    [';rm -rf /', { error: /No component matches/ }],
+    ['heuristic;rm -rf /', { error: /No component matches/ }],
+    ['heuristic\n$(reboot)', { error: /No component matches '\$\(reboot\)'/ }],
+    ['!*', { error: /excludes every component/ }],
+    ['!$(reboot)', { error: /No component matches/ }],
+    ['*', all],
+    ['*,*,*', all],
+    ['\n\n,,\n', all],
+    ['heur*', { tags: [CLEAN_TAGS[1]] }],
+    ['[a-z]*', { error: /No component matches/ }],
+    ['.*', { error: /No component matches/ }],
+    ['heuristic|edge', { error: /No component matches/ }],
+    [`${'*a'.repeat(40)}*z`, { error: /No component matches/ }],
+    [`${'?'.repeat(10_000)}`, { error: /No component matches/ }],
+    ['x'.repeat(1_000_000), { error: /No component matches/ }],
+  ];
+  COMPONENTS.forEach(([components, expect], i) => add(`components-${i}`, i === 14 || i === 15 ? 'regex-blowup' : 'hostile-components-input', { components }, expect));
+  const MESSAGES: Array<[string, Expectation]> = [
+    ['$(reboot) {name}', all],
+    ['`id` {name}\n; rm -rf /', all],
+    ['{name} {nope}', { error: /uses \{nope\}, which is not known/ }],
+    ['{name} {constructor}', { error: /uses \{constructor\}, which is not known/ }],
+    ['{__proto__}', { error: /uses \{__proto__\}, which is not known/ }],
+    ['-m {name}', all],
+    ['--cleanup=verbatim {name}', all],
+    ['x'.repeat(100_000), all],
+  ];
+  MESSAGES.forEach(([message, expect], i) => add(`message-${i}`, 'shell-metacharacters-in-message', { message }, expect));
+  return cases;
+}
+
+/** imageTagFormat and preRelease inputs (the BuildRustContainers / UpdateGitOpsVersions tag rule). */
+function imageTagCases(): HostileCase[] {
+  const cases: HostileCase[] = [];
+  const add = (id: string, kind: string, inputs: Record<string, string>, expect: Expectation) => cases.push({ id, kind, target: 'image-tag', inputs, expect });
+  const refused = { error: /is not a valid image tag/ };
+  const PRE: Array<[string, Expectation]> = [
+    ['rc.5678', { imageTag: 'v1.4.2-rc.5678' }],
+    ['rc10', { imageTag: 'v1.4.2-rc10' }],
+    ['$(Build.BuildId)', refused],
+    ['rc.$(reboot)', refused],
+    ['`reboot`', refused],
+    [';rm -rf /', refused],
+    ['a&&b', refused],
+    ['rc\n1', refused],
+    ['rc\u00001', refused],
+    ['rc 1', refused],
+    ['rc+5678', { error: /contains '\+'.*use '-' instead/ }],
+    ['build+meta', { error: /contains '\+'/ }],
+    ['rc..1', { imageTag: 'v1.4.2-rc..1' }],
+    ['../../etc', refused],
+    ['rc/1', refused],
+    ['x'.repeat(200), refused],
+    ['x'.repeat(122), refused],
+    ['x'.repeat(121), { imageTag: `v1.4.2-${'x'.repeat(121)}` }],
+    ['é', refused],
+  ];
+  PRE.forEach(([preRelease, expect], i) =>
+    add(`pre-release-${i}`, preRelease.includes('+') || preRelease.includes('..') ? 'plus-and-dotdot-in-tag' : 'shell-metacharacters-in-tag', { preRelease }, expect),
+  );
+  const FORMATS: Array<[string, Expectation]> = [
+    ['v{version}', { imageTag: 'v1.4.2' }],
+    ['{version}', { imageTag: '1.4.2' }],
+    ['-{version}', refused],
+    ['.{version}', refused],
+    ['{version}+b', { error: /contains '\+'/ }],
+    ['$(reboot){version}', refused],
+    ['{name}', { error: /uses \{name\}, which is not known/ }],
+    ['{version}{constructor}', { error: /uses \{constructor\}/ }],
+    ['v{version}\n', refused],
+    ['{version}:latest', refused],
+    ['{version}@sha256:abc', refused],
+    ['v{version}/../x', refused],
+    ['{version}..', { imageTag: '1.4.2..' }],
+  ];
+  FORMATS.forEach(([imageTagFormat, expect], i) => add(`image-tag-format-${i}`, 'malformed-tag-format', { imageTagFormat }, expect));
+  const VERSIONS: Array<[string, Expectation]> = [
+    ['1.4.2+build.5', { error: /contains '\+'/ }],
+    ['1.4.2-rc.1', { imageTag: 'v1.4.2-rc.1' }],
+    ['$(reboot)', refused],
+  ];
+  VERSIONS.forEach(([version, expect], i) => add(`image-tag-version-${i}`, 'plus-and-dotdot-in-tag', { version }, expect));
+  return cases;
+}
+
+/** Every case of the corpus, with unique ids. */
+export function hostileCorpus(): HostileCase[] {
+  const cases = [...cargoCases(), ...tagInputCases(), ...imageTagCases()];
+  const ids = new Set<string>();
+  for (const c of cases) {
+    if (ids.has(c.id)) throw new Error(`duplicate case id ${c.id}`);
+    ids.add(c.id);
+  }
+  return cases;
+}

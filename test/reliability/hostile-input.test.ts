@@ -1,0 +1,225 @@
+import * as assert from 'node:assert/strict';
+import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Log, SourceLocation } from '../../shared/agent';
+import { describe as describeError, UserError } from '../../shared/errors';
+import { tagComponents } from '../../shared/tag-components';
+import { imageTag } from '../../shared/versions/tags';
+import { repoRoot } from '../helpers/run-task';
+import { guardChildProcesses, type ChildCall } from './child-guard';
+import { CLEAN_APP, hostileCorpus, type FileSpec, type HostileCase } from './corpus';
+import { Sandbox, snapshot } from './sandbox';
+
+/** What the sentinel folder beside every repository holds: what a `..` or a symlink would reach. */
+export const SENTINEL: Record<string, string> = {
+  'Cargo.toml': '[workspace]\nmembers = ["crate"]\n',
+  'crate/Cargo.toml': '[package]\nname = "outsider"\nversion = "6.6.6"\n',
+  'crate/src/lib.rs': '',
+  'etc/passwd': 'root:x:0:0:root:/root:/bin/bash\n',
+  'versions.yaml': 'schemaVersion: 1\nenvironments:\n  prod:\n    outsider:\n      image: evil.example.com/outsider\n      tag: v6.6.6\n',
+  'overlay/kustomization.yaml': 'images:\n  - name: outsider\n    newTag: v6.6.6\n',
+};
+
+/** Words that mean a message was built from a value that was not there or not a string. */
+const GARBAGE = ['undefined', '[object Object]', 'NaN', 'function Object', '[native code]'];
+
+/** A Log that keeps everything, to check that warnings are as clear as errors. */
+export class RecordingLog implements Log {
+  readonly lines: string[] = [];
+  readonly warnings: Array<{ message: string; where?: SourceLocation }> = [];
+  readonly secrets: string[] = [];
+  debug(message: string): void {
+    this.lines.push(message);
+  }
+  info(message: string): void {
+    this.lines.push(message);
+  }
+  warn(message: string, where?: SourceLocation): void {
+    this.warnings.push({ message, where });
+  }
+  setSecret(value: string): void {
+    this.secrets.push(value);
+  }
+}
+
+/** The checks every error a user sees must pass; `file` is the repository-relative file it must name. */
+export function assertClearError(error: unknown, repo: string | undefined, expect: { error?: RegExp; file?: string }): void {
+  assert.ok(error instanceof UserError, `not a UserError (a crash): ${(error as Error)?.stack ?? String(error)}`);
+  const text = describeError(error);
+  assert.ok(text.trim().length > 10, `empty message: ${JSON.stringify(text)}`);
+  assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, 'a stack trace in the message');
+  for (const word of GARBAGE) assert.ok(!text.includes(word), `'${word}' in the message: ${text.slice(0, 500)}`);
+  const room = 1000 + (repo?.length ?? 0) * 4;
+  assert.ok(text.length < room, `message of ${text.length} characters: ${text.slice(0, 300)}...`);
+  if (expect.error) assert.match(text, expect.error);
+  if (expect.file) {
+    assert.ok(error.where?.file, `the message names no file: ${text.slice(0, 300)}`);
+    assert.equal(path.resolve(repo ?? '', error.where.file), path.join(repo ?? '', expect.file), `names ${error.where.file}`);
+  }
+}
+
+function assertClearLog(log: RecordingLog): void {
+  for (const { message } of log.warnings) {
+    for (const word of GARBAGE) assert.ok(!message.includes(word), `'${word}' in a warning: ${message.slice(0, 300)}`);
+    assert.ok(message.length < 2000, `warning of ${message.length} characters`);
+  }
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+async function attempt(body: () => Promise<unknown> | unknown): Promise<Outcome> {
+  try {
+    return { ok: true, value: await body() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+describe('reliability: hostile input', function () {
+  const corpus = hostileCorpus();
+  const calls: ChildCall[] = [];
+  let restore: () => void = () => undefined;
+  let sandbox: Sandbox;
+  /** Repositories shared by cases with the same (immutable) files: every TagComponents case is a dry run. */
+  const shared = new Map<Record<string, FileSpec>, string>();
+
+  before(async () => {
+    sandbox = await Sandbox.create(SENTINEL);
+    restore = guardChildProcesses((call) => calls.push(call));
+  });
+  after(async () => {
+    restore();
+    await sandbox?.dispose();
+  });
+
+  it('has at least 200 generated cases covering every kind of hostility', () => {
+    assert.ok(corpus.length >= 200, `${corpus.length} cases`);
+    const kinds = new Set(corpus.map((c) => c.kind));
+    for (const kind of [
+      'shell-metacharacters-in-name',
+      'shell-metacharacters-in-tag',
+      'plus-and-dotdot-in-tag',
+      'wrong-type',
+      'duplicate-keys',
+      'invalid-toml',
+      'non-utf8',
+      'bom',
+      'empty-or-comments',
+      'deeply-nested',
+      'huge-file',
+      'long-name',
+      'outside-path',
+      'symlink',
+      'regex-blowup',
+    ]) {
+      assert.ok(kinds.has(kind), `no case of kind ${kind}`);
+    }
+  });
+
+  async function runCase(c: HostileCase): Promise<void> {
+    if (c.target === 'image-tag') {
+      const inputs = c.inputs ?? {};
+      const outcome = await attempt(() => imageTag(inputs.version ?? '1.4.2', { format: inputs.imageTagFormat, preRelease: inputs.preRelease }));
+      check(c, outcome, undefined, (value) => {
+        if ('imageTag' in c.expect) assert.equal(value, c.expect.imageTag);
+      });
+      return;
+    }
+    const files = c.files ?? CLEAN_APP;
+    let repo = shared.get(files);
+    const reusable = files === CLEAN_APP;
+    if (!repo) {
+      repo = await sandbox.gitRepo(files);
+      if (reusable) shared.set(files, repo);
+    }
+    try {
+      const before = await snapshot(repo, ['.git/index']);
+      const log = new RecordingLog();
+      const outcome = await attempt(() => tagComponents({ componentsPath: repo, push: false, dryRun: true, ...c.inputs }, log));
+      check(c, outcome, repo, (value) => {
+        const result = value as Awaited<ReturnType<typeof tagComponents>>;
+        const got = result.components.map((x) => [x.name, x.version, x.tag]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+        if ('tags' in c.expect) assert.deepEqual(got, c.expect.tags);
+      });
+      assertClearLog(log);
+      // A dry run changes nothing, inside the repository (its .git included) or outside it.
+      assert.equal(await snapshot(repo, ['.git/index']), before, 'the dry run changed the repository');
+      await sandbox.verify([...shared.values(), repo]);
+    } finally {
+      if (!reusable) await sandbox.remove(repo);
+    }
+  }
+
+  function check(c: HostileCase, outcome: Outcome, repo: string | undefined, result: (value: unknown) => void): void {
+    if (outcome.ok) {
+      assert.ok(!('error' in c.expect), `expected an error matching ${'error' in c.expect ? c.expect.error : ''}, got ${JSON.stringify(outcome.value)?.slice(0, 300)}`);
+      result(outcome.value);
+    } else {
+      assert.ok(!('tags' in c.expect) && !('imageTag' in c.expect), `expected a result, got: ${describeError(outcome.error).slice(0, 500)}\n${(outcome.error as Error)?.stack ?? ''}`);
+      assertClearError(outcome.error, repo, 'error' in c.expect ? c.expect : {});
+    }
+  }
+
+  for (const c of corpus) {
+    it(`${c.kind}: ${c.id}`, async () => runCase(c));
+  }
+
+  it('started every child process without a shell (traced in process)', () => {
+    assert.ok(calls.length > 100, `only ${calls.length} child processes were traced: is the guard in place?`);
+    assert.ok(calls.some((call) => call.command === 'git'), 'git was traced');
+    const viaShell = calls.filter((call) => call.shell);
+    assert.deepEqual(viaShell, [], 'processes started through a shell');
+    assert.deepEqual([...new Set(calls.map((call) => call.api))], ['spawn'], 'only spawn is used');
+  });
+});
+
+describe('reliability: no shell anywhere in the shipped code', () => {
+  /** The TypeScript sources that end up in the tasks' bundles. */
+  function sources(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return sources(full);
+      return entry.name.endsWith('.ts') ? [full] : [];
+    });
+  }
+
+  it('never calls exec/execSync, never sets shell, imports only spawn from child_process', () => {
+    const files = [...sources(path.join(repoRoot, 'shared')), ...sources(path.join(repoRoot, 'tasks'))];
+    assert.ok(files.length > 10, `${files.length} source files`);
+    const problems: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      const rel = path.relative(repoRoot, file);
+      // `.exec(` is RegExp.prototype.exec; a bare exec( / execSync( is child_process.
+      for (const match of text.matchAll(/(?<![.\w])(exec|execSync|execFile|execFileSync)\s*\(/g)) problems.push(`${rel}: ${match[0]}`);
+      for (const match of text.matchAll(/shell\s*:\s*(?!false\b)[^,}\s]+/g)) problems.push(`${rel}: ${match[0]}`);
+      for (const match of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'(?:node:)?child_process'/g)) {
+        const names = match[1].split(',').map((n) => n.trim().split(/\s+as\s+/)[0]).filter(Boolean);
+        for (const name of names.filter((n) => !['spawn', 'spawnSync', 'type SpawnOptions', 'ChildProcess'].includes(n))) problems.push(`${rel}: imports ${name}`);
+      }
+      if (/require\(\s*'(?:node:)?child_process'\s*\)|import\s+\*\s+as\s+\w+\s+from\s+'(?:node:)?child_process'/.test(text)) problems.push(`${rel}: takes the whole child_process module`);
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('the guard used above does see a shell when one is used (the check can fail)', async () => {
+    const seen: ChildCall[] = [];
+    const undo = guardChildProcesses((call) => seen.push(call));
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const cp = require('node:child_process') as typeof import('node:child_process');
+      cp.spawnSync('true', [], { shell: true });
+      cp.execSync('true');
+    } finally {
+      undo();
+    }
+    assert.deepEqual(
+      seen.map((c) => [c.api, c.shell]),
+      [
+        ['spawnSync', true],
+        ['execSync', true],
+      ],
+    );
+    await fs.access(__filename);
+  });
+});
