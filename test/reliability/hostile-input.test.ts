@@ -8,17 +8,7 @@ import { imageTag } from '../../shared/versions/tags';
 import { repoRoot } from '../helpers/run-task';
 import { guardChildProcesses, type ChildCall } from './child-guard';
 import { CLEAN_APP, hostileCorpus, type FileSpec, type HostileCase } from './corpus';
-import { Sandbox, snapshot } from './sandbox';
-
-/** What the sentinel folder beside every repository holds: what a `..` or a symlink would reach. */
-export const SENTINEL: Record<string, string> = {
-  'Cargo.toml': '[workspace]\nmembers = ["crate"]\n',
-  'crate/Cargo.toml': '[package]\nname = "outsider"\nversion = "6.6.6"\n',
-  'crate/src/lib.rs': '',
-  'etc/passwd': 'root:x:0:0:root:/root:/bin/bash\n',
-  'versions.yaml': 'schemaVersion: 1\nenvironments:\n  prod:\n    outsider:\n      image: evil.example.com/outsider\n      tag: v6.6.6\n',
-  'overlay/kustomization.yaml': 'images:\n  - name: outsider\n    newTag: v6.6.6\n',
-};
+import { Sandbox, SENTINEL, snapshot } from './sandbox';
 
 /** Words that mean a message was built from a value that was not there or not a string. */
 const GARBAGE = ['undefined', '[object Object]', 'NaN', 'function Object', '[native code]'];

@@ -5,6 +5,16 @@ import * as path from 'node:path';
 import { run } from '../../shared/process';
 import { OUTSIDE, type FileSpec } from './corpus';
 
+/** What the sentinel folder beside every repository holds: what a `..` or a symlink would reach. */
+export const SENTINEL: Record<string, string> = {
+  'Cargo.toml': '[workspace]\nmembers = ["crate"]\n',
+  'crate/Cargo.toml': '[package]\nname = "outsider"\nversion = "6.6.6"\n',
+  'crate/src/lib.rs': '',
+  'etc/passwd': 'root:x:0:0:root:/root:/bin/bash\n',
+  'versions.yaml': 'schemaVersion: 1\nenvironments:\n  prod:\n    outsider:\n      image: evil.example.com/outsider\n      tag: v6.6.6\n',
+  'overlay/kustomization.yaml': 'images:\n  - name: outsider\n    newTag: v6.6.6\n',
+};
+
 /**
  * A folder holding a sentinel directory (`outside`, what `..` paths and symlinks of hostile inputs
  * point at) and, one at a time, the repositories the cases run in. `verify()` proves nothing was
