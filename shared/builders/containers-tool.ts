@@ -46,7 +46,9 @@ export abstract class ContainersTool implements Builder {
       // A manifest list (image index) collects one image per platform; an old list of the same name
       // would be added to, not replaced, so it goes first.
       await this.tool(['manifest', 'rm', primary], true);
-      args.push('--manifest', primary);
+      // The layer cache does not tell platforms apart for a step whose base is the same (e.g. `FROM
+      // scratch`): podman would put the first platform's image under every platform.
+      args.push('--layers=false', '--manifest', primary);
     } else {
       for (const reference of request.references) args.push('-t', reference);
     }
