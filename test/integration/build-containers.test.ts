@@ -68,7 +68,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
       : { registry: registry.host, registryUsername: registry.username, registryPassword: registry.password };
     const result = await runTask('BuildRustContainers', {
       inputs: { componentsPath: workspace, ...credentials, preRelease: 'rc.$(Build.BuildId)', additionalTags: 'latest', manifestPath, repositoryPrefix: `${name}/`, ...inputs },
-      variables: { 'Build.SourceVersion': commit, 'Build.Repository.Uri': SOURCE },
+      variables: { 'Build.SourceVersion': commit, 'Build.Repository.Uri': SOURCE, 'Agent.TempDirectory': agentTemp },
       endpoints: endpoint
         ? {
             'registry-connection': {
@@ -77,7 +77,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
             },
           }
         : undefined,
-      env: { ...containerEnv, AGENT_TEMPDIRECTORY: agentTemp, ...env },
+      env: { ...containerEnv, ...env },
       cwd: workspace,
       traceChildren: ['docker', 'podman', 'buildah', 'git'],
     });
@@ -86,7 +86,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
       .then((text) => JSON.parse(text) as ImagesFile)
       .catch(() => undefined);
     const leftovers = await filesContaining(agentTemp, registry.password);
-    return { result, images, leftovers };
+    return { result, images, leftovers, agentTemp };
   }
 
   async function registryState(prefix: string) {
@@ -108,8 +108,14 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
 
   /** The first build: three images pushed, every check a user relies on. */
   async function firstBuild(name: string, inputs: Record<string, string | boolean>, env: Record<string, string> = {}, endpoint = false) {
-    const { result, images, leftovers } = await buildTask(name, inputs, env, endpoint);
+    const { result, images, leftovers, agentTemp } = await buildTask(name, inputs, env, endpoint);
     assert.equal(result.result, 'Succeeded', explain(result));
+    // podman and buildah got the credentials in an auth file under the agent's temp dir, since removed.
+    for (const argv of result.childArgv.filter((a) => a.includes('--authfile'))) {
+      const file = argv[argv.indexOf('--authfile') + 1];
+      assert.ok(file.startsWith(agentTemp), file);
+      await assert.rejects(fs.access(file), 'the auth file is removed');
+    }
     assert.equal(result.outputs.built, '3');
     assert.equal(result.outputs.skipped, '0');
     assert.ok(images, 'images.json was written');

@@ -57,7 +57,7 @@ describe('BuildRustContainers changedOnly and plan mode (real git history, real 
         manifestPath,
         ...inputs,
       },
-      env: { AGENT_TEMPDIRECTORY: agentTemp },
+      variables: { 'Agent.TempDirectory': agentTemp },
       cwd: workspace,
       traceChildren: ['docker', 'podman', 'buildah'],
     });
@@ -128,7 +128,7 @@ describe('BuildRustContainers changedOnly and plan mode (real git history, real 
   it('refuses a changedSince that is not in the repository', async () => {
     const result = await runTask('BuildRustContainers', {
       inputs: { componentsPath: workspace, registry: registry.host, mode: 'plan', changedOnly: true, changedSince: 'no-such-tag', manifestPath: '' },
-      env: { AGENT_TEMPDIRECTORY: agentTemp },
+      variables: { 'Agent.TempDirectory': agentTemp },
       cwd: workspace,
     });
     assert.equal(result.result, 'Failed');
