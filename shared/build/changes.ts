@@ -68,12 +68,11 @@ export async function affectedComponents(components: Component[], options: Chang
     );
   }
   const relative = async (absolute: string): Promise<string> => {
-    let real = absolute;
-    try {
-      real = await fs.realpath(absolute);
-    } catch {
-      real = path.resolve(absolute);
-    }
+    // A file that does not exist (a deleted Cargo.lock) is placed by its folder's real path.
+    const real = await fs
+      .realpath(absolute)
+      .catch(() => fs.realpath(path.dirname(absolute)).then((dir) => path.join(dir, path.basename(absolute))))
+      .catch(() => path.resolve(absolute));
     return path.relative(top, real).split(path.sep).join('/');
   };
   // Path dependencies count transitively: a member's dependency's own path dependencies are used too.
