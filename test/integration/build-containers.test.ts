@@ -204,6 +204,27 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
     it('pushes an image index for linux/amd64 and linux/arm64', async () => {
       await multiPlatform('buildah', { builder: 'buildah' });
     });
+
+    it('builds without pushing or asking the registry when push is false', async () => {
+      const { result, images } = await buildTask('local', { builder: 'buildah', push: false, registryPassword: 'not-asked' });
+      assert.equal(result.result, 'Succeeded', explain(result));
+      assert.equal(result.outputs.built, '3');
+      assert.deepEqual(images!.images.map((i) => [i.status, i.digest]), [['built', undefined], ['built', undefined], ['built', undefined]]);
+      assert.ok(result.childArgv.some((argv) => argv[0] === 'buildah' && argv.includes('build')));
+      assert.ok(!result.childArgv.some((argv) => argv.includes('push')), 'nothing pushed');
+      for (const service of SERVICES) assert.deepEqual(await client.listTags(`local/${service}`), []);
+    });
+
+    it('builds, pushes and writes nothing in a dry run, but still finds what exists', async () => {
+      const { result, images } = await buildTask('buildah', { builder: 'buildah', dryRun: true, preRelease: 'dry.1' });
+      assert.equal(result.result, 'Succeeded', explain(result));
+      assert.deepEqual(buildCalls(result), []);
+      assert.equal(images, undefined, 'no images.json');
+      assert.deepEqual(JSON.parse(result.outputs.images).map((i: { status: string }) => i.status), ['planned', 'planned', 'planned']);
+      const existing = JSON.parse((await buildTask('buildah', { builder: 'buildah', dryRun: true })).result.outputs.images) as Array<{ status: string }>;
+      assert.deepEqual(existing.map((i) => i.status), ['exists', 'exists', 'exists']);
+      assert.deepEqual((await client.listTags('buildah/heuristic')).filter((t) => t.includes('dry')), []);
+    });
   });
 
   describe('podman (chroot isolation, vfs storage), chosen by auto where docker reaches no engine', function () {
