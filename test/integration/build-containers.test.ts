@@ -247,6 +247,14 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
     it('pushes an image index for linux/amd64 and linux/arm64', async () => {
       await multiPlatform('podman', { builder: 'podman' });
     });
+
+    it('builds the one platform asked for', async () => {
+      const { result, images } = await buildTask('podman', { builder: 'podman', components: 'heuristic', preRelease: 'arm.1', additionalTags: '', platforms: 'linux/arm64' });
+      assert.equal(result.result, 'Succeeded', explain(result));
+      assert.deepEqual(images!.images[0].platforms, ['linux/arm64']);
+      const { configs } = await imageConfigs(client, 'podman/heuristic', 'v1.4.2-arm.1');
+      assert.deepEqual(configs.map((c) => `${c.os}/${c.architecture}`), ['linux/arm64']);
+    });
   });
 
   describe('the docker CLI through podman system service (the Docker engine API)', function () {
