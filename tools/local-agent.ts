@@ -118,7 +118,7 @@ export async function runTask(task: string, options: TaskRunOptions): Promise<Ta
   const entry = path.join(repoRoot, ...(options.unbundled ? ['build', 'tasks', task, 'index.js'] : ['tasks', task, 'index.js']));
   const { code, stdout, stderr } = await spawnTask(entry, cwd, env, options.onLine);
   const run = await parseCommands(stdout);
-  let childArgv: string[][] = [];
+  let childArgv: string[][];
   try {
     childArgv = (await fs.readFile(traceLog, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
   } catch {
