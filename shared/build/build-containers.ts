@@ -187,7 +187,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   const push = options.push ?? true;
   const root = path.resolve(options.componentsPath);
 
-  const discovered = await discoverComponents(root);
+  const discovered = await discoverComponents(root, { log });
   if (!discovered.length) throw new UserError(`No Cargo package was found under ${root}: set componentsPath to the folder holding Cargo.toml.`);
   const selected = selectByName(discovered, options.components ?? '');
   const explicit = new Set(parseList(options.components).filter((p) => !p.startsWith('!') && !/[*?]/.test(p)));
