@@ -67,7 +67,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
       ? { containerRegistry: 'registry-connection' }
       : { registry: registry.host, registryUsername: registry.username, registryPassword: registry.password };
     const result = await runTask('BuildRustContainers', {
-      inputs: { componentsPath: workspace, ...credentials, preRelease: 'rc.$(Build.BuildId)', additionalTags: 'latest', manifestPath, repositoryPrefix: `${name}/`, ...inputs },
+      inputs: { componentsPath: workspace, ...credentials, preRelease: 'rc.$(Build.BuildId)', additionalTags: 'latest', buildArgs: 'FLAVOUR=edge', manifestPath, repositoryPrefix: `${name}/`, ...inputs },
       variables: { 'Build.SourceVersion': commit, 'Build.Repository.Uri': SOURCE, 'Agent.TempDirectory': agentTemp },
       endpoints: endpoint
         ? {
@@ -141,9 +141,16 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
         assert.equal(labels['org.opencontainers.image.revision'], commit);
         assert.equal(labels['org.opencontainers.image.source'], SOURCE);
         assert.ok(!Number.isNaN(Date.parse(labels['org.opencontainers.image.created'])), 'created is a timestamp');
+        assert.equal(labels['edge.flavour'], 'edge', 'the build argument reached the Dockerfile');
       }
     }
     assert.deepEqual(leftovers, [], 'no file under the agent temp directory holds the password');
+    // Beside the command that registers it as a secret, only task-lib's own debug line of the input
+    // (`registryPassword=…`, printed before anyone can mask it: pass it as a secret variable) holds it.
+    const logLines = `${result.stdout}\n${result.stderr}`
+      .split('\n')
+      .filter((line) => !line.startsWith('##vso[task.setsecret]') && !line.startsWith('##vso[task.debug]registryPassword='));
+    for (const secret of secrets) assert.deepEqual(logLines.filter((line) => line.includes(secret)), [], 'the log holds no secret');
     assertNoSecretInArgv(result);
     assert.match(result.summaries.join('\n'), /\| heuristic \| 1\.4\.2 \|.*\| pushed \| `sha256:/);
     return result;
