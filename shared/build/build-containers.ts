@@ -292,15 +292,22 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
         };
         if (options.commit) labels['org.opencontainers.image.revision'] = options.commit;
         if (options.sourceUrl) labels['org.opencontainers.image.source'] = options.sourceUrl;
-        await builder.build({
-          dockerfile: candidate.dockerfile,
-          context: candidate.context,
-          references: candidate.tags.map((tag) => `${candidate.image}:${tag}`),
-          platforms,
-          labels,
-          buildArgs,
-          push,
-        });
+        try {
+          await builder.build({
+            dockerfile: candidate.dockerfile,
+            context: candidate.context,
+            references: candidate.tags.map((tag) => `${candidate.image}:${tag}`),
+            platforms,
+            labels,
+            buildArgs,
+            push,
+          });
+        } catch (error) {
+          if (error instanceof UserError) throw error;
+          // Most often the Dockerfile or the code it builds: point at the Dockerfile. Images pushed
+          // before this one stay, and a re-run finds them.
+          throw new UserError(`Building ${candidate.outcome.reference} failed: ${(error as Error).message}`, { file: path.relative(root, candidate.dockerfile) });
+        }
         if (push) {
           const digest = await client.digest(candidate.repository, candidate.tags[0]);
           if (!digest) throw new Error(`${candidate.outcome.reference} was pushed but the registry does not list it.`);

@@ -212,6 +212,20 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
       await multiPlatform('buildah', { builder: 'buildah' });
     });
 
+    it('names the Dockerfile when a build fails, and writes no images.json', async () => {
+      const broken = path.join(workspace, 'services', 'telemetry', 'Broken.Dockerfile');
+      await fs.writeFile(broken, 'FROM scratch\nCOPY missing.txt /missing.txt\n');
+      try {
+        const { result, images } = await buildTask('broken', { builder: 'buildah', components: 'telemetry', dockerfile: '{path}/Broken.Dockerfile' });
+        assert.equal(result.result, 'Failed');
+        assert.match(result.errors.join('\n'), /^services\/telemetry\/Broken\.Dockerfile: Building 127\.0\.0\.1:\d+\/broken\/telemetry:v2\.0\.0-rc\.5678 failed: buildah build/);
+        assert.equal(images, undefined);
+        assert.deepEqual(await client.listTags('broken/telemetry'), []);
+      } finally {
+        await fs.rm(broken, { force: true });
+      }
+    });
+
     it('builds without pushing or asking the registry when push is false', async () => {
       const { result, images } = await buildTask('local', { builder: 'buildah', push: false, registryPassword: 'not-asked' });
       assert.equal(result.result, 'Succeeded', explain(result));
