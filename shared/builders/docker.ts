@@ -63,6 +63,7 @@ export class DockerBuilder implements Builder {
         );
       }
       if (request.push) args.push('--push');
+      else this.options.log.warn(`docker: an image index for ${request.platforms.join(', ')} cannot be loaded into the engine; without push it stays in the buildx cache.`);
     }
     args.push(request.context);
     this.options.log.info(`docker: building ${request.references[0]}${request.platforms.length ? ` for ${request.platforms.join(', ')}` : ''}`);
