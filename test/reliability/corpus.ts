@@ -18,10 +18,15 @@ export type Expectation =
   | { tags: Array<[string, string, string]> }
   /** imageTag: the tag. */
   | { imageTag: string }
+  /**
+   * BuildRustContainers plan: these [name, version] planned with the tag `v{version}`, or (for a name
+   * or version Cargo accepts but an image reference cannot carry) a clear error saying so.
+   */
+  | { planned: Array<[string, string]> }
   /** Either a clear error or a result checked by the target's generic rules (e.g. a huge file). */
   | { either: true };
 
-export type Target = 'tag-components' | 'image-tag';
+export type Target = 'tag-components' | 'image-tag' | 'build-plan';
 
 export interface HostileCase {
   id: string;
@@ -508,9 +513,58 @@ function imageTagCases(): HostileCase[] {
   return cases;
 }
 
+/** One Dockerfile at the root serves every component (input `dockerfile: Dockerfile`). */
+export const DOCKERFILE = 'FROM scratch\nCOPY Cargo.toml /\n';
+
+/**
+ * The Cargo cases again through BuildRustContainers in plan mode: the same discovery errors, and
+ * for valid crates the image tags and repositories derived from hostile names and versions.
+ */
+function buildPlanCases(cargo: HostileCase[]): HostileCase[] {
+  return cargo
+    .filter((c) => c.files && !c.inputs && !c.files['Dockerfile'])
+    .map((c) => {
+      let expect: Expectation = { either: true };
+      if ('error' in c.expect && c.expect.file) expect = c.expect;
+      else if ('tags' in c.expect) expect = { planned: c.expect.tags.map(([name, version]) => [name, version]) };
+      return { ...c, id: `build-${c.id}`, target: 'build-plan' as const, files: { ...c.files, Dockerfile: DOCKERFILE }, expect };
+    });
+}
+
+/** BuildRustContainers inputs with shell syntax, traversal and prototype keys, on the clean app. */
+function buildInputCases(): HostileCase[] {
+  const cases: HostileCase[] = [];
+  const files = { ...CLEAN_APP, Dockerfile: DOCKERFILE };
+  const planned: Expectation = { planned: CLEAN_TAGS.map(([name, version]) => [name, version]) };
+  const add = (id: string, kind: string, inputs: Record<string, string>, expect: Expectation) => cases.push({ id: `build-input-${id}`, kind, target: 'build-plan', files, inputs, expect });
+  add('dockerfile-constructor', 'malformed-tag-format', { dockerfile: '{constructor}' }, { error: /uses \{constructor\}, which is not known/ });
+  add('dockerfile-proto', 'malformed-tag-format', { dockerfile: '{__proto__}/Dockerfile' }, { error: /uses \{__proto__\}, which is not known/ });
+  add('context-tostring', 'malformed-tag-format', { buildContext: '{toString}' }, { error: /uses \{toString\}, which is not known/ });
+  add('dockerfile-shell', 'shell-metacharacters-in-input', { dockerfile: '$(reboot)' }, { planned: [] });
+  add('registry-shell', 'shell-metacharacters-in-input', { registry: '$(reboot)' }, { error: /is not a registry host/ });
+  add('registry-semicolon', 'shell-metacharacters-in-input', { registry: 'localhost:5000;rm -rf /' }, { error: /is not a registry host/ });
+  add('registry-newline', 'shell-metacharacters-in-input', { registry: 'localhost:5000\nevil.example.com' }, { error: /is not a registry host/ });
+  add('prefix-traversal', 'outside-path', { repositoryPrefix: '../' }, { error: /is not a valid image repository/ });
+  add('prefix-shell', 'shell-metacharacters-in-input', { repositoryPrefix: '$(reboot)/' }, { error: /is not a valid image repository/ });
+  add('prefix-long', 'long-name', { repositoryPrefix: `${'a'.repeat(300)}/` }, { error: /is not a valid image repository/ });
+  add('platforms-shell', 'shell-metacharacters-in-input', { platforms: 'linux/amd64;reboot' }, { error: /is not a platform/ });
+  add('platforms-traversal', 'outside-path', { platforms: '../../etc' }, { error: /is not a platform/ });
+  add('build-args-shell-value', 'shell-metacharacters-in-input', { buildArgs: 'A=$(reboot)\nB=`id`; rm -rf /' }, planned);
+  add('build-args-shell-key', 'shell-metacharacters-in-input', { buildArgs: '$(reboot)=1' }, { error: /is not KEY=VALUE/ });
+  add('additional-tags-plus', 'plus-and-dotdot-in-tag', { additionalTags: 'latest+1' }, { error: /contains '\+'/ });
+  add('additional-tags-shell', 'shell-metacharacters-in-tag', { additionalTags: 'latest;reboot' }, { error: /is not a valid image tag/ });
+  add('pre-release-plus', 'plus-and-dotdot-in-tag', { preRelease: 'rc+1' }, { error: /contains '\+'/ });
+  add('pre-release-dotdot', 'plus-and-dotdot-in-tag', { preRelease: 'rc..1' }, planned);
+  add('mode-shell', 'shell-metacharacters-in-input', { mode: 'plan;reboot' }, { error: /mode .* is not known/ });
+  add('builder-shell', 'shell-metacharacters-in-input', { builder: 'docker;reboot' }, { error: /builder/ });
+  add('components-redos', 'regex-blowup', { components: `${'*a'.repeat(40)}*z` }, { error: /No component matches/ });
+  return cases;
+}
+
 /** Every case of the corpus, with unique ids. */
 export function hostileCorpus(): HostileCase[] {
-  const cases = [...cargoCases(), ...tagInputCases(), ...imageTagCases()];
+  const cargo = cargoCases();
+  const cases = [...cargo, ...tagInputCases(), ...imageTagCases(), ...buildPlanCases(cargo), ...buildInputCases()];
   const ids = new Set<string>();
   for (const c of cases) {
     if (ids.has(c.id)) throw new Error(`duplicate case id ${c.id}`);

@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Log, SourceLocation } from '../../shared/agent';
+import { buildRustContainers } from '../../shared/build/build-containers';
 import { describe as describeError, UserError } from '../../shared/errors';
+import { parseList } from '../../shared/inputs';
 import { tagComponents } from '../../shared/tag-components';
 import { imageTag } from '../../shared/versions/tags';
 import { repoRoot } from '../helpers/run-task';
@@ -115,11 +117,13 @@ describe('reliability: hostile input', function () {
       });
       return;
     }
+    if (c.target === 'build-plan') return runBuildPlan(c);
     const files = c.files ?? CLEAN_APP;
     let repo = shared.get(files);
     const reusable = files === CLEAN_APP;
     if (!repo) {
-      repo = await sandbox.gitRepo(files);
+      // A case that must fail reading a Cargo.toml fails before TagComponents looks at commits: git init is enough.
+      repo = await sandbox.gitRepo(files, !('error' in c.expect && c.expect.file && !c.inputs));
       if (reusable) shared.set(files, repo);
     }
     try {
@@ -140,12 +144,56 @@ describe('reliability: hostile input', function () {
     }
   }
 
+  /** BuildRustContainers in plan mode, push off: no registry, no builder, nothing written. */
+  async function runBuildPlan(c: HostileCase): Promise<void> {
+    const repo = await sandbox.repo(c.files ?? {});
+    try {
+      const before = await snapshot(repo);
+      const log = new RecordingLog();
+      const outcome = await attempt(() =>
+        buildRustContainers(
+          {
+            componentsPath: repo,
+            registry: 'localhost:5000',
+            mode: 'plan',
+            push: false,
+            dockerfile: 'Dockerfile',
+            manifestPath: '',
+            ...c.inputs,
+            // As the task reads them: lists from multiLine/comma inputs, one build argument a line.
+            platforms: parseList(c.inputs?.platforms),
+            additionalTags: parseList(c.inputs?.additionalTags),
+            buildArgs: (c.inputs?.buildArgs ?? '').split(/\r?\n/).filter((line) => line.trim()),
+          },
+          log,
+        ),
+      );
+      if ('planned' in c.expect && !outcome.ok) {
+        // A name or version Cargo accepts that an image reference cannot carry: refused, saying why.
+        assertClearError(outcome.error, repo, { error: /is not a valid image (repository|tag)|contains '\+'/ });
+      } else {
+        check(c, outcome, repo, (value) => {
+          const result = value as Awaited<ReturnType<typeof buildRustContainers>>;
+          if (!('planned' in c.expect)) return;
+          const got = result.images.map((i) => [i.component, i.version, i.tags[0], i.status]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+          const tag = (version: string) => `v${version}${c.inputs?.preRelease ? `-${c.inputs.preRelease}` : ''}`;
+          assert.deepEqual(got, c.expect.planned.map(([name, version]) => [name, version, tag(version), 'planned']));
+        });
+      }
+      assertClearLog(log);
+      assert.equal(await snapshot(repo), before, 'plan mode changed the repository');
+      await sandbox.verify([...shared.values(), repo]);
+    } finally {
+      await sandbox.remove(repo);
+    }
+  }
+
   function check(c: HostileCase, outcome: Outcome, repo: string | undefined, result: (value: unknown) => void): void {
     if (outcome.ok) {
       assert.ok(!('error' in c.expect), `expected an error matching ${'error' in c.expect ? c.expect.error : ''}, got ${JSON.stringify(outcome.value)?.slice(0, 300)}`);
       result(outcome.value);
     } else {
-      assert.ok(!('tags' in c.expect) && !('imageTag' in c.expect), `expected a result, got: ${describeError(outcome.error).slice(0, 500)}\n${(outcome.error as Error)?.stack ?? ''}`);
+      assert.ok(!('tags' in c.expect) && !('imageTag' in c.expect) && !('planned' in c.expect), `expected a result, got: ${describeError(outcome.error).slice(0, 500)}\n${(outcome.error as Error)?.stack ?? ''}`);
       assertClearError(outcome.error, repo, 'error' in c.expect ? c.expect : {});
     }
   }

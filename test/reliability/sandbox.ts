@@ -46,15 +46,20 @@ export class Sandbox {
     return dir;
   }
 
-  /** A git working copy of `files`, all committed (FIFOs are made after the commit: git cannot add them). */
-  async gitRepo(files: Record<string, FileSpec>): Promise<string> {
+  /**
+   * A git working copy of `files`, all committed unless `commit` is false (FIFOs are made after the
+   * commit: git cannot add them). No hook templates: nothing but git itself runs.
+   */
+  async gitRepo(files: Record<string, FileSpec>, commit = true): Promise<string> {
     const plain = Object.fromEntries(Object.entries(files).filter(([, spec]) => !isFifo(spec)));
     const dir = await this.repo(plain);
     const env = { HOME: path.join(this.base, 'home'), GIT_CONFIG_NOSYSTEM: '1' };
     const git = (...args: string[]) => run('git', ['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', ...args], { cwd: dir, env });
-    await git('init', '--quiet', '--initial-branch=main');
-    await git('add', '-A');
-    await git('commit', '--quiet', '--allow-empty', '-m', 'hostile case');
+    await git('init', '--quiet', '--template=', '--initial-branch=main');
+    if (commit) {
+      await git('add', '-A');
+      await git('commit', '--quiet', '--allow-empty', '-m', 'hostile case');
+    }
     for (const [file, spec] of Object.entries(files)) {
       if (!isFifo(spec)) continue;
       await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
