@@ -1,0 +1,62 @@
+import type { Document } from 'yaml';
+import { formatImageRef, type ImageRef, parseImageRef, sameRepository } from '../images/reference';
+import { applyEdits, type Edit, parseDocuments } from './yaml-text';
+
+/** One component moving to a new image, as every updater receives it. */
+export interface ImageChange {
+  component: string;
+  /** The image the lock records now (absent for a component new to the environment). */
+  from?: { name: string; tag?: string; digest?: string };
+  /** The image it moves to: repository, tag, and digest when pinned. */
+  to: { name: string; tag: string; digest?: string };
+}
+
+/** An image reference an updater saw in a file (after its edits), for policy checks. */
+export interface SeenImage {
+  image: string;
+  line: number;
+}
+
+/** What an updater found in one file: its edits, the components they touch, every image it saw. */
+export interface FileEdits {
+  edits: Edit[];
+  touched: Set<string>;
+  images: SeenImage[];
+}
+
+export interface ParsedFile {
+  file: string;
+  text: string;
+  documents: Document.Parsed[];
+}
+
+/** The change (if any) for a repository as written in a file, matched with or without registry host. */
+export function changeFor(changes: readonly ImageChange[], repository: string): ImageChange | undefined {
+  return changes.find((c) => sameRepository(repository, c.to.name) || (c.from !== undefined && sameRepository(repository, c.from.name)));
+}
+
+/**
+ * The repository to write where `written` stood: kept as written (with or without host) unless the
+ * component moves to another repository.
+ */
+export function repositoryFor(change: ImageChange, written: string): string {
+  return sameRepository(written, change.to.name) ? written : change.to.name;
+}
+
+/** The full reference `written` becomes under `change`. */
+export function newReference(change: ImageChange, written: ImageRef): string {
+  return formatImageRef({ name: repositoryFor(change, written.name), tag: change.to.tag, digest: change.to.digest });
+}
+
+export { parseImageRef };
+
+/** Runs one updater over text alone: parse, find edits, apply. The text-in, text-out form of every updater. */
+export function updateText(
+  find: (parsed: ParsedFile, changes: readonly ImageChange[]) => FileEdits,
+  text: string,
+  changes: readonly ImageChange[],
+  file = 'file.yaml',
+): { text: string; touched: string[] } {
+  const result = find({ file, text, documents: parseDocuments(text, file) }, changes);
+  return { text: applyEdits(text, result.edits), touched: [...result.touched].sort() };
+}
