@@ -214,7 +214,7 @@ export function updateLock(text: string, file: string, environment: string, imag
   /** Replaces an empty value (`key:`, `key: {}`, `key: null`) by a block of lines under the key. */
   const fillEmpty = (pair: Pair<Scalar, unknown>, lines: string) => {
     const valueNode = pair.value as Node | null;
-    if (valueNode && valueNode.range) {
+    if (valueNode && valueNode.range && valueNode.range[1] > valueNode.range[0]) {
       const [start, end] = valueNode.range;
       // drop the inline `{}` / `null`, keeping any comment after it
       let from = start;
