@@ -56,6 +56,8 @@ export interface UpdateGitOpsOptions {
   /** Registries (hosts, host/prefix, `*` globs) every image of the environment must come from; empty allows any. */
   allowedRegistries?: string[];
   dryRun?: boolean;
+  /** Tags asked for per page of the registry's tag list; default 1000. */
+  registryPageSize?: number;
   /** Registry requests in flight across components; default 8. */
   concurrency?: number;
 }
@@ -100,7 +102,8 @@ function registryPattern(pattern: string): RegExp {
 function registryName(image: string): string {
   const name = image.split('@')[0];
   const { registry } = splitRegistry(name);
-  return registry ? name : `docker.io/${name}`;
+  if (registry) return name;
+  return name.includes('/') ? `docker.io/${name}` : `docker.io/library/${name}`;
 }
 
 const sameImage = (a: LockImage | undefined, b: LockImage) => !!a && a.image === b.image && a.tag === b.tag && (a.digest ?? '') === (b.digest ?? '');
@@ -112,7 +115,8 @@ function defaultClientFactory(options: UpdateGitOpsOptions): (host: string) => R
     let client = clients.get(host);
     if (!client) {
       const own = options.registry && options.registry.replace(/^https?:\/\//, '').replace(/\/+$/, '') === host;
-      client = new RegistryClient(host, own ? options.credentials : {});
+      const registry = new RegistryClient(host, own ? options.credentials : {});
+      client = { listTags: (repository) => registry.listTags(repository, options.registryPageSize ?? 1000), digest: (repository, tag) => registry.digest(repository, tag) };
       clients.set(host, client);
     }
     return client;

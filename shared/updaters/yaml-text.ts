@@ -34,7 +34,8 @@ export function parseDocuments(text: string, file: string): Document.Parsed[] {
   for (const document of list) {
     const error = document.errors[0];
     if (error) {
-      const line = lineOf(text, error.pos[0]);
+      // an error at the end of the file (an unclosed bracket) points at the last line that holds text
+      const line = lineOf(text, Math.min(error.pos[0], Math.max(0, text.trimEnd().length - 1)));
       throw new UserError(`${file} is not valid YAML (${error.message.split('\n')[0]}): fix the file and run again.`, { file, line });
     }
   }
