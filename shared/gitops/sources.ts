@@ -116,3 +116,11 @@ export async function fromRegistry(
   for (const [component, image] of found) desired.set(component, image);
   return desired;
 }
+
+/** The host a registry input or service connection URL names (`https://myacr.azurecr.io/` -> myacr.azurecr.io). */
+export function registryHost(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (!trimmed) return undefined;
+  const host = /^[a-z]+:\/\//i.test(trimmed) ? new URL(trimmed).host : trimmed.split('/')[0];
+  return host === 'index.docker.io' || host === 'docker.io' ? 'registry-1.docker.io' : host;
+}
