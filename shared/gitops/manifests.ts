@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
 
@@ -26,7 +26,7 @@ export async function listManifests(root: string, dir: string): Promise<Manifest
     return !rel.startsWith('..') && !path.isAbsolute(rel);
   };
   async function walk(current: string, shown: string): Promise<void> {
-    const entries = await fs.readdir(current, { withFileTypes: true });
+    const entries = readdirSync(current, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;

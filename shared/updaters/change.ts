@@ -14,7 +14,8 @@ export interface ImageChange {
 /** An image reference an updater saw in a file (after its edits), for policy checks. */
 export interface SeenImage {
   image: string;
-  line: number;
+  /** Offset of the value in the file's text (the line is computed only when a message needs it). */
+  offset: number;
 }
 
 /** What an updater found in one file: its edits, the components they touch, every image it saw. */
@@ -30,9 +31,24 @@ export interface ParsedFile {
   documents: Document.Parsed[];
 }
 
+const lastPart = (repository: string) => repository.slice(repository.lastIndexOf('/') + 1);
+const indexes = new WeakMap<readonly ImageChange[], Map<string, ImageChange[]>>();
+
 /** The change (if any) for a repository as written in a file, matched with or without registry host. */
 export function changeFor(changes: readonly ImageChange[], repository: string): ImageChange | undefined {
-  return changes.find((c) => sameRepository(repository, c.to.name) || (c.from !== undefined && sameRepository(repository, c.from.name)));
+  // Candidates by the repository's last path part, so a file with many images costs little per image.
+  let index = indexes.get(changes);
+  if (!index) {
+    index = new Map();
+    for (const change of changes) {
+      for (const name of new Set([change.to.name, ...(change.from ? [change.from.name] : [])].map(lastPart))) {
+        index.set(name, [...(index.get(name) ?? []), change]);
+      }
+    }
+    indexes.set(changes, index);
+  }
+  const candidates = index.get(lastPart(repository));
+  return candidates?.find((c) => sameRepository(repository, c.to.name) || (c.from !== undefined && sameRepository(repository, c.from.name)));
 }
 
 /**
@@ -57,6 +73,6 @@ export function updateText(
   changes: readonly ImageChange[],
   file = 'file.yaml',
 ): { text: string; touched: string[] } {
-  const result = find({ file, text, documents: parseDocuments(text, file) }, changes);
+  const result = find({ file, text, documents: parseDocuments(text, file, 'failsafe') }, changes);
   return { text: applyEdits(text, result.edits), touched: [...result.touched].sort() };
 }

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { changeFor, type FileEdits, type ImageChange, type ParsedFile, repositoryFor, updateText } from './change';
-import { columnOf, endOfLine, type Edit, formatScalar, lineOf, setScalar, startOfLine } from './yaml-text';
+import { columnOf, endOfLine, type Edit, formatScalar, setScalar, startOfLine } from './yaml-text';
 
 /**
  * kustomize `images:` entries: `name` (the image as the resources write it), `newName`, `newTag`,
@@ -34,10 +34,10 @@ export function findKustomizationEdits(parsed: ParsedFile, changes: readonly Ima
       const repository = newName ?? name;
       if (!repository) continue;
       const change = changeFor(changes, repository);
-      const line = lineOf(text, entry.range![0]);
+      const offset = entry.range![0];
       if (!change) {
         const tag = str('newTag');
-        result.images.push({ image: `${repository}${tag ? `:${tag}` : ''}`, line });
+        result.images.push({ image: `${repository}${tag ? `:${tag}` : ''}`, offset });
         continue;
       }
       const edits: Edit[] = [];
@@ -71,7 +71,7 @@ export function findKustomizationEdits(parsed: ParsedFile, changes: readonly Ima
         result.edits.push(...edits);
         result.touched.add(change.component);
       }
-      result.images.push({ image: `${targetName}:${change.to.tag}${change.to.digest ? `@${change.to.digest}` : ''}`, line });
+      result.images.push({ image: `${targetName}:${change.to.tag}${change.to.digest ? `@${change.to.digest}` : ''}`, offset });
     }
   }
   return result;

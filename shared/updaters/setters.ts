@@ -1,6 +1,6 @@
 import { isScalar, type Scalar, visit } from 'yaml';
 import { type FileEdits, type ImageChange, newReference, type ParsedFile, parseImageRef, repositoryFor, updateText } from './change';
-import { lineOf, setScalar } from './yaml-text';
+import { setScalar } from './yaml-text';
 
 /**
  * Flux image-automation setter markers on any YAML line (HelmRelease values, Helm values files, plain
@@ -43,7 +43,7 @@ export function findSetterEdits(parsed: ParsedFile, changes: readonly ImageChang
         else {
           const ref = parseImageRef(node.value);
           value = newReference(change, ref ?? { name: change.to.name });
-          result.images.push({ image: value, line: lineOf(text, node.range[0]) });
+          result.images.push({ image: value, offset: node.range[0] });
         }
         if (value === undefined || !isScalar(node)) return;
         const edit = setScalar(node, value);

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type Node, type Pair, type Scalar } from 'yaml';
 import { changeFor, type FileEdits, type ImageChange, newReference, type ParsedFile, parseImageRef, updateText } from './change';
-import { lineOf, setScalar } from './yaml-text';
+import { setScalar } from './yaml-text';
 
 /**
  * The `image:` of containers and initContainers in workload manifests (Deployment, StatefulSet,
@@ -26,7 +26,7 @@ function child(node: unknown, key: string): unknown {
 }
 
 export function findWorkloadEdits(parsed: ParsedFile, changes: readonly ImageChange[]): FileEdits {
-  const { text, documents } = parsed;
+  const { documents } = parsed;
   const result: FileEdits = { edits: [], touched: new Set(), images: [] };
   for (const document of documents) {
     const kind = child(document.contents, 'kind');
@@ -40,11 +40,11 @@ export function findWorkloadEdits(parsed: ParsedFile, changes: readonly ImageCha
       for (const container of containers.items) {
         const image = child(container, 'image');
         if (!isScalar(image) || typeof image.value !== 'string') continue;
-        const line = lineOf(text, (image as Node).range![0]);
+        const offset = (image as Node).range![0];
         const ref = parseImageRef(image.value);
         const change = ref ? changeFor(changes, ref.name) : undefined;
         if (!ref || !change) {
-          result.images.push({ image: image.value, line });
+          result.images.push({ image: image.value, offset });
           continue;
         }
         const value = newReference(change, ref);
@@ -53,7 +53,7 @@ export function findWorkloadEdits(parsed: ParsedFile, changes: readonly ImageCha
           result.edits.push(edit);
           result.touched.add(change.component);
         }
-        result.images.push({ image: value, line });
+        result.images.push({ image: value, offset });
       }
     }
   }

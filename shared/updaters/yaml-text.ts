@@ -27,9 +27,13 @@ export function eolOf(text: string): string {
   return first > 0 && text[first - 1] === '\r' ? '\r\n' : '\n';
 }
 
-/** Every document of a YAML file; a syntax error becomes a UserError naming the file and line. */
-export function parseDocuments(text: string, file: string): Document.Parsed[] {
-  const documents = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false });
+/**
+ * Every document of a YAML file; a syntax error (or a duplicate key) becomes a UserError naming the file
+ * and line. Manifests are read with the failsafe schema (every scalar a string, as image references and
+ * tags are), which also spares the time of resolving numbers and booleans.
+ */
+export function parseDocuments(text: string, file: string, schema: 'core' | 'failsafe' = 'core'): Document.Parsed[] {
+  const documents = parseAllDocuments(text, { prettyErrors: false, schema });
   const list = Array.isArray(documents) ? documents : [documents];
   for (const document of list) {
     const error = document.errors[0];
