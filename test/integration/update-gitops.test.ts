@@ -189,6 +189,42 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     });
   }
 
+  it('creates the lock when the repository has none, from images with their repositories', async () => {
+    await fs.rm(path.join(dir, 'versions.yaml'));
+    await assert.rejects(updateGitOps(options({ images: ['heuristic=v1.4.2'] }), testLog()), /heuristic is not in versions.yaml .* write 'heuristic=registry\/repository:v1.4.2'/);
+    const result = await updateGitOps(options({ images: [`heuristic=${R}/heuristic:v1.4.2`] }), testLog());
+    assert.deepEqual(result.changes.map((c) => [c.component, c.from, c.to, c.bump]), [['heuristic', '', `${R}/heuristic:v1.4.2`, 'none']]);
+    assert.equal(
+      await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8'),
+      `# versions.yaml: what runs where. Change it through pull requests.\nschemaVersion: 1\nenvironments:\n  devtest:\n    heuristic:\n      image: ${R}/heuristic\n      tag: v1.4.2\n`,
+    );
+    assert.ok((await fs.readFile(path.join(dir, 'environments/devtest/jobs.yaml'), 'utf8')).includes(`"${R}/heuristic:v1.4.2"`));
+  });
+
+  it('reads BuildRustContainers images.json (first version tag, digest), skipping planned images', async () => {
+    const file = path.join(dir, '..', `${path.basename(dir)}-images.json`);
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        schemaVersion: 1,
+        buildId: '5678',
+        commit: 'abc',
+        images: [
+          { component: 'heuristic', version: '1.4.2', image: `${R}/heuristic`, tags: ['v1.4.2-rc.5678', 'latest'], digest: D('3'), platforms: ['linux/amd64'], status: 'pushed' },
+          { component: 'collector', version: '2.1.0', image: `${R}/collector`, tags: ['v2.1.0'], platforms: [], status: 'planned' },
+        ],
+      }),
+    );
+    try {
+      const log = testLog();
+      const result = await updateGitOps(options({ images: [], imagesFile: file }), log);
+      assert.deepEqual(result.changes.map((c) => [c.component, c.to, c.bump]), [['heuristic', `${R}/heuristic:v1.4.2-rc.5678@${D('3')}`, 'patch']]);
+      assert.equal(log.warnings.filter((w) => /collector is only planned/.test(w)).length, 1);
+    } finally {
+      await fs.rm(file, { force: true });
+    }
+  });
+
   it('allows a downgrade when asked, and any registry listed with a glob', async () => {
     const result = await updateGitOps(options({ images: ['heuristic=v1.4.0'], allowDowngrade: true, allowedRegistries: ['*.azurecr.io', 'docker.io/library'] }), testLog());
     assert.deepEqual(result.changes.map((c) => [c.component, c.bump]), [['heuristic', 'patch']]);
