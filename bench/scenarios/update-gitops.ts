@@ -78,7 +78,7 @@ export async function run(): Promise<Figure[]> {
       value: Math.round(median.ms),
       unit: 'ms',
       goal,
-      note: `median of 3; every file parsed, ${median.written} written (lock, kustomization, workloads, setters)`,
+      note: `median of 3; every file parsed, ${median.written} written (lock, kustomization, workloads, setters); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs`,
     });
   }
   return figures;
