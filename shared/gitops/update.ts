@@ -16,7 +16,7 @@ import { applyEdits, type Edit, lineOf, parseDocuments } from '../updaters/yaml-
 import { bumpKind, compareVersions, parseVersion } from '../versions/order';
 import { listManifests } from './manifests';
 import { writeFilesAtomically } from './write';
-import { type Desired, fromEnvironment, fromImages, fromRegistry, registryLocation, type RegistryLike } from './sources';
+import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, registryLocation, type RegistryLike } from './sources';
 
 export type { RegistryLike } from './sources';
 
@@ -148,6 +148,11 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const lockShown = path.relative(realRoot, lockPath).split(path.sep).join('/') || lockName;
   const manifestsName = fill(options.manifestsPath || 'environments/{environment}', { environment });
   const manifestsDir = await insideRoot(root, manifestsName);
+  try {
+    if (!(await fs.stat(manifestsDir)).isDirectory()) throw new Error();
+  } catch {
+    throw new UserError(`manifestsPath '${manifestsName}' is not a folder in ${options.gitopsPath}: create the environment's overlay or set manifestsPath.`, { file: manifestsName });
+  }
   const pinDigest = options.pinDigest ?? true;
   const source = options.source ?? 'images';
   const client = options.registryClient ?? defaultClientFactory(options);
@@ -185,20 +190,32 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const chosen = new Set(selectByName([...desired.keys()].map((name) => ({ name })), options.components ?? '').map((c) => c.name));
   for (const name of [...desired.keys()]) if (!chosen.has(name)) desired.delete(name);
 
-  // 3. Digests for images that have none yet.
-  if (pinDigest) {
-    const missing = [...desired].filter(([, image]) => !image.digest);
-    await Promise.all(
-      missing.map(async ([component, image]) => {
-        const { host, repository } = registryLocation(image.image);
-        const digest = await client(host).digest(repository, image.tag);
-        if (!digest) throw new UserError(`${image.image}:${image.tag} (${component}, from ${image.origin}) is not in the registry, so its digest cannot be pinned: push it, fix the tag, or set pinDigest: false.`);
-        image.digest = digest;
-      }),
-    );
+  // 3. Policies on versions, before any registry call: no downgrade unless allowed, no step over maxBump.
+  for (const [component, image] of desired) {
+    const before = current.get(component);
+    if (!before || before.tag === image.tag) continue;
+    const where = { file: lockShown, line: (before as { line?: number }).line };
+    if (parseVersion(before.tag) && parseVersion(image.tag) && compareVersions(image.tag, before.tag) < 0 && !options.allowDowngrade) {
+      throw new UserError(`${component} would move down from ${before.tag} to ${image.tag} in '${environment}' (from ${image.origin}): set allowDowngrade: true to roll back on purpose.`, where);
+    }
+    const bump = bumpKind(before.tag, image.tag);
+    if (BUMP_RANK[bump] > BUMP_RANK[limit]) {
+      throw new UserError(`${component} would take a ${bump} step from ${before.tag} to ${image.tag} in '${environment}', more than maxBump '${limit}' allows: review it and raise maxBump for this run.`, where);
+    }
   }
 
-  // 4. Changes and policies.
+  // 4. Digests for images that have none yet.
+  if (pinDigest) {
+    const missing = [...desired].filter(([, image]) => !image.digest);
+    await mapLimit(missing, options.concurrency ?? 8, async ([component, image]) => {
+      const { host, repository } = registryLocation(image.image);
+      const digest = await client(host).digest(repository, image.tag);
+      if (!digest) throw new UserError(`${image.image}:${image.tag} (${component}, from ${image.origin}) is not in the registry, so its digest cannot be pinned: push it, fix the tag, or set pinDigest: false.`);
+      image.digest = digest;
+    });
+  }
+
+  // 5. The changes.
   const imageChanges: ImageChange[] = [];
   const changes: ComponentChange[] = [];
   const next = new Map<string, LockImage>();
@@ -206,32 +223,14 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     const before = current.get(component);
     const after: LockImage = { image: image.image, tag: image.tag, digest: image.digest };
     if (sameImage(before, after)) continue;
-    const where = { file: lockShown, line: (before as { line?: number } | undefined)?.line };
     let bump: ChangeBump = 'none';
-    if (before) {
-      bump = before.tag === after.tag ? (before.image === after.image ? 'digest' : 'none') : bumpKind(before.tag, after.tag);
-      if (before.tag !== after.tag && parseVersion(before.tag) && parseVersion(after.tag) && compareVersions(after.tag, before.tag) < 0 && !options.allowDowngrade) {
-        throw new UserError(`${component} would move down from ${before.tag} to ${after.tag} in '${environment}' (from ${image.origin}): set allowDowngrade: true to roll back on purpose.`, where);
-      }
-      if (BUMP_RANK[bump] > BUMP_RANK[limit]) {
-        throw new UserError(`${component} would take a ${bump} step from ${before.tag} to ${after.tag} in '${environment}', more than maxBump '${limit}' allows: review it and raise maxBump for this run.`, where);
-      }
-    }
+    if (before) bump = before.tag === after.tag ? (before.image === after.image ? 'digest' : 'none') : bumpKind(before.tag, after.tag);
     next.set(component, after);
     imageChanges.push({ component, from: before && { name: before.image, tag: before.tag, digest: before.digest }, to: { name: after.image, tag: after.tag, digest: after.digest } });
     changes.push({ component, from: before ? ref(before) : '', to: ref(after), bump, files: [] });
   }
 
-  // 5. Every manifest of the environment: parse (all of them: a broken file fails the run), edit in memory.
-  let manifestsExist = true;
-  try {
-    await fs.access(manifestsDir);
-  } catch {
-    manifestsExist = false;
-  }
-  if (!manifestsExist) {
-    throw new UserError(`manifestsPath '${manifestsName}' does not exist in ${options.gitopsPath}: create the environment's overlay or set manifestsPath.`, { file: manifestsName });
-  }
+  // 6. Every manifest of the environment: parse (all of them: a broken file fails the run), edit in memory.
   const started = Date.now();
   const manifests = await listManifests(root, manifestsDir);
   const allowed = (options.allowedRegistries ?? []).map((p) => p.trim()).filter(Boolean);
@@ -263,7 +262,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
 
   log.debug(`read, parsed and edited ${manifests.length} file(s) under ${manifestsName} in ${Date.now() - started} ms`);
 
-  // 6. allowedRegistries over every image of the environment, changed or not.
+  // 7. allowedRegistries over every image of the environment, changed or not.
   if (allowed.length) {
     const patterns = allowed.map(registryPattern);
     const ok = (image: string) => patterns.some((p) => p.test(registryName(image)));
@@ -281,7 +280,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     }
   }
 
-  // 7. The new lock.
+  // 8. The new lock.
   if (next.size) {
     const updatedLock = updateLock(lockText, lockShown, environment, next);
     if (updatedLock !== lockText || !lockExists) newFiles.set(lockPath, updatedLock);
@@ -294,7 +293,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
   const written = [...newFiles.keys()].map((p) => path.relative(realRoot, p).split(path.sep).join('/')).sort();
 
-  // 8. Write everything or nothing.
+  // 9. Write everything or nothing.
   const writing = Date.now();
   if (newFiles.size && !options.dryRun) writeFilesAtomically(newFiles);
   log.debug(`wrote ${newFiles.size} file(s) in ${Date.now() - writing} ms`);

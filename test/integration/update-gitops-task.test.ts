@@ -20,10 +20,11 @@ describe('UpdateGitOpsVersions task (bundled, run as the agent runs it)', functi
   let dir: string;
   afterEach(async () => dir && fs.rm(dir, { recursive: true, force: true }));
 
-  it('fails on a downgrade with the lock file and line, writing nothing', async () => {
+  it('fails on a downgrade with the lock file and line, before any registry call, writing nothing', async () => {
     dir = await gitopsTree('myacr.azurecr.io');
     const before = await snapshot(dir);
-    const run = await runTask('UpdateGitOpsVersions', { inputs: { gitopsPath: dir, environment: 'devtest', images: 'heuristic=v1.0.0', pinDigest: false } });
+    // pinDigest is on (the default) and myacr.azurecr.io is unreachable: policies are checked before any registry call
+    const run = await runTask('UpdateGitOpsVersions', { inputs: { gitopsPath: dir, environment: 'devtest', images: 'heuristic=v1.0.0' } });
     assert.equal(run.result, 'Failed');
     assert.equal(run.errors.length, 1);
     assert.match(run.errors[0], /^versions.yaml:5: heuristic would move down from v1.4.1 to v1.0.0/);

@@ -225,6 +225,10 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     }
   });
 
+  it('refuses an environment without manifests folder, naming it', async () => {
+    await assert.rejects(updateGitOps(options({ environment: 'prod' }), testLog()), (error: unknown) => error instanceof UserError && error.where?.file === 'environments/prod' && /not a folder/.test(error.message));
+  });
+
   it('allows a downgrade when asked, and any registry listed with a glob', async () => {
     const result = await updateGitOps(options({ images: ['heuristic=v1.4.0'], allowDowngrade: true, allowedRegistries: ['*.azurecr.io', 'docker.io/library'] }), testLog());
     assert.deepEqual(result.changes.map((c) => [c.component, c.bump]), [['heuristic', 'patch']]);
