@@ -50,11 +50,11 @@ export async function fromImages(lines: string[], imagesFile: string | undefined
     }
     for (const image of parseImagesJson(text, imagesFile)) {
       if (image.status === 'planned') {
-        log.warn(`${imagesFile}: ${image.component} is only planned (not built): it is left as it is.`, { file: imagesFile });
+        log.warn(`${image.component} is only planned (not built): it is left as it is.`, { file: imagesFile });
         continue;
       }
       const tag = image.tags.find((t) => parseVersion(t)) ?? image.tags[0];
-      if (!tag) throw new UserError(`${imagesFile}: ${image.component} has no tags.`, { file: imagesFile });
+      if (!tag) throw new UserError(`${image.component} has no tags in ${path.basename(imagesFile)}.`, { file: imagesFile });
       desired.set(image.component, { image: image.image, tag, digest: image.digest, origin: `${path.basename(imagesFile)} (${image.component})` });
     }
   }

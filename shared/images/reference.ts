@@ -146,29 +146,38 @@ export function parseImagesJson(text: string, file: string): BuiltImage[] {
   }
   const root = data as { schemaVersion?: unknown; images?: unknown };
   if (!root || typeof root !== 'object' || root.schemaVersion !== 1) {
-    throw new UserError(`${file}: schemaVersion must be 1 (found ${JSON.stringify(root?.schemaVersion)}): this task reads images.json version 1.`, { file });
+    throw new UserError(`schemaVersion must be 1 (found ${JSON.stringify(root?.schemaVersion)}): this task reads images.json version 1.`, { file });
   }
-  if (!Array.isArray(root.images)) throw new UserError(`${file}: 'images' must be an array.`, { file });
+  if (!Array.isArray(root.images)) throw new UserError(`'images' must be an array.`, { file });
   return root.images.map((entry: unknown, index: number) => {
-    const item = entry as Partial<BuiltImage>;
-    const where = `${file}: images[${index}]`;
-    if (!item || typeof item.component !== 'string' || !item.component) throw new UserError(`${where} has no 'component'.`, { file });
-    if (typeof item.image !== 'string' || !parseImageRef(item.image) || parseImageRef(item.image)!.tag || parseImageRef(item.image)!.digest) {
-      throw new UserError(`${where} (${item.component}): 'image' must be a repository without tag, e.g. myacr.azurecr.io/${item.component}.`, { file });
+    try {
+      return checkBuiltImage(entry, index, file);
+    } catch (error) {
+      if (error instanceof UserError && !error.where) throw new UserError(error.message, { file });
+      throw error;
     }
-    if (!Array.isArray(item.tags) || !item.tags.every((t) => typeof t === 'string')) throw new UserError(`${where} (${item.component}): 'tags' must be an array of strings.`, { file });
-    item.tags.forEach((t) => validateImageTag(t, `${where} (${item.component}) tag`));
-    if (item.digest !== undefined && item.digest !== null && item.digest !== '') {
-      if (typeof item.digest !== 'string') throw new UserError(`${where} (${item.component}): 'digest' must be a string.`, { file });
-      digestOrThrow(item.digest, `${where} (${item.component})`);
-    }
-    return {
-      component: item.component,
-      version: item.version,
-      image: item.image,
-      tags: item.tags,
-      digest: item.digest || undefined,
-      status: item.status,
-    };
   });
+}
+
+function checkBuiltImage(entry: unknown, index: number, file: string): BuiltImage {
+  const item = entry as Partial<BuiltImage>;
+  const where = `images[${index}]`;
+  if (!item || typeof item.component !== 'string' || !item.component) throw new UserError(`${where} has no 'component'.`, { file });
+  if (typeof item.image !== 'string' || !parseImageRef(item.image) || parseImageRef(item.image)!.tag || parseImageRef(item.image)!.digest) {
+    throw new UserError(`${where} (${item.component}): 'image' must be a repository without tag, e.g. myacr.azurecr.io/${item.component}.`, { file });
+  }
+  if (!Array.isArray(item.tags) || !item.tags.every((t) => typeof t === 'string')) throw new UserError(`${where} (${item.component}): 'tags' must be an array of strings.`, { file });
+  item.tags.forEach((t) => validateImageTag(t, `${where} (${item.component}) tag`));
+  if (item.digest !== undefined && item.digest !== null && item.digest !== '') {
+    if (typeof item.digest !== 'string') throw new UserError(`${where} (${item.component}): 'digest' must be a string.`, { file });
+    digestOrThrow(item.digest, `${where} (${item.component})`);
+  }
+  return {
+    component: item.component,
+    version: item.version,
+    image: item.image,
+    tags: item.tags,
+    digest: item.digest || undefined,
+    status: item.status,
+  };
 }

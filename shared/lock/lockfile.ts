@@ -79,39 +79,39 @@ export function readLock(text: string, file: string): Lock {
   const schema = root.items.find((p) => keyText(p) === 'schemaVersion');
   if (!schema) fail(`${file} has no 'schemaVersion': add 'schemaVersion: 1' at the top.`, file, text, root);
   if (!isScalar(schema.value) || schema.value.value !== 1) {
-    fail(`${file}: schemaVersion must be 1 (found ${isScalar(schema.value) ? JSON.stringify(schema.value.value) : 'a collection'}): this task reads lock version 1.`, file, text, (schema.value as Node) ?? schema.key);
+    fail(`schemaVersion must be 1 (found ${isScalar(schema.value) ? JSON.stringify(schema.value.value) : 'a collection'}): this task reads lock version 1.`, file, text, (schema.value as Node) ?? schema.key);
   }
   const lock: Lock = { file, environments: new Map(), environmentLines: new Map() };
   for (const pair of root.items) {
     const key = keyText(pair);
     if (key !== 'schemaVersion' && key !== 'environments') {
-      fail(`${file}: unknown key '${key}' at the top level: the lock holds 'schemaVersion' and 'environments'.`, file, text, pair.key as Node);
+      fail(`unknown key '${key}' at the top level: the lock holds 'schemaVersion' and 'environments'.`, file, text, pair.key as Node);
     }
   }
   const environments = root.items.find((p) => keyText(p) === 'environments');
   if (!environments) fail(`${file} has no 'environments:' mapping.`, file, text, root);
   const envs = environments.value;
   if (envs === null || (isScalar(envs) && envs.value === null)) return lock;
-  if (!isMap(envs)) fail(`${file}: 'environments' must be a mapping of environment names.`, file, text, (envs as Node) ?? environments.key);
+  if (!isMap(envs)) fail(`'environments' must be a mapping of environment names.`, file, text, (envs as Node) ?? environments.key);
   for (const envPair of envs.items) {
     const env = keyText(envPair);
-    if (!NAME.test(env)) fail(`${file}: '${env}' is not a valid environment name.`, file, text, envPair.key as Node);
-    if (lock.environments.has(env)) fail(`${file}: environment '${env}' appears twice.`, file, text, envPair.key as Node);
+    if (!NAME.test(env)) fail(`'${env}' is not a valid environment name.`, file, text, envPair.key as Node);
+    if (lock.environments.has(env)) fail(`environment '${env}' appears twice.`, file, text, envPair.key as Node);
     const components = new Map<string, LockEntry>();
     lock.environments.set(env, components);
     lock.environmentLines.set(env, lineOf(text, (envPair.key as Scalar).range![0]));
     const value = envPair.value;
     if (value === null || (isScalar(value) && value.value === null)) continue;
-    if (!isMap(value)) fail(`${file}: environment '${env}' must be a mapping of components.`, file, text, (value as Node) ?? envPair.key);
+    if (!isMap(value)) fail(`environment '${env}' must be a mapping of components.`, file, text, (value as Node) ?? envPair.key);
     for (const componentPair of value.items) {
       const component = keyText(componentPair);
-      if (!NAME.test(component)) fail(`${file}: '${component}' is not a valid component name.`, file, text, componentPair.key as Node);
-      if (components.has(component)) fail(`${file}: component '${component}' appears twice in '${env}'.`, file, text, componentPair.key as Node);
+      if (!NAME.test(component)) fail(`'${component}' is not a valid component name.`, file, text, componentPair.key as Node);
+      if (components.has(component)) fail(`component '${component}' appears twice in '${env}'.`, file, text, componentPair.key as Node);
       const entry = componentPair.value!;
-      if (!isMap(entry)) fail(`${file}: ${env}.${component} must be a mapping with 'image' and 'tag'.`, file, text, (entry as Node) ?? componentPair.key);
+      if (!isMap(entry)) fail(`${env}.${component} must be a mapping with 'image' and 'tag'.`, file, text, (entry as Node) ?? componentPair.key);
       for (const field of entry.items) {
         if (!FIELDS.includes(keyText(field))) {
-          fail(`${file}: ${env}.${component} has an unknown key '${keyText(field)}': use image, tag and digest.`, file, text, field.key as Node);
+          fail(`${env}.${component} has an unknown key '${keyText(field)}': use image, tag and digest.`, file, text, field.key as Node);
         }
       }
       const find = (name: string) => entry.items.find((p) => keyText(p) === name);
@@ -119,19 +119,19 @@ export function readLock(text: string, file: string): Lock {
       const image = stringField(find('image'), 'image', where, file, text);
       const tag = stringField(find('tag'), 'tag', where, file, text);
       const digest = stringField(find('digest'), 'digest', where, file, text);
-      if (!image) fail(`${file}: ${where} has no 'image' (the repository, e.g. myacr.azurecr.io/${component}).`, file, text, componentPair.key as Node);
-      if (!tag) fail(`${file}: ${where} has no 'tag'.`, file, text, componentPair.key as Node);
+      if (!image) fail(`${where} has no 'image' (the repository, e.g. myacr.azurecr.io/${component}).`, file, text, componentPair.key as Node);
+      if (!tag) fail(`${where} has no 'tag'.`, file, text, componentPair.key as Node);
       const ref = parseImageRef(image);
       if (!ref || ref.tag || ref.digest) {
-        fail(`${file}: ${where}.image '${image}' must be a repository without tag or digest (put those in 'tag' and 'digest').`, file, text, find('image')!.value as Node);
+        fail(`${where}.image '${image}' must be a repository without tag or digest (put those in 'tag' and 'digest').`, file, text, find('image')!.value as Node);
       }
       try {
         validateImageTag(tag, `${where}.tag`);
       } catch (error) {
-        fail(`${file}: ${(error as Error).message}`, file, text, find('tag')!.value as Node);
+        fail(`${(error as Error).message}`, file, text, find('tag')!.value as Node);
       }
       if (digest !== undefined && !isDigest(digest)) {
-        fail(`${file}: ${where}.digest '${digest}' must be 'sha256:' followed by 64 lowercase hex characters.`, file, text, find('digest')!.value as Node);
+        fail(`${where}.digest '${digest}' must be 'sha256:' followed by 64 lowercase hex characters.`, file, text, find('digest')!.value as Node);
       }
       components.set(component, { image, tag, digest, line: lineOf(text, (componentPair.key as Scalar).range![0]) });
     }
@@ -230,7 +230,7 @@ export function updateLock(text: string, file: string, environment: string, imag
     const lines = `${pad(envIndent)}${environment}:${eol}` + [...images].map(([name, image]) => componentLines(name, image, envIndent + step)).join('');
     if (isMap(envs) && envs.items.length && !envs.flow) insert(appendPoint(text, envs), lines);
     else if (isEmpty(envs) || flowEmpty(envs)) fillEmpty(envsPair, lines);
-    else fail(`${file}: write 'environments' in block style to let this task add '${environment}'.`, file, text, envs);
+    else fail(`write 'environments' in block style to let this task add '${environment}'.`, file, text, envs);
     return applyEdits(text, edits);
   }
   const components = envPair.value;
@@ -265,7 +265,7 @@ export function updateLock(text: string, file: string, environment: string, imag
   if (added.length) {
     if (isMap(components) && components.items.length && !components.flow) insert(appendPoint(text, components), added.join(''));
     else if (isEmpty(components) || flowEmpty(components)) fillEmpty(envPair, added.join(''));
-    else fail(`${file}: write environment '${environment}' in block style to let this task add components to it.`, file, text, components);
+    else fail(`write environment '${environment}' in block style to let this task add components to it.`, file, text, components);
   }
   return applyEdits(text, edits);
 }
