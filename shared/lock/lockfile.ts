@@ -1,8 +1,8 @@
-import { isMap, isPair, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, YAMLMap } from 'yaml';
 import { UserError } from '../errors';
 import { isDigest, parseImageRef } from '../images/reference';
 import { validateImageTag } from '../versions/tags';
-import { applyEdits, columnOf, endOfLine, eolOf, type Edit, formatScalar, lineOf, parseDocuments, setScalar, startOfLine } from '../updaters/yaml-text';
+import { addPairEdit, applyEdits, columnOf, endOfLine, eolOf, type Edit, formatScalar, lastValueEnd, lineOf, parseDocuments, removePairEdit, setScalar } from '../updaters/yaml-text';
 
 /**
  * versions.yaml, the lock: what runs where.
@@ -139,17 +139,6 @@ export function readLock(text: string, file: string): Lock {
   return lock;
 }
 
-/** Offset of the end of the last value inside `node` (a nested map's last scalar). */
-function lastValueEnd(node: Node): number {
-  if (isMap(node) || isSeq(node)) {
-    const last = node.items[node.items.length - 1] as unknown;
-    if (last === undefined) return node.range![1];
-    if (isPair(last)) return lastValueEnd((last.value ?? last.key) as Node);
-    return lastValueEnd(last as Node);
-  }
-  return node.range![1];
-}
-
 /** Where to append lines after `node`: the start of the line after its last value. */
 function appendPoint(text: string, node: Node): number {
   return endOfLine(text, lastValueEnd(node));
@@ -254,12 +243,9 @@ export function updateLock(text: string, file: string, environment: string, imag
       const edit = setScalar(digest.value!, image.digest);
       if (edit) edits.push(edit);
     } else if (image.digest) {
-      const indent = columnOf(text, (entry.items[0] as Pair<Scalar>).key.range![0]);
-      const style = field('tag')!.value!.type;
-      insert(appendPoint(text, entry), `${pad(indent)}digest: ${formatScalar(image.digest, style)}${eol}`);
+      edits.push(addPairEdit(text, entry, 'digest', formatScalar(image.digest, field('tag')!.value!.type)));
     } else if (digest) {
-      const start = startOfLine(text, digest.key.range![0]);
-      edits.push({ start, end: endOfLine(text, digest.value!.range![1]), text: '' });
+      edits.push(removePairEdit(text, entry, digest));
     }
   }
   if (added.length) {

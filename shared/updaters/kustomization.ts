@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { changeFor, type FileEdits, type ImageChange, type ParsedFile, repositoryFor, updateText } from './change';
-import { columnOf, endOfLine, type Edit, formatScalar, setScalar, startOfLine } from './yaml-text';
+import { addPairEdit, type Edit, formatScalar, removePairEdit, setScalar } from './yaml-text';
 
 /**
  * kustomize `images:` entries: `name` (the image as the resources write it), `newName`, `newTag`,
@@ -41,16 +41,13 @@ export function findKustomizationEdits(parsed: ParsedFile, changes: readonly Ima
         continue;
       }
       const edits: Edit[] = [];
-      const indent = columnOf(text, (entry.items[0] as Pair<Scalar>).key.range![0]);
       const style = (field('newTag')?.value ?? field('newName')?.value ?? field('name')?.value)?.type;
-      const added: string[] = [];
-      const eol = text.includes('\r\n') ? '\r\n' : '\n';
       const set = (key: string, value: string) => {
         const pair = field(key);
         if (pair && isScalar(pair.value)) {
           const edit = setScalar(pair.value, value);
           if (edit) edits.push(edit);
-        } else added.push(`${' '.repeat(indent)}${key}: ${formatScalar(value, style)}${eol}`);
+        } else edits.push(addPairEdit(text, entry, key, formatScalar(value, style)));
       };
       const targetName = repositoryFor(change, repository);
       if (newName !== undefined) set('newName', targetName);
@@ -59,13 +56,7 @@ export function findKustomizationEdits(parsed: ParsedFile, changes: readonly Ima
       if (change.to.digest) set('digest', change.to.digest);
       else {
         const digest = field('digest');
-        if (digest) edits.push({ start: startOfLine(text, digest.key.range![0]), end: endOfLine(text, digest.value!.range![1]), text: '' });
-      }
-      if (added.length) {
-        const last = entry.items[entry.items.length - 1] as Pair<Scalar, Scalar>;
-        const at = endOfLine(text, (last.value ?? last.key).range![1]);
-        const needsBreak = at === text.length && !text.endsWith('\n');
-        edits.push({ start: at, end: at, text: (needsBreak ? eol : '') + added.join('') });
+        if (digest) edits.push(removePairEdit(text, entry, digest));
       }
       if (edits.length) {
         result.edits.push(...edits);

@@ -1,4 +1,4 @@
-import { isScalar, parseAllDocuments, parse as parseYaml, Scalar, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, parseAllDocuments, parse as parseYaml, type Document, type Node, type Pair, Scalar, type YAMLMap } from 'yaml';
 import { UserError } from '../errors';
 
 /**
@@ -101,3 +101,43 @@ export function startOfLine(text: string, offset: number): number {
 }
 
 export const isStringScalar = (node: unknown): node is Scalar<string> => isScalar(node) && typeof node.value === 'string';
+
+/** Offset of the end of the last value inside `node` (a nested collection's last scalar). */
+export function lastValueEnd(node: Node): number {
+  if (isMap(node) || isSeq(node)) {
+    const last = node.items[node.items.length - 1] as unknown;
+    if (last === undefined) return node.range![1];
+    if (isPair(last)) return lastValueEnd((last.value ?? last.key) as Node);
+    return lastValueEnd(last as Node);
+  }
+  return node.range![1];
+}
+
+/**
+ * The edit that adds `key: value` (value already formatted) as the last pair of a non-empty mapping: a new
+ * line in the mapping's indentation for block style, `, key: value` before the closing brace for flow style.
+ */
+export function addPairEdit(text: string, map: YAMLMap, key: string, value: string): Edit {
+  const last = map.items[map.items.length - 1] as Pair<Node, Node | null>;
+  const lastEnd = (last.value ?? last.key).range![1];
+  if (map.flow) return { start: lastEnd, end: lastEnd, text: `, ${key}: ${value}` };
+  const eol = eolOf(text);
+  const indent = ' '.repeat(columnOf(text, (map.items[0] as Pair<Node>).key.range![0]));
+  const at = endOfLine(text, lastValueEnd(map));
+  // At the end of a file without a final line break, the new line goes after one and the file still ends without.
+  if (at === text.length && !text.endsWith('\n')) return { start: at, end: at, text: `${eol}${indent}${key}: ${value}` };
+  return { start: at, end: at, text: `${indent}${key}: ${value}${eol}` };
+}
+
+/** The edit that removes one pair of a mapping: its whole line(s) in block style, `, key: value` in flow style. */
+export function removePairEdit(text: string, map: YAMLMap, pair: Pair<Node, Node | null>): Edit {
+  const valueEnd = (pair.value ?? pair.key).range![1];
+  if (!map.flow) return { start: startOfLine(text, pair.key.range![0]), end: endOfLine(text, valueEnd), text: '' };
+  const index = map.items.indexOf(pair as never);
+  if (index > 0) {
+    const previous = map.items[index - 1] as Pair<Node, Node | null>;
+    return { start: (previous.value ?? previous.key).range![1], end: valueEnd, text: '' };
+  }
+  const next = map.items[index + 1] as Pair<Node, Node | null> | undefined;
+  return { start: pair.key.range![0], end: next ? next.key.range![0] : valueEnd, text: '' };
+}

@@ -45,6 +45,15 @@ describe('lock file (versions.yaml)', () => {
     assert.equal(readLock(filled, 'versions.yaml').environments.get('devtest')!.get('heuristic')!.tag, 'v1.0.0');
   });
 
+  it('edits a flow-style component in place', () => {
+    const input = `schemaVersion: 1\nenvironments:\n  devtest:\n    heuristic: {image: r.io/heuristic, tag: v1, digest: ${D('a')}}\n    collector: {image: r.io/collector, tag: v2}\n`;
+    const out = updateLock(input, 'v.yaml', 'devtest', new Map([
+      ['heuristic', { image: 'r.io/heuristic', tag: 'v1.1' }],
+      ['collector', { image: 'r.io/collector', tag: 'v2', digest: D('b') }],
+    ]));
+    assert.equal(out, `schemaVersion: 1\nenvironments:\n  devtest:\n    heuristic: {image: r.io/heuristic, tag: v1.1}\n    collector: {image: r.io/collector, tag: v2, digest: ${D('b')}}\n`);
+  });
+
   it('fills an environment that is empty', () => {
     const input = 'schemaVersion: 1\nenvironments:\n  devtest:   # nothing yet\n';
     const out = updateLock(input, 'v.yaml', 'devtest', new Map([['a', { image: 'r.io/a', tag: 'v1' }]]));

@@ -78,7 +78,17 @@ describe('updaters: only the changed values change', () => {
   it('adds newTag to an entry that had only a digest, at the end of a file without final newline', () => {
     const text = `images:\n- name: myacr.azurecr.io/heuristic\n  digest: ${D('a')}`;
     const change: ImageChange = { component: 'heuristic', to: { name: 'myacr.azurecr.io/heuristic', tag: 'v3', digest: D('b') } };
-    assert.equal(kustomization.update(text, [change]).text, `images:\n- name: myacr.azurecr.io/heuristic\n  digest: ${D('b')}\n  newTag: v3\n`);
+    assert.equal(kustomization.update(text, [change]).text, `images:\n- name: myacr.azurecr.io/heuristic\n  digest: ${D('b')}\n  newTag: v3`);
+    const moved: ImageChange = { component: 'heuristic', from: { name: 'myacr.azurecr.io/heuristic' }, to: { name: 'other.io/heuristic', tag: 'v3', digest: D('b') } };
+    assert.equal(kustomization.update('images:\n- name: myacr.azurecr.io/heuristic', [moved]).text, `images:\n- name: myacr.azurecr.io/heuristic\n  newName: other.io/heuristic\n  newTag: v3\n  digest: ${D('b')}`);
+  });
+
+  it('edits flow-style entries in place: adds and removes pairs inside the braces', () => {
+    const text = `images:\n  - {name: heuristic, newName: myacr.azurecr.io/heuristic, newTag: v1.4.1}   # flow\n  - {name: myacr.azurecr.io/collector, digest: "sha256:${'a'.repeat(64)}", newTag: v2.0.0}\n`;
+    assert.equal(
+      kustomization.update(text, CHANGES).text,
+      `images:\n  - {name: heuristic, newName: myacr.azurecr.io/heuristic, newTag: v1.4.2, digest: ${D('1')}}   # flow\n  - {name: myacr.azurecr.io/collector, newTag: v2.1.0}\n`,
+    );
   });
 
   it('does not confuse repositories that share a last path part', () => {
