@@ -17,6 +17,7 @@ const cases: Array<{ name: string; update: Updater; changes: ImageChange[]; touc
     touched: ['heuristic'],
   },
   { name: 'workloads-multi', update: workloads.update, changes: CHANGES, touched: ['collector', 'heuristic'] },
+  { name: 'workloads-kinds', update: workloads.update, changes: CHANGES, touched: ['collector', 'heuristic'] },
   { name: 'setters-helmrelease', update: setters.update, changes: CHANGES, touched: ['collector', 'heuristic'] },
   { name: 'setters-values', update: setters.update, changes: CHANGES, touched: ['collector'] },
 ];
