@@ -14,7 +14,9 @@ const YAML_FILE = /(\.ya?ml|^Kustomization)$/;
 
 /**
  * Every YAML file under `dir`, in a stable order. Symlinks are followed only when they stay inside
- * `root`; one that leads outside is refused. Hidden directories (.git) are never entered.
+ * `root`; one that leads outside is refused. Hidden directories (.git) are never entered, nor the
+ * `templates/` of a Helm chart (a folder with Chart.yaml): templates are not YAML until Helm renders
+ * them; the chart's values files are read like any other.
  */
 export async function listManifests(root: string, dir: string): Promise<ManifestFile[]> {
   const realRoot = await fs.realpath(root);
@@ -28,8 +30,9 @@ export async function listManifests(root: string, dir: string): Promise<Manifest
   async function walk(current: string, shown: string): Promise<void> {
     const entries = readdirSync(current, { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const chart = entries.some((e) => e.name === 'Chart.yaml' && !e.isDirectory());
     for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
+      if (entry.name.startsWith('.') || (chart && entry.name === 'templates')) continue;
       const full = path.join(current, entry.name);
       const named = `${shown}/${entry.name}`;
       let real = full;

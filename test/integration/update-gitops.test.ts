@@ -225,6 +225,17 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     }
   });
 
+  it('reads a Helm chart\'s values but not its templates (not YAML until rendered)', async () => {
+    const chart = path.join(dir, 'environments/devtest/charts/dashboard');
+    await fs.mkdir(path.join(chart, 'templates'), { recursive: true });
+    await fs.writeFile(path.join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: dashboard\nversion: 0.1.0\n');
+    await fs.writeFile(path.join(chart, 'values.yaml'), `image: ${R}/heuristic:v1.4.1 # {"$imagepolicy": "flux-system:heuristic"}\n`);
+    await fs.writeFile(path.join(chart, 'templates', 'deployment.yaml'), 'spec:\n  {{- if .Values.x }}\n  image: {{ .Values.image }}\n  {{- end }}\n');
+    const result = await updateGitOps(options(), testLog());
+    assert.ok(result.changes.find((c) => c.component === 'heuristic')!.files.includes('environments/devtest/charts/dashboard/values.yaml'));
+    assert.equal(await fs.readFile(path.join(chart, 'values.yaml'), 'utf8'), `image: ${R}/heuristic:v1.4.2 # {"$imagepolicy": "flux-system:heuristic"}\n`);
+  });
+
   it('refuses an environment without manifests folder, naming it', async () => {
     await assert.rejects(updateGitOps(options({ environment: 'prod' }), testLog()), (error: unknown) => error instanceof UserError && error.where?.file === 'environments/prod' && /not a folder/.test(error.message));
   });
