@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../shared/errors';
 import { registryHost } from '../../shared/gitops/sources';
@@ -11,6 +11,13 @@ import { runTask } from '../common/task-lib-agent';
 function maskInput(name: string, setSecret: (value: string) => void): void {
   const value = _vault.retrieveSecret(`INPUT_${_getVariableKey(name)}`);
   if (value && value.trim()) setSecret(value.trim());
+}
+
+/** A filePath input the user left empty arrives as the sources folder: only a file counts as given. */
+function fileInput(value: string): string | undefined {
+  if (!value) return undefined;
+  const resolved = path.resolve(value);
+  return statSync(resolved, { throwIfNoEntry: false })?.isDirectory() ? undefined : resolved;
 }
 
 void runTask(__dirname, async (agent) => {
@@ -30,7 +37,7 @@ void runTask(__dirname, async (agent) => {
       manifestsPath: agent.input('manifestsPath') || undefined,
       source: (agent.input('source') || 'images') as UpdateSource,
       images: parseList(agent.input('images')),
-      imagesFile: agent.input('imagesFile') ? path.resolve(agent.input('imagesFile')) : undefined,
+      imagesFile: fileInput(agent.input('imagesFile')),
       sourceEnvironment: agent.input('sourceEnvironment') || undefined,
       registry: registryHost(agent.input('registry') || endpoint?.data['loginServer'] || endpoint?.data['registry'] || endpoint?.url || ''),
       credentials: { username: agent.input('registryUsername') || endpoint?.username, password },
