@@ -161,8 +161,9 @@ async function parseCommands(stdout: string) {
     const [, command, props, value] = match;
     const prop = (name: string) => new RegExp(`[ ;]${name}=([^;]*)`).exec(props)?.[1];
     if (command === 'task.setvariable' && prop('isOutput') === 'true') outputs[prop('variable') ?? ''] = unescapeValue(value);
-    else if (command === 'task.issue' && prop('type') === 'error') errors.push(unescapeValue(value));
-    else if (command === 'task.issue' && prop('type') === 'warning') warnings.push(unescapeValue(value));
+    // task.issue comes from tl.error/warning/setResult, task.logissue from tl.logIssue (with sourcepath/linenumber).
+    else if ((command === 'task.issue' || command === 'task.logissue') && prop('type') === 'error') errors.push(unescapeValue(value));
+    else if ((command === 'task.issue' || command === 'task.logissue') && prop('type') === 'warning') warnings.push(unescapeValue(value));
     else if (command === 'task.uploadsummary') summaries.push(await fs.readFile(value, 'utf8'));
     else if (command === 'task.complete') {
       result = prop('result') as TaskRun['result'];

@@ -1,16 +1,27 @@
 import * as tl from 'azure-pipelines-task-lib/task';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Agent, SourceLocation } from '../../shared/agent';
 import { describe, UserError } from '../../shared/errors';
+
+/**
+ * The task.json beside the running script; the unbundled tsc output (build/tasks/<Task>/index.js,
+ * which mock-runner tests load) has none beside it, so fall back to the source tasks/<Task>/task.json.
+ */
+function taskJson(taskDir: string): string {
+  const beside = path.join(taskDir, 'task.json');
+  if (existsSync(beside)) return beside;
+  const source = path.resolve(taskDir, '..', '..', '..', 'tasks', path.basename(taskDir), 'task.json');
+  return existsSync(source) ? source : beside;
+}
 
 /** The Agent interface over azure-pipelines-task-lib: the only place that talks to the agent. */
 export class TaskLibAgent implements Agent {
   private scratch?: string;
 
   constructor(taskDir: string) {
-    tl.setResourcePath(path.join(taskDir, 'task.json'));
+    tl.setResourcePath(taskJson(taskDir));
   }
 
   input(name: string): string {
@@ -35,8 +46,9 @@ export class TaskLibAgent implements Agent {
   }
 
   accessToken(): string | undefined {
+    // Not getEndpointAuthorizationParameter: task-lib echoes that value into a debug line before anyone can mask it.
     const token =
-      tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) || tl.getVariable('System.AccessToken');
+      tl.getEndpointAuthorization('SystemVssConnection', true)?.parameters?.['AccessToken'] || tl.getVariable('System.AccessToken');
     if (token) tl.setSecret(token);
     return token || undefined;
   }
@@ -49,16 +61,18 @@ export class TaskLibAgent implements Agent {
     const url = tl.getEndpointUrl(id, true);
     const auth = tl.getEndpointAuthorization(id, true);
     if (!url && !auth) return undefined;
-    const parameters = auth?.parameters ?? {};
+    // Parameter keys differ in case between connection types (username/password for Docker registries,
+    // servicePrincipalId/servicePrincipalKey and loginServer for Azure Container Registry ones).
+    const parameters = Object.fromEntries(Object.entries(auth?.parameters ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const username = parameters['username'] ?? parameters['registryid'] ?? parameters['serviceprincipalid'];
     const password = parameters['password'] ?? parameters['apitoken'] ?? parameters['serviceprincipalkey'];
     if (password) tl.setSecret(password);
     const data: Record<string, string> = {};
     for (const key of ['registry', 'registrytype', 'loginServer']) {
-      const value = tl.getEndpointDataParameter(id, key, true);
+      const value = tl.getEndpointDataParameter(id, key, true) || parameters[key.toLowerCase()];
       if (value) data[key] = value;
     }
-    return { url: url || parameters['registry'], username, password, data };
+    return { url: url || data['loginServer'] || data['registry'], username, password, data };
   }
 
   debug(message: string): void {
@@ -120,8 +134,9 @@ export async function runTask(taskDir: string, body: (agent: Agent) => Promise<s
   } catch (error) {
     const where = error instanceof UserError ? error.where : undefined;
     if (!(error instanceof UserError)) tl.debug(String((error as Error)?.stack ?? error));
+    // One error issue, linked to the file and line; then the result, without setResult repeating the issue.
     agent.error(describe(error), where);
-    agent.fail(describe(error));
+    tl.command('task.complete', { result: 'Failed' }, describe(error));
   }
 }
 

@@ -172,9 +172,9 @@ describe('packaging (scripts/package.mjs)', function () {
     it('fails when a visibleRule names an input that does not exist', function () {
       expectFailure(
         (json) => {
-          json.inputs[0].visibleRule = 'dryRun = true && nosuchInput != x';
+          json.inputs[0].visibleRule = 'noSuchFlag = true && nosuchInput != x';
         },
-        /tasks\/TagComponents\/task\.json: visibleRule of input "[^"]+" names input "dryRun", which does not exist/,
+        /tasks\/TagComponents\/task\.json: visibleRule of input "[^"]+" names input "noSuchFlag", which does not exist/,
         /tasks\/TagComponents\/task\.json: visibleRule of input "[^"]+" names input "nosuchInput", which does not exist/,
       );
     });
