@@ -237,6 +237,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const newFiles = new Map<string, string>();
   const touchedBy = new Map<string, string[]>();
   const seen: Array<SeenImage & { file: string; text: string }> = [];
+  const renamed = new Set<string>();
   const lockReal = await fs.realpath(lockPath).catch(() => lockPath);
   // Synchronous reads: for thousands of small files they cost a fraction of fs.promises.readFile.
   const texts = manifests.map((m) => readFileSync(m.real, 'utf8'));
@@ -252,6 +253,8 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     for (const result of results) {
       for (const edit of result.edits) edits.set(`${edit.start}:${edit.end}`, edit);
       if (allowed.length) for (const image of result.images) seen.push({ ...image, file: manifest.relative, text });
+      for (const name of result.renamed ?? []) renamed.add(name);
+      for (const note of result.notes ?? []) log.warn(`${manifest.relative}: ${note.message}.`, { file: manifest.relative, line: lineOf(text, note.offset) });
       for (const component of result.touched) touchedBy.set(component, [...(touchedBy.get(component) ?? []), manifest.relative]);
     }
     if (edits.size) {
@@ -274,6 +277,8 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
       }
     }
     for (const image of seen) {
+      // a placeholder such as `image: heuristic` that a kustomization renames runs as the entry's newName, checked itself
+      if (renamed.has(image.image.split('@')[0].replace(/:[^:/]*$/, ''))) continue;
       if (!ok(image.image)) {
         throw new UserError(`${image.file} runs ${image.image}, outside allowedRegistries (${allowed.join(', ')}): use an allowed registry or extend allowedRegistries.`, { file: image.file, line: lineOf(image.text, image.offset) });
       }

@@ -23,6 +23,10 @@ export interface FileEdits {
   edits: Edit[];
   touched: Set<string>;
   images: SeenImage[];
+  /** kustomize `images:` names that an entry renames (newName): placeholders, not images that run. */
+  renamed?: string[];
+  /** Things the user should know that are not errors (e.g. a :digest marker with no digest to write). */
+  notes?: Array<{ message: string; offset: number }>;
 }
 
 export interface ParsedFile {

@@ -33,6 +33,7 @@ export function findKustomizationEdits(parsed: ParsedFile, changes: readonly Ima
       const newName = str('newName');
       const repository = newName ?? name;
       if (!repository) continue;
+      if (newName !== undefined && name !== undefined) (result.renamed ??= []).push(name);
       const change = changeFor(changes, repository);
       const offset = entry.range![0];
       if (!change) {

@@ -38,7 +38,10 @@ export function findSetterEdits(parsed: ParsedFile, changes: readonly ImageChang
         if (!change) return;
         let value: string | undefined;
         if (marker.part === 'tag') value = change.to.tag;
-        else if (marker.part === 'digest') value = change.to.digest;
+        else if (marker.part === 'digest') {
+          value = change.to.digest;
+          if (!value) (result.notes ??= []).push({ message: `a :digest marker for ${change.component} is left as it is: the new image ${change.to.name}:${change.to.tag} has no digest (set pinDigest: true)`, offset: node.range[0] });
+        }
         else if (marker.part === 'name') value = repositoryFor(change, node.value);
         else {
           const ref = parseImageRef(node.value);

@@ -236,6 +236,27 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     assert.equal(await fs.readFile(path.join(chart, 'values.yaml'), 'utf8'), `image: ${R}/heuristic:v1.4.2 # {"$imagepolicy": "flux-system:heuristic"}\n`);
   });
 
+  it('checks allowedRegistries on what runs: a placeholder image renamed by the kustomization passes', async () => {
+    await fs.writeFile(
+      path.join(dir, 'environments/devtest/pod.yaml'),
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: local\nspec:\n  containers:\n  - name: h\n    image: heuristic   # renamed by the kustomization\n',
+    );
+    const result = await updateGitOps(options({ allowedRegistries: [R, 'docker.io/library/busybox'] }), testLog());
+    assert.equal(result.changed, true);
+    // the same name, not renamed, is an image from Docker Hub and fails
+    await fs.writeFile(path.join(dir, 'environments/devtest/pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: local\nspec:\n  containers:\n  - name: h\n    image: redis:7\n');
+    await assert.rejects(updateGitOps(options({ allowedRegistries: [R, 'docker.io/library/busybox'] }), testLog()), /pod.yaml runs redis:7, outside allowedRegistries/);
+  });
+
+  it('warns about a :digest marker it cannot fill when the new image has no digest', async () => {
+    const file = path.join(dir, 'environments/devtest/helmrelease.yaml');
+    await fs.appendFile(file, `      digest: ${D('a')} # {"$imagepolicy": "flux-system:collector:digest"}\n`);
+    const log = testLog();
+    await updateGitOps(options(), log);
+    assert.deepEqual(log.warnings.filter((w) => w.includes(':digest marker')).length, 1);
+    assert.ok((await fs.readFile(file, 'utf8')).includes(`digest: ${D('a')} #`));
+  });
+
   it('refuses an environment without manifests folder, naming it', async () => {
     await assert.rejects(updateGitOps(options({ environment: 'prod' }), testLog()), (error: unknown) => error instanceof UserError && error.where?.file === 'environments/prod' && /not a folder/.test(error.message));
   });
