@@ -4,7 +4,7 @@ import type { Log } from '../agent';
 import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
 import { insideRoot } from '../files';
-import { formatImageRef, splitRegistry } from '../images/reference';
+import { formatImageRef, parseImageRef, splitRegistry } from '../images/reference';
 import { fill } from '../inputs';
 import { emptyLock, type Lock, type LockImage, readLock, updateLock } from '../lock/lockfile';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
@@ -101,7 +101,7 @@ function registryPattern(pattern: string): RegExp {
 
 /** The name an image is checked against allowedRegistries with: Docker Hub images as docker.io/… */
 function registryName(image: string): string {
-  const name = image.split('@')[0];
+  const name = parseImageRef(image)?.name ?? image.split('@')[0];
   const { registry } = splitRegistry(name);
   if (registry) return name;
   return name.includes('/') ? `docker.io/${name}` : `docker.io/library/${name}`;
@@ -278,7 +278,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     }
     for (const image of seen) {
       // a placeholder such as `image: heuristic` that a kustomization renames runs as the entry's newName, checked itself
-      if (renamed.has(image.image.split('@')[0].replace(/:[^:/]*$/, ''))) continue;
+      if (renamed.has(parseImageRef(image.image)?.name ?? image.image)) continue;
       if (!ok(image.image)) {
         throw new UserError(`${image.file} runs ${image.image}, outside allowedRegistries (${allowed.join(', ')}): use an allowed registry or extend allowedRegistries.`, { file: image.file, line: lineOf(image.text, image.offset) });
       }
