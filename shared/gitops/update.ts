@@ -255,7 +255,10 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
       if (allowed.length) for (const image of result.images) seen.push({ ...image, file: manifest.relative, text });
       for (const name of result.renamed ?? []) renamed.add(name);
       for (const note of result.notes ?? []) log.warn(`${manifest.relative}: ${note.message}.`, { file: manifest.relative, line: lineOf(text, note.offset) });
-      for (const component of result.touched) touchedBy.set(component, [...(touchedBy.get(component) ?? []), manifest.relative]);
+      for (const component of result.touched) {
+        const files = touchedBy.get(component) ?? [];
+        if (!files.includes(manifest.relative)) touchedBy.set(component, [...files, manifest.relative]);
+      }
     }
     if (edits.size) {
       const updated = applyEdits(text, [...edits.values()]);
