@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { UserError } from '../errors';
+import { decodeUtf8 } from '../files';
 
 /**
  * One Cargo.toml, parsed once and reduced to what discovery needs: the package's name, version and
@@ -230,34 +231,8 @@ export function parseManifest(file: string, text: string): Manifest {
   return { file, dir, text, package: pkg, workspace };
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 /** Reads and parses one Cargo.toml (synchronously: see walkTree for why); bytes that are not UTF-8 are refused, as Cargo does. */
 export function readManifest(file: string): Manifest {
-  const bytes = readFileSync(file);
-  let text: string;
-  try {
-    text = UTF8.decode(bytes); // also drops a leading byte order mark, which Cargo accepts
-  } catch {
-    const line = bytes.subarray(0, firstInvalidUtf8(bytes)).toString('latin1').split('\n').length;
-    throw new UserError('Cargo.toml is not valid UTF-8 (Cargo refuses it): save it as UTF-8.', { file, line });
-  }
-  return parseManifest(file, text);
-}
-
-/** Offset of the first byte that does not start a valid UTF-8 sequence. */
-function firstInvalidUtf8(bytes: Buffer): number {
-  let low = 0;
-  let high = bytes.length;
-  // The longest valid prefix, by bisection on the decoder (a prefix cut mid-sequence only fails at its end).
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
-      low = mid;
-    } catch {
-      high = mid - 1;
-    }
-  }
-  return low;
+  // A leading byte order mark is dropped, as Cargo accepts it.
+  return parseManifest(file, decodeUtf8(readFileSync(file), file, { message: 'Cargo.toml is not valid UTF-8 (Cargo refuses it): save it as UTF-8.' }));
 }

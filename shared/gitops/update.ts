@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Log } from '../agent';
 import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
-import { insideRoot } from '../files';
+import { decodeUtf8, insideRoot } from '../files';
 import { formatImageRef, parseImageRef, splitRegistry } from '../images/reference';
 import { fill } from '../inputs';
 import { emptyLock, type Lock, type LockImage, readLock, updateLock } from '../lock/lockfile';
@@ -160,9 +160,14 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   // 1. The lock as it is.
   let lockText: string;
   let lockExists = true;
+  let lockBytes: Buffer | undefined;
   try {
-    lockText = await fs.readFile(lockPath, 'utf8');
+    lockBytes = await fs.readFile(lockPath);
   } catch {
+    lockBytes = undefined;
+  }
+  if (lockBytes) lockText = decodeUtf8(lockBytes, lockShown, { keepBom: true });
+  else {
     if (source === 'environment' || source === 'registry') {
       throw new UserError(`${lockShown} does not exist in ${options.gitopsPath}: source '${source}' reads the components from the lock. Create it, or run once with source 'images'.`, { file: lockShown });
     }
@@ -240,7 +245,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const renamed = new Set<string>();
   const lockReal = await fs.realpath(lockPath).catch(() => lockPath);
   // Synchronous reads: for thousands of small files they cost a fraction of fs.promises.readFile.
-  const texts = manifests.map((m) => readFileSync(m.real, 'utf8'));
+  const texts = manifests.map((m) => decodeUtf8(readFileSync(m.real), m.relative, { keepBom: true }));
   manifests.forEach((manifest, index) => {
     if (manifest.real === lockReal) return;
     const text = texts[index];
