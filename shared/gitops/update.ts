@@ -125,6 +125,22 @@ function defaultClientFactory(options: UpdateGitOpsOptions): (host: string) => R
 }
 
 /**
+ * Largest YAML file read. Kubernetes objects are limited to about 1.5 MB (etcd), and the YAML parser
+ * needs hundreds of bytes of memory and microseconds per node: a 20 MB file of one-character items
+ * would exhaust the agent's memory instead of failing with a message.
+ */
+export const MAX_YAML_BYTES = 4 * 1024 * 1024;
+
+/** A lock or manifest file's text: UTF-8 (a BOM kept, as the file is rewritten byte for byte), at most MAX_YAML_BYTES. */
+function yamlText(bytes: Buffer, shown: string): string {
+  if (bytes.length > MAX_YAML_BYTES) {
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    throw new UserError(`${shown} is ${mb(bytes.length)}, more than the ${mb(MAX_YAML_BYTES)} this task reads (a Kubernetes object cannot exceed 1.5 MB): split it, or keep it out of manifestsPath.`, { file: shown });
+  }
+  return decodeUtf8(bytes, shown, { keepBom: true });
+}
+
+/**
  * Moves components of one environment to new images: resolves the desired images from the source,
  * computes the new lock and every changed manifest in memory, checks the policies, then replaces all
  * changed files at once (or none). Already up to date writes nothing.
@@ -166,7 +182,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   } catch {
     lockBytes = undefined;
   }
-  if (lockBytes) lockText = decodeUtf8(lockBytes, lockShown, { keepBom: true });
+  if (lockBytes) lockText = yamlText(lockBytes, lockShown);
   else {
     if (source === 'environment' || source === 'registry') {
       throw new UserError(`${lockShown} does not exist in ${options.gitopsPath}: source '${source}' reads the components from the lock. Create it, or run once with source 'images'.`, { file: lockShown });
@@ -245,7 +261,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const renamed = new Set<string>();
   const lockReal = await fs.realpath(lockPath).catch(() => lockPath);
   // Synchronous reads: for thousands of small files they cost a fraction of fs.promises.readFile.
-  const texts = manifests.map((m) => decodeUtf8(readFileSync(m.real), m.relative, { keepBom: true }));
+  const texts = manifests.map((m) => yamlText(readFileSync(m.real), m.relative));
   manifests.forEach((manifest, index) => {
     if (manifest.real === lockReal) return;
     const text = texts[index];

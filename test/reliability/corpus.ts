@@ -23,10 +23,12 @@ export type Expectation =
    * or version Cargo accepts but an image reference cannot carry) a clear error saying so.
    */
   | { planned: Array<[string, string]> }
+  /** UpdateGitOpsVersions: exactly these files (relative, sorted) rewritten. */
+  | { written: string[] }
   /** Either a clear error or a result checked by the target's generic rules (e.g. a huge file). */
   | { either: true };
 
-export type Target = 'tag-components' | 'image-tag' | 'build-plan';
+export type Target = 'tag-components' | 'image-tag' | 'build-plan' | 'gitops';
 
 export interface HostileCase {
   id: string;
@@ -561,10 +563,166 @@ function buildInputCases(): HostileCase[] {
   return cases;
 }
 
+/** A small GitOps repository: the lock, an overlay's kustomization and a Deployment. */
+export const GITOPS: Record<string, FileSpec> = {
+  'versions.yaml': '# what runs where\nschemaVersion: 1\nenvironments:\n  devtest:\n    heuristic:\n      image: reg.example.com/heuristic\n      tag: v1.4.2\n',
+  'environments/devtest/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deploy.yaml\nimages:\n  - name: reg.example.com/heuristic\n    newTag: v1.4.2\n',
+  'environments/devtest/deploy.yaml':
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: heuristic\nspec:\n  template:\n    spec:\n      containers:\n        - name: heuristic\n          image: reg.example.com/heuristic:v1.4.2\n',
+};
+const LOCK = 'versions.yaml';
+const KUST = 'environments/devtest/kustomization.yaml';
+const DEPLOY = 'environments/devtest/deploy.yaml';
+const ALL_WRITTEN = [DEPLOY, KUST, LOCK];
+
+/** An alias bomb ("billion laughs"): 9^depth nodes if anything expanded it. */
+export function aliasBomb(depth: number, prefix = 'lol'): string {
+  const lines = [`${prefix}0: &${prefix}0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]`];
+  for (let i = 1; i <= depth; i++) lines.push(`${prefix}${i}: &${prefix}${i} [${Array(9).fill(`*${prefix}${i - 1}`).join(', ')}]`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** versions.yaml, kustomizations and manifests for UpdateGitOpsVersions (images source, no registry). */
+function gitopsCases(): HostileCase[] {
+  const cases: HostileCase[] = [];
+  const add = (id: string, kind: string, files: Record<string, FileSpec | null>, expect: Expectation, inputs?: Record<string, string>) => {
+    const merged: Record<string, FileSpec> = { ...GITOPS };
+    for (const [file, spec] of Object.entries(files)) {
+      if (spec === null) delete merged[file];
+      else merged[file] = spec;
+    }
+    cases.push({ id: `gitops-${id}`, kind, target: 'gitops', files: merged, inputs, expect });
+  };
+  const lock = GITOPS[LOCK] as string;
+  const kust = GITOPS[KUST] as string;
+  const deploy = GITOPS[DEPLOY] as string;
+  const ok: Expectation = { written: ALL_WRITTEN };
+  const invalidYaml = (file: string): Expectation => ({ error: /is not valid YAML/, file });
+
+  // Alias bombs: nothing ever expands an alias, so each is read in linear time.
+  add('bomb-lock-top', 'alias-bomb', { [LOCK]: lock + aliasBomb(12) }, { error: /unknown key 'lol0' at the top level/, file: LOCK });
+  add('bomb-lock-environment', 'alias-bomb', { [LOCK]: `${lock}  qa:\n${aliasBomb(12).replace(/^(?=.)/gm, '    ')}` }, { error: /qa\.lol0 must be a mapping/, file: LOCK });
+  add('bomb-lock-component', 'alias-bomb', { [LOCK]: `${lock}  qa:\n    heuristic: *lol\n` }, { error: /not valid YAML|must be a mapping/, file: LOCK });
+  add('bomb-kustomization-key', 'alias-bomb', { [KUST]: kust + aliasBomb(12) }, ok);
+  add('bomb-kustomization-images', 'alias-bomb', { [KUST]: `${aliasBomb(12)}resources:\n  - deploy.yaml\nimages: *lol12\n` }, { error: /'images' must be a list of entries, not|'images' must be a list/, file: KUST });
+  add('bomb-deployment-document', 'alias-bomb', { [DEPLOY]: `${deploy}---\n${aliasBomb(12)}` }, ok);
+  add('bomb-deployment-containers', 'alias-bomb', { [DEPLOY]: `${aliasBomb(12)}${deploy}`.replace('containers:\n', 'containers: *lol12\n      x:\n') }, { either: true });
+  add('bomb-merge-keys', 'alias-bomb', { [DEPLOY]: `base: &base\n  image: reg.example.com/heuristic:v1.4.2\n---\n${deploy}` }, ok);
+  add('bomb-manifest-extra-file', 'alias-bomb', { 'environments/devtest/bomb.yaml': aliasBomb(20) }, ok);
+  add('bomb-undefined-alias', 'alias-bomb', { [DEPLOY]: `${deploy}x: *nothing\n` }, ok);
+
+  // Huge and deeply nested.
+  // Over 4 MB a YAML file is refused before parsing: 20 MB of one-character items exhausted the heap (a crash without a message).
+  const tooBig = (file: string): Expectation => ({ error: /is 20\.0 MB, more than the 4\.0 MB this task reads/, file });
+  add('huge-20mb-manifest-comment', 'huge-file', { 'environments/devtest/big.yaml': () => `# ${'x'.repeat(20 * MB - 3)}\n` }, tooBig('environments/devtest/big.yaml'));
+  add('huge-20mb-lock-comment', 'huge-file', { [LOCK]: () => `${lock}# ${'x'.repeat(20 * MB - lock.length - 3)}\n` }, tooBig(LOCK));
+  add('huge-20mb-flow-sequence', 'huge-file', { 'environments/devtest/big.yaml': () => `a: [${'1,'.repeat(10 * MB - 4)}1]\n` }, tooBig('environments/devtest/big.yaml'));
+  add('huge-3mb-comment', 'huge-file', { 'environments/devtest/big.yaml': () => `# ${'x'.repeat(3 * MB)}\n` }, ok);
+  add('huge-20k-documents', 'huge-file', { 'environments/devtest/many.yaml': () => 'a: 1\n---\n'.repeat(20_000) }, ok);
+  // Not an image reference (a tag is at most 128 characters): left alone, the rest updated.
+  add('huge-long-tag-in-manifest', 'long-name', { [DEPLOY]: deploy.replace('v1.4.2', `v1.4.2-${'x'.repeat(MB)}`) }, { written: [KUST, LOCK] });
+  add('deep-flow', 'deeply-nested', { 'environments/devtest/deep.yaml': () => `a: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n` }, { either: true });
+  add('deep-block', 'deeply-nested', { 'environments/devtest/deep.yaml': () => `${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n')} 1\n` }, { either: true });
+
+  // Duplicate keys.
+  add('duplicate-lock-key', 'duplicate-keys', { [LOCK]: `${lock}schemaVersion: 1\n` }, invalidYaml(LOCK));
+  add('duplicate-lock-component', 'duplicate-keys', { [LOCK]: `${lock}    heuristic:\n      image: x\n      tag: y\n` }, invalidYaml(LOCK));
+  add('duplicate-lock-environment', 'duplicate-keys', { [LOCK]: `${lock}  devtest: {}\n` }, invalidYaml(LOCK));
+  add('duplicate-kustomization-images', 'duplicate-keys', { [KUST]: `${kust}images: []\n` }, invalidYaml(KUST));
+  add('duplicate-deployment-image', 'duplicate-keys', { [DEPLOY]: `${deploy}          image: evil.example.com/x:1\n` }, invalidYaml(DEPLOY));
+  add('duplicate-merge-and-key', 'duplicate-keys', { [DEPLOY]: `${deploy}---\na: &a {b: 1}\nc:\n  <<: *a\n  b: 2\n` }, ok);
+
+  // Wrong types.
+  const lockError = (re: RegExp): Expectation => ({ error: re, file: LOCK });
+  add('lock-list', 'wrong-type', { [LOCK]: '- devtest\n- qa\n' }, lockError(/must be a mapping with 'schemaVersion: 1'/));
+  add('lock-scalar', 'wrong-type', { [LOCK]: 'devtest\n' }, lockError(/must be a mapping/));
+  add('lock-schema-string', 'wrong-type', { [LOCK]: lock.replace('schemaVersion: 1', 'schemaVersion: "1"') }, lockError(/schemaVersion must be 1/));
+  add('lock-schema-2', 'wrong-type', { [LOCK]: lock.replace('schemaVersion: 1', 'schemaVersion: 2') }, lockError(/schemaVersion must be 1/));
+  add('lock-schema-list', 'wrong-type', { [LOCK]: lock.replace('schemaVersion: 1', 'schemaVersion: [1]') }, lockError(/schemaVersion must be 1/));
+  add('lock-environments-list', 'wrong-type', { [LOCK]: 'schemaVersion: 1\nenvironments:\n  - devtest\n' }, lockError(/'environments' must be a mapping/));
+  add('lock-environment-list', 'wrong-type', { [LOCK]: 'schemaVersion: 1\nenvironments:\n  devtest:\n    - heuristic\n' }, lockError(/must be a mapping of components/));
+  add('lock-component-string', 'wrong-type', { [LOCK]: 'schemaVersion: 1\nenvironments:\n  devtest:\n    heuristic: reg.example.com/heuristic:v1\n' }, lockError(/must be a mapping with 'image' and 'tag'/));
+  add('lock-image-number', 'wrong-type', { [LOCK]: lock.replace('image: reg.example.com/heuristic', 'image: 42') }, lockError(/image must be a non-empty string/));
+  add('lock-tag-number', 'wrong-type', { [LOCK]: lock.replace('tag: v1.4.2', 'tag: 1.4') }, lockError(/tag must be a non-empty string \(it reads as the number 1\.4: quote it\)/));
+  add('lock-tag-list', 'wrong-type', { [LOCK]: lock.replace('tag: v1.4.2', 'tag: [v1.4.2]') }, lockError(/tag must be a non-empty string/));
+  add('lock-component-number-name', 'wrong-type', { [LOCK]: lock.replace('    heuristic:', '    12345:') }, { error: /heuristic is not in versions\.yaml/ });
+  add('lock-unknown-field', 'wrong-type', { [LOCK]: `${lock}      command: $(reboot)\n` }, lockError(/unknown key 'command'/));
+  add('lock-two-documents', 'wrong-type', { [LOCK]: `${lock}---\n${lock}` }, lockError(/holds 2 YAML documents/));
+  add('kustomization-images-map', 'wrong-type', { [KUST]: kust.replace('images:\n  - name', 'images:\n  name') .replace('\n    newTag', '\n  newTag') }, { error: /'images' must be a list/, file: KUST });
+  add('kustomization-images-strings', 'wrong-type', { [KUST]: kust.replace('  - name: reg.example.com/heuristic\n    newTag: v1.4.2\n', '  - reg.example.com/heuristic:v1.4.2\n') }, { error: /Each 'images' entry must be a mapping/, file: KUST });
+  add('kustomization-name-number', 'wrong-type', { [KUST]: kust.replace('name: reg.example.com/heuristic', 'name: 5') }, { written: [DEPLOY, LOCK] });
+  add('deployment-containers-map', 'wrong-type', { [DEPLOY]: deploy.replace('        - name: heuristic\n', '          name: heuristic\n').replace('          image', '          image') }, { written: [KUST, LOCK] });
+  add('deployment-image-list', 'wrong-type', { [DEPLOY]: deploy.replace('image: reg.example.com/heuristic:v1.4.2', 'image: [reg.example.com/heuristic:v1.4.2]') }, { written: [KUST, LOCK] });
+  add('deployment-kind-list', 'wrong-type', { [DEPLOY]: deploy.replace('kind: Deployment', 'kind: [Deployment]') }, { written: [KUST, LOCK] });
+  add('manifest-top-level-list', 'wrong-type', { 'environments/devtest/list.yaml': '- a\n- b\n' }, ok);
+
+  // Encodings and empty files.
+  const latin1Tail = (text: string) => Buffer.concat([Buffer.from(text), Buffer.from('# caf\xe9\n', 'latin1')]);
+  const notUtf8 = (file: string): Expectation => ({ error: /is not valid UTF-8/, file });
+  add('latin1-lock', 'non-utf8', { [LOCK]: latin1Tail(lock) }, notUtf8(LOCK));
+  add('latin1-kustomization', 'non-utf8', { [KUST]: latin1Tail(kust) }, notUtf8(KUST));
+  add('latin1-deployment', 'non-utf8', { [DEPLOY]: latin1Tail(deploy) }, notUtf8(DEPLOY));
+  add('latin1-other-manifest', 'non-utf8', { 'environments/devtest/other.yaml': latin1Tail('a: 1\n') }, notUtf8('environments/devtest/other.yaml'));
+  add('utf16-lock', 'non-utf8', { [LOCK]: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(lock, 'utf16le')]) }, notUtf8(LOCK));
+  add('bom-lock', 'bom', { [LOCK]: `\ufeff${lock}` }, ok);
+  add('bom-deployment', 'bom', { [DEPLOY]: `\ufeff${deploy}` }, ok);
+  add('crlf-everything', 'bom', { [LOCK]: lock.replace(/\n/g, '\r\n'), [KUST]: kust.replace(/\n/g, '\r\n'), [DEPLOY]: deploy.replace(/\n/g, '\r\n') }, ok);
+  add('empty-lock', 'empty-or-comments', { [LOCK]: '' }, lockError(/holds 0 YAML documents/));
+  add('comments-lock', 'empty-or-comments', { [LOCK]: '# nothing\n# here\n' }, lockError(/holds 0 YAML documents/));
+  add('missing-lock', 'empty-or-comments', { [LOCK]: null }, { error: /heuristic is not in versions\.yaml/ });
+  add('empty-kustomization', 'empty-or-comments', { [KUST]: '' }, { written: [DEPLOY, LOCK] });
+  add('comments-deployment', 'empty-or-comments', { [DEPLOY]: '# nothing\n' }, { written: [KUST, LOCK] });
+  add('empty-overlay', 'empty-or-comments', { [KUST]: null, [DEPLOY]: null, 'environments/devtest/.keep': '' }, { written: [LOCK] });
+
+  // Paths and links that lead outside the repository.
+  const outside = (re = /leads outside/): Expectation => ({ error: re });
+  add('manifests-etc', 'outside-path', {}, outside(), { manifestsPath: '../../etc' });
+  add('manifests-sentinel', 'outside-path', {}, outside(), { manifestsPath: '../outside/overlay' });
+  add('manifests-absolute', 'outside-path', {}, outside(), { manifestsPath: '/etc' });
+  add('manifests-template-climb', 'outside-path', {}, outside(), { manifestsPath: 'environments/{environment}/../../..' });
+  add('manifests-prototype-key', 'outside-path', {}, { error: /is not a folder/ }, { manifestsPath: '{constructor}' });
+  add('lock-outside', 'outside-path', {}, outside(), { lockFile: `../outside/versions.yaml` });
+  add('lock-etc-passwd', 'outside-path', {}, outside(), { lockFile: '/etc/passwd' });
+  add('symlinked-overlay-dir', 'symlink', { [KUST]: null, [DEPLOY]: null, 'environments/devtest': { symlink: `${OUTSIDE}/overlay` } }, outside());
+  add('symlinked-manifest', 'symlink', { 'environments/devtest/evil.yaml': { symlink: `${OUTSIDE}/overlay/kustomization.yaml` } }, { error: /symbolic link to .* outside the GitOps repository/ });
+  add('symlinked-subdir', 'symlink', { 'environments/devtest/sub': { symlink: `${OUTSIDE}/overlay` } }, { error: /symbolic link to .* outside the GitOps repository/ });
+  add('symlinked-lock', 'symlink', { [LOCK]: { symlink: `${OUTSIDE}/versions.yaml` } }, outside());
+  add('symlinked-manifest-inside', 'symlink', { 'environments/devtest/link.yaml': { symlink: 'deploy.yaml' } }, ok);
+  add('symlink-loop', 'symlink', { 'environments/devtest/loop': { symlink: '.' } }, ok);
+  add('dangling-symlink', 'symlink', { 'environments/devtest/gone.yaml': { symlink: 'nowhere.yaml' } }, { error: /broken symbolic link/ });
+  add('manifest-fifo', 'wrong-type', { 'environments/devtest/fifo.yaml': { fifo: true } }, ok);
+
+  // The images input and the environment name.
+  const images = (id: string, kind: string, line: string, expect: Expectation) => add(`images-${id}`, kind, {}, expect, { images: line });
+  images('shell-tag', 'shell-metacharacters-in-tag', 'heuristic=$(reboot)', { error: /is not a valid image tag/ });
+  images('backtick-tag', 'shell-metacharacters-in-tag', 'heuristic=`reboot`', { error: /is not a valid image tag/ });
+  images('semicolon-tag', 'shell-metacharacters-in-tag', 'heuristic=v1;reboot', { error: /is not a valid image tag/ });
+  images('plus-tag', 'plus-and-dotdot-in-tag', 'heuristic=v1.4.3+build.5', { error: /contains '\+'/ });
+  images('dotdot-tag', 'plus-and-dotdot-in-tag', 'heuristic=v1..4', { either: true });
+  images('dotdot-repository', 'plus-and-dotdot-in-tag', 'heuristic=../../etc:v1', { error: /is not an image reference/ });
+  images('dotdot-in-repository', 'plus-and-dotdot-in-tag', 'heuristic=reg.example.com/a/../b:v1.4.3', { error: /is not an image reference/ });
+  images('shell-name', 'shell-metacharacters-in-name', 'heuristic;reboot=v1.4.3', { error: /is not a component name/ });
+  images('subshell-name', 'shell-metacharacters-in-name', '$(reboot)=reg.example.com/x:v1', { error: /is not a component name/ });
+  images('proto-name', 'shell-metacharacters-in-name', '__proto__=reg.example.com/x:v1', { error: /is not a component name/ });
+  images('constructor-name', 'shell-metacharacters-in-name', 'constructor=v1.4.3', { error: /constructor is not in versions\.yaml/ });
+  images('bad-digest', 'malformed-reference', 'heuristic=reg.example.com/heuristic:v1.4.3@sha256:xyz', { error: /not an image reference|digest/ });
+  images('long-line', 'long-name', `heuristic=${'v'.repeat(1_000_000)}`, { error: /is not a valid image tag/ });
+  images('many-lines', 'huge-file', Array.from({ length: 5000 }, () => 'heuristic=v1.4.3').join('\n'), { either: true });
+  images('equals-only', 'malformed-reference', '=', { error: /images line 1/ });
+  images('twice', 'duplicate-keys', 'heuristic=v1.4.3\nheuristic=v1.4.4', { either: true });
+  images('uppercase-repo', 'malformed-reference', 'heuristic=REG.example.com/Heuristic:v1.4.3', { either: true });
+  add('environment-shell', 'shell-metacharacters-in-input', {}, { error: /is not a valid environment name/ }, { environment: '$(reboot)' });
+  add('environment-traversal', 'outside-path', {}, { error: /is not a valid environment name/ }, { environment: '../../etc' });
+  add('environment-newline', 'shell-metacharacters-in-input', {}, { error: /is not a valid environment name/ }, { environment: 'devtest\nprod' });
+  add('environment-prototype', 'shell-metacharacters-in-input', {}, { error: /manifestsPath 'environments\/constructor' is not a folder/ }, { environment: 'constructor' });
+  add('components-redos', 'regex-blowup', {}, { error: /No component matches/ }, { components: `${'*a'.repeat(40)}*z` });
+  return cases;
+}
+
 /** Every case of the corpus, with unique ids. */
 export function hostileCorpus(): HostileCase[] {
   const cargo = cargoCases();
-  const cases = [...cargo, ...tagInputCases(), ...imageTagCases(), ...buildPlanCases(cargo), ...buildInputCases()];
+  const cases = [...cargo, ...tagInputCases(), ...imageTagCases(), ...buildPlanCases(cargo), ...buildInputCases(), ...gitopsCases()];
   const ids = new Set<string>();
   for (const c of cases) {
     if (ids.has(c.id)) throw new Error(`duplicate case id ${c.id}`);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Log, SourceLocation } from '../../shared/agent';
 import { buildRustContainers } from '../../shared/build/build-containers';
 import { describe as describeError, UserError } from '../../shared/errors';
+import { updateGitOps } from '../../shared/gitops/update';
 import { parseList } from '../../shared/inputs';
 import { tagComponents } from '../../shared/tag-components';
 import { imageTag } from '../../shared/versions/tags';
@@ -55,6 +56,14 @@ function assertClearLog(log: RecordingLog): void {
     for (const word of GARBAGE) assert.ok(!message.includes(word), `'${word}' in a warning: ${message.slice(0, 300)}`);
     assert.ok(message.length < 2000, `warning of ${message.length} characters`);
   }
+}
+
+/** Paths whose snapshot line differs (added, removed or changed), sorted. */
+function changedFiles(before: string, after: string): string[] {
+  const a = new Set(before.split('\n'));
+  const b = new Set(after.split('\n'));
+  const paths = [...[...a].filter((l) => !b.has(l)), ...[...b].filter((l) => !a.has(l))].map((l) => l.split(' ')[0]);
+  return [...new Set(paths)].filter(Boolean).sort();
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -118,6 +127,7 @@ describe('reliability: hostile input', function () {
       return;
     }
     if (c.target === 'build-plan') return runBuildPlan(c);
+    if (c.target === 'gitops') return runGitOps(c);
     const files = c.files ?? CLEAN_APP;
     let repo = shared.get(files);
     const reusable = files === CLEAN_APP;
@@ -182,6 +192,44 @@ describe('reliability: hostile input', function () {
       }
       assertClearLog(log);
       assert.equal(await snapshot(repo), before, 'plan mode changed the repository');
+      await sandbox.verify([...shared.values(), repo]);
+    } finally {
+      await sandbox.remove(repo);
+    }
+  }
+
+  /** UpdateGitOpsVersions from `images` lines, digests not pinned (no registry): all or nothing, inside the repository. */
+  async function runGitOps(c: HostileCase): Promise<void> {
+    const repo = await sandbox.repo(c.files ?? {});
+    try {
+      const before = await snapshot(repo);
+      const log = new RecordingLog();
+      const inputs = c.inputs ?? {};
+      const outcome = await attempt(() =>
+        updateGitOps(
+          {
+            gitopsPath: repo,
+            environment: inputs.environment ?? 'devtest',
+            lockFile: inputs.lockFile,
+            manifestsPath: inputs.manifestsPath,
+            images: parseList(inputs.images ?? 'heuristic=v1.4.3'),
+            components: inputs.components,
+            pinDigest: false,
+          },
+          log,
+        ),
+      );
+      check(c, outcome, repo, (value) => {
+        const result = value as Awaited<ReturnType<typeof updateGitOps>>;
+        if ('written' in c.expect) assert.deepEqual(result.files, c.expect.written);
+      });
+      assertClearLog(log);
+      const after = await snapshot(repo);
+      const changed = changedFiles(before, after);
+      if (outcome.ok) {
+        // Only the files it reports, each replaced whole (no temp file left beside it).
+        assert.deepEqual(changed, (outcome.value as { files: string[] }).files.map((f) => path.normalize(f)).sort());
+      } else assert.deepEqual(changed, [], 'a failed update wrote files');
       await sandbox.verify([...shared.values(), repo]);
     } finally {
       await sandbox.remove(repo);
