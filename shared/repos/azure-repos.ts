@@ -1,5 +1,6 @@
 import { GitApi } from 'azure-devops-node-api/GitApi';
 import { BearerCredentialHandler } from 'azure-devops-node-api/handlers/bearertoken';
+import { PersonalAccessTokenCredentialHandler } from 'azure-devops-node-api/handlers/personalaccesstoken';
 import {
   GitPullRequestMergeStrategy,
   PullRequestStatus,
@@ -19,12 +20,16 @@ import { asTransient, call, required, statusOf, type RestError } from './retry';
  * and every retried write first re-reads the service's state, so a pull request is never opened twice.
  */
 
+export type TokenKind = 'bearer' | 'pat';
+
 export type MergeStrategy = 'squash' | 'noFastForward' | 'rebase' | 'rebaseMerge';
 
 export interface AzureReposOptions {
   /** The collection URL, e.g. https://dev.azure.com/org/ (System.CollectionUri). */
   collectionUrl: string;
   token: string;
+  /** 'bearer' for the job's OAuth token (default), 'pat' for a personal access token (sent as Basic). */
+  tokenKind?: TokenKind;
   /** Project name or id. */
   project: string;
   /** Repository name or id. */
@@ -97,7 +102,8 @@ export class AzureRepos {
   /** Connects and resolves the project and repository (by name or id); unknown ones are UserErrors. */
   static async open(options: AzureReposOptions): Promise<AzureRepos> {
     const collectionUrl = options.collectionUrl.endsWith('/') ? options.collectionUrl : `${options.collectionUrl}/`;
-    const api = new GitApi(collectionUrl, [new BearerCredentialHandler(options.token, false)], { allowRetries: false, socketTimeout: 60_000 });
+    const handler = options.tokenKind === 'pat' ? new PersonalAccessTokenCredentialHandler(options.token, false) : new BearerCredentialHandler(options.token, false);
+    const api = new GitApi(collectionUrl, [handler], { allowRetries: false, socketTimeout: 60_000 });
     const opts = { ...options, collectionUrl };
     const ask = <T>(what: string, action: () => Promise<T>) => guard(what, opts, () => call(what, action, { ...options.retry, log: options.log }));
     let repo: GitRepository | null = await ask(`reading repository '${options.repository}'`, () => api.getRepository(options.repository, options.project));

@@ -482,7 +482,11 @@ export class AdoServer {
       if (input.title !== undefined) pr.title = String(input.title);
       if (input.description !== undefined) pr.description = String(input.description);
       if (input.isDraft !== undefined) pr.isDraft = input.isDraft === true;
-      if (input.status !== undefined) pr.status = (parseEnum(input.status, STATUS_NAMES) as PullRequest['status']) ?? pr.status;
+      if (input.status !== undefined) {
+        pr.status = (parseEnum(input.status, STATUS_NAMES) as PullRequest['status']) ?? pr.status;
+        // A closed pull request keeps the source commit it was closed at.
+        if (pr.status !== 'active') pr.lastMergeSourceCommit = await tip(pr.repo, pr.sourceRefName);
+      }
       if (input.autoCompleteSetBy !== undefined) {
         const id = String((input.autoCompleteSetBy as { id?: string })?.id ?? '');
         if (id === ZERO_GUID || !id) pr.autoCompleteSetBy = undefined;
@@ -661,7 +665,7 @@ export class AdoServer {
   }
 
   private async pullJson(pr: PullRequest, listed: boolean) {
-    const sourceTip = await tip(pr.repo, pr.sourceRefName);
+    const sourceTip = pr.status === 'active' ? await tip(pr.repo, pr.sourceRefName) : pr.lastMergeSourceCommit;
     const targetTip = await tip(pr.repo, pr.targetRefName);
     const description = listed && pr.description.length > LIST_DESCRIPTION ? pr.description.slice(0, LIST_DESCRIPTION) : pr.description;
     return {
