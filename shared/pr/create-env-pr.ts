@@ -356,7 +356,7 @@ async function changeOn(git: Git, base: string, head: string, working: string, c
     await tree.run(['add', '--all', ...context.paths], { env });
     const written = await tree.text(['write-tree'], { env });
     if (written === (await tree.text(['rev-parse', `${base}^{tree}`]))) return base;
-    return tree.text(['commit-tree', written, '-p', base, '-F', '-'], { env, input: context.message });
+    return await tree.text(['commit-tree', written, '-p', base, '-F', '-'], { env, input: context.message });
   } finally {
     await git.run(['worktree', 'remove', '--force', dir], { allowFailure: true });
   }
@@ -381,7 +381,8 @@ async function push(git: Git, auth: Record<string, string>, remote: string, comm
   const result = await git.run(['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expected}`, remote, `${commit}:refs/heads/${branch}`], { allowFailure: true, env: auth });
   if (result.code === 0) return 'ok';
   const output = `${result.stdout}\n${result.stderr}`;
-  if (/stale info|fetch first|non-fast-forward|\[rejected\]/.test(output) && !/pre-receive hook declined|protected branch/i.test(output)) return 'moved';
+  // The lease failed, or another push created or moved the branch between git's look and its update.
+  if (/stale info|fetch first|non-fast-forward|\[rejected\]|cannot lock ref|reference already exists|failed to update ref/.test(output) && !/pre-receive hook declined|protected branch/i.test(output)) return 'moved';
   throw gitFailure(`pushing to ${branch}`, output, branch);
 }
 
