@@ -64,8 +64,8 @@ export function splitImage(reference: string): ImageParts {
   const slash = rest.lastIndexOf('/');
   const colon = rest.lastIndexOf(':');
   if (colon > slash) return { repository: rest.slice(0, colon) || undefined, tag: rest.slice(colon + 1) || undefined, digest };
-  // No tag: a repository when it looks like one (has a slash or a dot), else a bare tag.
-  if (slash >= 0 || rest.includes('.')) return { repository: rest || undefined, digest };
+  // No tag: a repository when it has a path, else a bare tag.
+  if (slash >= 0) return { repository: rest || undefined, digest };
   return { tag: rest || undefined, digest };
 }
 

@@ -127,6 +127,11 @@ export class AdoServer {
   readonly identities: AdoIdentity[] = [];
   /** Set per test; undefined means no faults. */
   faults?: FaultOptions;
+  /**
+   * Runs before a git request is served (e.g. to move a branch between a client's fetch and its
+   * push, as a concurrent run would). `service` is the path's last part: `info/refs`, `git-receive-pack`.
+   */
+  beforeGit?: (info: { project: string; repo: string; service: string; method: string; query: string }) => Promise<void> | void;
   private readonly tokens = new Map<string, string>();
   private readonly projects: Project[] = [];
   private readonly repos: Repo[] = [];
@@ -338,7 +343,9 @@ export class AdoServer {
       return;
     }
     if (isGit) {
-      this.serveGit(req, res, segments.slice(1), url, record);
+      const s = segments.slice(1);
+      await this.beforeGit?.({ project: s[0], repo: s[2], service: s.slice(3).join('/'), method: req.method ?? '', query: url.search });
+      this.serveGit(req, res, s, url, record);
       return;
     }
     const body = await readBody(req);

@@ -248,6 +248,38 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     assert.equal(prs[0].title, 'chore(devtest): update 2 component(s)');
   });
 
+  it('a push rejected because the branch moved is fetched again, re-applied and retried', async () => {
+    const repo = await ado.createRepo('Edge', 'moving', gitopsFiles({ devtest: BASE_PINS }));
+    const a = await copy('Edge', 'moving');
+    await applyBump(a, 'devtest', { heuristic: 'v1.8.1' });
+    succeeded(await createEnvPR(a, { environment: 'devtest' }));
+    // Between this run's fetch and its push, another run adds its own change to the branch.
+    let moved = false;
+    ado.beforeGit = async ({ repo: name, service }) => {
+      if (name !== 'moving' || service !== 'git-receive-pack' || moved) return;
+      moved = true;
+      const lock = (await lockAt('Edge', 'moving', 'gitops/devtest'))!;
+      await ado.commitFiles(repo, 'gitops/devtest', { 'versions.yaml': lock.replace(pinned('edge-agent', 'v0.9.3'), pinned('edge-agent', 'v0.9.8')) }, 'chore(devtest): edge-agent v0.9.8');
+    };
+    try {
+      const b = await copy('Edge', 'moving');
+      await applyBump(b, 'devtest', { 'http-connector': 'v2.3.0' });
+      const result = await createEnvPR(b, { environment: 'devtest' });
+      succeeded(result);
+      assert.ok(moved);
+      assert.match(result.stdout, /The push to gitops\/devtest was rejected because the branch moved; fetching it again and re-applying/);
+      assert.equal(result.outputs.created, 'false');
+    } finally {
+      ado.beforeGit = undefined;
+    }
+    const lock = (await lockAt('Edge', 'moving', 'gitops/devtest'))!;
+    for (const [component, tag] of [['heuristic', 'v1.8.1'], ['edge-agent', 'v0.9.8'], ['http-connector', 'v2.3.0']]) {
+      assert.ok(lock.includes(pinned(component, tag)), `${component} ${tag} on the branch`);
+    }
+    assert.equal(ado.pullRequests('moving').length, 1);
+    assert.equal(ado.pullRequests('moving')[0].title, 'chore(devtest): update 3 component(s)');
+  });
+
   it('five environments in parallel end with five pull requests', async () => {
     const envs = ['devtest', 'qa', 'staging', 'edge-eu', 'edge-us'];
     await ado.createRepo('Edge', 'fleet', gitopsFiles(Object.fromEntries(envs.map((e) => [e, BASE_PINS]))));
