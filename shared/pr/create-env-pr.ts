@@ -321,10 +321,20 @@ export function commitMessage(environment: string, changes: EnvChange[], build?:
 async function commitWorkingTree(git: Git, head: string, paths: string[], message: string, identity: Record<string, string>, scratch: string): Promise<string> {
   const env = { ...identity, GIT_INDEX_FILE: path.join(scratch, 'index') };
   await git.run(['read-tree', head], { env });
-  await git.run(['add', '--all', ...paths], { env });
+  await addAll(git, paths, env);
   const tree = await git.text(['write-tree'], { env });
   if (tree === (await git.text(['rev-parse', `${head}^{tree}`]))) return head;
   return git.text(['commit-tree', tree, '-p', head, '-F', '-'], { env, input: message });
+}
+
+/** `git add --all` of the lock and manifests that exist on disk or in the index (a missing one is not an error). */
+async function addAll(git: Git, paths: string[], env: Record<string, string>): Promise<void> {
+  const present: string[] = [];
+  for (const p of paths.slice(1)) {
+    const onDisk = await fs.stat(path.join(git.dir, p)).then(() => true, () => false);
+    if (onDisk || (await git.text(['ls-files', '--', p], { env }))) present.push(p);
+  }
+  if (present.length) await git.run(['add', '--all', '--', ...present], { env });
 }
 
 interface ChangeContext {
@@ -353,7 +363,7 @@ async function changeOn(git: Git, base: string, head: string, working: string, c
     const tree = new Git(dir);
     await context.reapply({ dir, git: tree, base, head, working, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, changes: context.changes, log: context.log });
     const env = context.identity;
-    await tree.run(['add', '--all', ...context.paths], { env });
+    await addAll(tree, context.paths, env);
     const written = await tree.text(['write-tree'], { env });
     if (written === (await tree.text(['rev-parse', `${base}^{tree}`]))) return base;
     return await tree.text(['commit-tree', written, '-p', base, '-F', '-'], { env, input: context.message });
