@@ -11,6 +11,10 @@ export interface Component {
   manifestPath: string;
   /** Absolute directory of the workspace root that claims it (its own directory when standalone). */
   workspaceRoot: string;
-  /** Absolute directories of the path dependencies it has inside its workspace root. */
+  /**
+   * Absolute directories of the packages it reaches through path dependencies (normal, dev, build,
+   * target-specific, and `workspace = true` ones resolving to a path), transitively, sorted; only those
+   * under the searched root (and so in the repository), whether or not they are in its workspace.
+   */
   pathDependencies: string[];
 }

@@ -37,6 +37,7 @@ export class Git {
     try {
       return await run('git', args, { cwd: this.dir, env, input: options.input, allowFailure: options.allowFailure });
     } catch (error) {
+      // eslint-disable-next-line preserve-caught-error -- the cause would carry the token unredacted
       throw new Error(redact((error as Error).message, token));
     }
   }

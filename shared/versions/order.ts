@@ -15,7 +15,9 @@ export interface ParsedVersion {
 
 /** Parses `1.2.3`, `v1.2.3`, `v1.2.3-rc.5`, `1.2.3-rc10`; build metadata is ignored. Undefined if not a version. */
 export function parseVersion(text: string): ParsedVersion | undefined {
-  const parsed = semver.parse(text.trim().replace(/^v/i, ''));
+  const bare = text.trim().replace(/^v/i, '');
+  // semver.parse would also take a second 'v' ('vv1.2.3'): only one prefix is a version.
+  const parsed = /^\d/.test(bare) ? semver.parse(bare) : null;
   if (!parsed) return undefined;
   const prerelease = parsed.prerelease.flatMap((id) => {
     const split = typeof id === 'string' ? /^([A-Za-z]+)(\d+)$/.exec(id) : null;
@@ -58,6 +60,7 @@ export function compareVersions(a: string, b: string): number {
 export function newest(tags: Iterable<string>, filter?: RegExp): string | undefined {
   let best: string | undefined;
   for (const tag of tags) {
+    if (filter) filter.lastIndex = 0; // a /g or /y filter would otherwise skip every other match
     if ((filter && !filter.test(tag)) || !parseVersion(tag)) continue;
     if (best === undefined || compareVersions(tag, best) > 0) best = tag;
   }

@@ -1,16 +1,27 @@
 import * as tl from 'azure-pipelines-task-lib/task';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Agent, SourceLocation } from '../../shared/agent';
 import { describe, UserError } from '../../shared/errors';
+
+/**
+ * The task.json beside the running script; the unbundled tsc output (build/tasks/<Task>/index.js,
+ * which mock-runner tests load) has none beside it, so fall back to the source tasks/<Task>/task.json.
+ */
+function taskJson(taskDir: string): string {
+  const beside = path.join(taskDir, 'task.json');
+  if (existsSync(beside)) return beside;
+  const source = path.resolve(taskDir, '..', '..', '..', 'tasks', path.basename(taskDir), 'task.json');
+  return existsSync(source) ? source : beside;
+}
 
 /** The Agent interface over azure-pipelines-task-lib: the only place that talks to the agent. */
 export class TaskLibAgent implements Agent {
   private scratch?: string;
 
   constructor(taskDir: string) {
-    tl.setResourcePath(path.join(taskDir, 'task.json'));
+    tl.setResourcePath(taskJson(taskDir));
   }
 
   input(name: string): string {
@@ -35,8 +46,9 @@ export class TaskLibAgent implements Agent {
   }
 
   accessToken(): string | undefined {
+    // Not getEndpointAuthorizationParameter: task-lib echoes that value into a debug line before anyone can mask it.
     const token =
-      tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) || tl.getVariable('System.AccessToken');
+      tl.getEndpointAuthorization('SystemVssConnection', true)?.parameters?.['AccessToken'] || tl.getVariable('System.AccessToken');
     if (token) tl.setSecret(token);
     return token || undefined;
   }
@@ -120,8 +132,9 @@ export async function runTask(taskDir: string, body: (agent: Agent) => Promise<s
   } catch (error) {
     const where = error instanceof UserError ? error.where : undefined;
     if (!(error instanceof UserError)) tl.debug(String((error as Error)?.stack ?? error));
+    // One error issue, linked to the file and line; then the result, without setResult repeating the issue.
     agent.error(describe(error), where);
-    agent.fail(describe(error));
+    tl.command('task.complete', { result: 'Failed' }, describe(error));
   }
 }
 

@@ -1,0 +1,330 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Log } from './agent';
+import { discoverComponents } from './cargo/discover';
+import type { Component } from './cargo/component';
+import { selectByName } from './cargo/select';
+import { describe, UserError } from './errors';
+import { Git } from './git/git';
+import { configuredIdentity, localTags, pushTags, remoteFailure, remoteTags, remoteUrl, safeUrl, uncommitted, type TagRef } from './git/tags';
+import { fill } from './inputs';
+import type { RetryOptions } from './retry';
+import { gitTag } from './versions/tags';
+
+export type OnExisting = 'skip' | 'fail' | 'move';
+export const ON_EXISTING: readonly OnExisting[] = ['skip', 'fail', 'move'];
+
+export interface TagComponentsOptions {
+  /** Directory searched for Cargo packages; must be inside a git working copy. */
+  componentsPath: string;
+  /** The `components` input: names or globs, `!` excludes; empty selects every component. */
+  components?: string | string[];
+  /** Default `{name}/{version}`. */
+  tagFormat?: string;
+  /** Default true. */
+  annotated?: boolean;
+  /** Annotated tag message; `{name}`, `{version}`, `{tag}` and `{path}` are filled. Default `{name} {version}`. */
+  message?: string;
+  /** What to do with a tag that already exists on another commit. Default `skip`. */
+  onExisting?: OnExisting | string;
+  /** Default true. */
+  push?: boolean;
+  /** Default `origin`. */
+  remote?: string;
+  dryRun?: boolean;
+  /** Bearer token for the remote, handed to git only through its environment. */
+  token?: string;
+  /** Tagger identity used when git has none configured (a bare agent). */
+  identity?: { name: string; email: string };
+}
+
+export type TagStatus = 'created' | 'exists' | 'moved' | 'skipped' | 'failed';
+
+export interface TaggedComponent {
+  name: string;
+  version: string;
+  versionSource: Component['versionSource'];
+  path: string;
+  tag: string;
+  status: TagStatus;
+}
+
+export interface TagComponentsResult {
+  components: TaggedComponent[];
+  /** Tags created or moved by this run (with dryRun: that a real run would create or move). */
+  tags: string[];
+  /** The commit every tag points at. */
+  commit: string;
+  dryRun: boolean;
+  pushed: boolean;
+}
+
+/**
+ * A failure after the components were resolved (a tag on another commit with onExisting: fail, or a
+ * refused push): `result` reports each component (`failed` where its tag was the problem) so the task
+ * can still set its outputs and summary.
+ */
+export class TagComponentsError extends UserError {
+  constructor(message: string, readonly result: TagComponentsResult) {
+    super(message);
+  }
+}
+
+export const DEFAULT_IDENTITY = { name: 'Azure Pipelines', email: 'pipeline@dev.azure.com' };
+
+interface Plan {
+  component: Component;
+  tag: string;
+  message: string;
+  status: TagStatus;
+  /** The tag must be (re)written in the local repository. */
+  writeLocal: boolean;
+  /** The tag must be sent to the remote. */
+  push: boolean;
+  /** Replace an existing tag (locally with -f, remotely with +). */
+  force: boolean;
+  /** The local ref before this run, to restore if the push fails. */
+  previousLocal?: TagRef;
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 12);
+}
+
+/** Fills the annotated tag message; an unknown placeholder is refused. */
+function tagMessage(template: string, values: Record<string, string>): string {
+  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !(key in values));
+  if (unknown.length) {
+    throw new UserError(
+      `message '${template}' uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`,
+    );
+  }
+  return fill(template, values);
+}
+
+async function workingCopy(componentsPath: string): Promise<Git> {
+  const dir = path.resolve(componentsPath);
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) {
+    throw new UserError(`componentsPath '${componentsPath}' is not a directory: point it at the checked-out app repository.`);
+  }
+  const probe = new Git(dir);
+  const top = await probe.run(['rev-parse', '--show-toplevel'], { allowFailure: true });
+  if (top.code !== 0) {
+    throw new UserError(`componentsPath '${componentsPath}' is not inside a git working copy: check out the app repository first.`);
+  }
+  return new Git(top.stdout.trim());
+}
+
+async function discover(root: string): Promise<Component[]> {
+  try {
+    return await discoverComponents(root);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(`Could not read the Cargo manifests under ${root}: ${describe(error)}`);
+  }
+}
+
+/**
+ * Tags each selected Cargo component at HEAD (e.g. `heuristic/1.4.2`) and pushes every new or moved
+ * tag in one `git push`. Everything is validated and compared with the local repository and the
+ * remote before anything is written; a tag already on HEAD is left as it is, so re-runs are no-ops.
+ */
+export async function tagComponents(options: TagComponentsOptions, log: Log): Promise<TagComponentsResult> {
+  const onExisting = (options.onExisting || 'skip') as OnExisting;
+  if (!ON_EXISTING.includes(onExisting)) {
+    throw new UserError(`onExisting '${options.onExisting}' is not one of ${ON_EXISTING.join(', ')}.`);
+  }
+  const tagFormat = options.tagFormat || '{name}/{version}';
+  const messageTemplate = options.message || '{name} {version}';
+  const annotated = options.annotated ?? true;
+  const push = options.push ?? true;
+  const remote = options.remote || 'origin';
+  const dryRun = options.dryRun ?? false;
+
+  // 1. Read and validate everything: working copy, components, tags, messages, remote state.
+  const local = await workingCopy(options.componentsPath);
+  const git = local.withToken(options.token);
+  const root = path.resolve(options.componentsPath);
+  const discovered = await discover(root);
+  if (discovered.length === 0) {
+    throw new UserError(`No Cargo package (a Cargo.toml with [package]) was found under ${root}: check componentsPath.`);
+  }
+  const selected = selectByName(discovered, options.components ?? '');
+  if (selected.length === 0) {
+    throw new UserError(`The components input '${String(options.components)}' excludes every component: nothing to tag.`);
+  }
+  // A tag names the version in HEAD's Cargo.toml: a manifest changed since would make it lie.
+  const manifests = [...new Set(selected.flatMap((c) => [c.manifestPath, path.join(c.workspaceRoot, 'Cargo.toml')]))];
+  const dirty = await uncommitted(local, manifests);
+  if (dirty.length) {
+    const what = dirty.length > 1 ? `These Cargo manifests differ from HEAD: ${dirty.join(', ')}` : 'This Cargo manifest differs from HEAD';
+    throw new UserError(
+      `${what} (modified, staged or untracked), so the tags would name versions the tagged commit does not have. Commit the change first, or tag before making it.`,
+      { file: dirty[0] },
+    );
+  }
+  const tags = new Map<string, Component>();
+  const planned: { component: Component; tag: string; message: string }[] = [];
+  for (const component of selected) {
+    const tag = await gitTag(tagFormat, component);
+    const other = tags.get(tag);
+    if (other) {
+      throw new UserError(
+        `tagFormat '${tagFormat}' gives the same tag '${tag}' to ${other.name} (${other.manifestPath}) and ${component.name} (${component.manifestPath}): include {name}.`,
+      );
+    }
+    tags.set(tag, component);
+    const message = tagMessage(messageTemplate, { name: component.name, version: component.version, tag, path: component.path });
+    planned.push({ component, tag, message });
+  }
+
+  const head = await local.resolve('HEAD');
+  if (!head) throw new UserError(`The repository at ${local.dir} has no commit checked out (HEAD does not resolve): nothing to tag.`);
+
+  let url = '';
+  let remoteState = new Map<string, TagRef>();
+  if (push) {
+    url = await remoteUrl(local, remote);
+    log.debug(`Reading the tags of ${remote} (${safeUrl(url)})`);
+    remoteState = await remoteTags(git, remote, url, options.token, retrying(log, `Reading the tags of ${remote}`));
+  }
+  const localState = await localTags(local);
+
+  // 2. Decide, per component, what to do. Nothing has been written yet.
+  const plans: Plan[] = [];
+  const conflicts: string[] = [];
+  for (const { component, tag, message } of planned) {
+    const here = localState.get(tag);
+    const there = push ? remoteState.get(tag) : undefined;
+    const elsewhere = [
+      here && here.commit !== head ? `locally on ${short(here.commit)}` : undefined,
+      there && there.commit !== head ? `on ${remote} on ${short(there.commit)}` : undefined,
+    ].filter((s): s is string => !!s);
+    const plan: Plan = { component, tag, message, status: 'exists', writeLocal: false, push: false, force: false, previousLocal: here };
+    if (elsewhere.length === 0) {
+      // Missing, or already on HEAD: create what is missing, leave what is there.
+      plan.writeLocal = !here && (!push || !there);
+      plan.push = push && !there;
+      plan.status = plan.writeLocal || plan.push ? 'created' : 'exists';
+    } else if (onExisting === 'skip') {
+      plan.status = 'skipped';
+      log.warn(`Tag '${tag}' already exists ${elsewhere.join(' and ')}, not on HEAD ${short(head)}: left as it is (onExisting: skip).`);
+    } else if (onExisting === 'fail') {
+      plan.status = 'failed';
+      conflicts.push(`'${tag}' exists ${elsewhere.join(' and ')}`);
+    } else {
+      plan.status = 'moved';
+      plan.writeLocal = true;
+      plan.force = true;
+      plan.push = push && there?.commit !== head;
+    }
+    plans.push(plan);
+  }
+  const report = (status: (p: Plan) => TagStatus): TagComponentsResult => {
+    const components = plans.map<TaggedComponent>((p) => ({
+      name: p.component.name,
+      version: p.component.version,
+      versionSource: p.component.versionSource,
+      path: p.component.path,
+      tag: p.tag,
+      status: status(p),
+    }));
+    const tags = components.filter((c) => c.status === 'created' || c.status === 'moved').map((c) => c.tag);
+    return { components, tags, commit: head, dryRun, pushed: false };
+  };
+  if (conflicts.length) {
+    throw new TagComponentsError(
+      `${conflicts.length} tag(s) already exist on another commit than HEAD ${short(head)}: ${conflicts.join('; ')}. ` +
+        `Nothing was tagged. Bump the component versions, or set onExisting to skip or move.`,
+      // Nothing is written: the tags this run would have made are reported as skipped.
+      report((p) => (p.status === 'created' || p.status === 'moved' ? 'skipped' : p.status)),
+    );
+  }
+  const result = report((p) => p.status);
+  for (const p of plans) {
+    const verb = { created: 'create', moved: 'move', exists: 'keep', skipped: 'skip', failed: 'fail' }[p.status];
+    log.info(`${dryRun ? '[dry run] would ' : ''}${verb} ${p.tag} (${p.component.name} ${p.component.version}, ${p.component.path})${p.status === 'exists' ? ': already on HEAD' : ''}`);
+  }
+  if (dryRun) return result;
+
+  // 3. Write locally, then push everything in one go; undo the local writes if the push fails.
+  const writes = plans.filter((p) => p.writeLocal);
+  let tagEnv: Record<string, string> = {};
+  if (annotated && writes.length) {
+    const identity = await configuredIdentity(local);
+    const fallback = options.identity ?? DEFAULT_IDENTITY;
+    if (!identity.name || !identity.email) log.debug(`git has no committer identity: tagging as ${fallback.name} <${fallback.email}>`);
+    tagEnv = {
+      ...(identity.name ? {} : { GIT_COMMITTER_NAME: fallback.name }),
+      ...(identity.email ? {} : { GIT_COMMITTER_EMAIL: fallback.email }),
+    };
+  }
+  const written: Plan[] = [];
+  try {
+    for (const p of writes) {
+      const args = ['tag', ...(p.force ? ['-f'] : []), ...(annotated ? ['-a', '-m', p.message] : []), '--', p.tag, head];
+      await local.run(args, { env: tagEnv });
+      written.push(p);
+    }
+  } catch (error) {
+    await restore(local, written, log);
+    throw error;
+  }
+  const toPush = plans.filter((p) => p.push);
+  if (toPush.length) {
+    log.info(`Pushing ${toPush.length} tag(s) to ${remote} (${safeUrl(url)}) in one push`);
+    const refs = toPush.map((p) => ({ tag: p.tag, force: p.force }));
+    const pushed = await pushTags(git, remote, refs, retrying(log, `Pushing to ${remote}`));
+    if (!pushed.ok) {
+      // Atomic: nothing landed, and every local write is undone. (A server without atomic push may have
+      // taken some tags: those stay, locally and remotely.)
+      const undone = written.filter((p) => !pushed.accepted.has(p.tag));
+      await restore(local, undone, log);
+      const rejected = toPush.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag);
+      const failed = new Set([...rejected, ...undone.map((p) => p.tag)]);
+      const error = remoteFailure('push tags to', remote, url, pushed.stderr, options.token);
+      throw new TagComponentsError(
+        `${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created for them were removed, so a re-run starts clean.`,
+        report((p) => (failed.has(p.tag) ? 'failed' : p.status)),
+      );
+    }
+    result.pushed = true;
+  }
+  return result;
+}
+
+/** Retry options that say in the log why the task waits. */
+function retrying(log: Log, what: string): RetryOptions {
+  return {
+    onRetry: (_error, attempt, waitMs) => log.info(`${what} failed transiently (attempt ${attempt}); trying again in ${(waitMs / 1000).toFixed(1)} s`),
+  };
+}
+
+/** Puts back the local tags of `plans` as they were before this run (deleting those it created). */
+async function restore(git: Git, plans: Plan[], log: Log): Promise<void> {
+  for (const p of plans) {
+    const ref = `refs/tags/${p.tag}`;
+    const args = p.previousLocal ? ['update-ref', ref, p.previousLocal.object] : ['update-ref', '-d', ref];
+    const result = await git.run(args, { allowFailure: true });
+    if (result.code !== 0) log.warn(`Could not restore local tag '${p.tag}': ${result.stderr.trim()}`);
+  }
+}
+
+/** The run's summary tab section: one row per component. */
+export function tagSummary(result: TagComponentsResult): string {
+  const cell = (value: string) => value.replace(/\|/g, '\\|');
+  const verb: Record<TagStatus, string> = result.dryRun
+    ? { created: 'would create', moved: 'would move', exists: 'exists', skipped: 'skipped', failed: 'failed' }
+    : { created: 'created', moved: 'moved', exists: 'exists', skipped: 'skipped', failed: 'failed' };
+  const lines = [
+    `${result.dryRun ? '**Dry run**: nothing was tagged or pushed. ' : ''}Commit \`${result.commit.slice(0, 12)}\`.`,
+    '',
+    '| Component | Version | Version from | Path | Tag | Status |',
+    '|---|---|---|---|---|---|',
+    ...result.components.map(
+      (c) => `| ${cell(c.name)} | ${cell(c.version)} | ${c.versionSource} | ${cell(c.path)} | \`${cell(c.tag)}\` | ${verb[c.status]} |`,
+    ),
+  ];
+  return lines.join('\n') + '\n';
+}

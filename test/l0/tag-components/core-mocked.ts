@@ -1,0 +1,22 @@
+// The task's adapter alone: shared/tag-components is replaced by a stand-in that prints the options
+// it receives (as JSON on a marked line) and returns a fixed result, so input handling is seen exactly.
+import { runner } from './scenario';
+import type { TagComponentsOptions, TagComponentsResult } from '../../../shared/tag-components';
+
+const tmr = runner();
+tmr.registerMock('../../shared/tag-components', {
+  TagComponentsError: class extends Error {},
+  DEFAULT_IDENTITY: { name: 'Azure Pipelines', email: 'pipeline@dev.azure.com' },
+  tagComponents: async (options: TagComponentsOptions): Promise<TagComponentsResult> => {
+    console.log(`L0_OPTIONS ${JSON.stringify(options)}`);
+    return {
+      components: [{ name: 'heuristic', version: '1.4.2', versionSource: 'workspace', path: 'services/heuristic', tag: 'heuristic/1.4.2', status: 'created' }],
+      tags: ['heuristic/1.4.2'],
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      dryRun: options.dryRun ?? false,
+      pushed: !options.dryRun,
+    };
+  },
+  tagSummary: () => '| stand-in |\n',
+});
+tmr.run();
