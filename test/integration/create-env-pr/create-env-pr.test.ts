@@ -94,7 +94,7 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     // A later run (fresh checkout of main) bumps another component: same PR, updated, branch holds both.
     const second = await copy('Edge', 'gitops');
     await applyBump(second, 'devtest', { 'http-connector': 'v2.1.0' });
-    const r2 = await createEnvPR(second, { environment: 'devtest' }, { variables: { 'Build.BuildId': '5679', 'Build.BuildNumber': '20261123.2' }, env: { BUILD_BUILDID: '5679' } });
+    const r2 = await createEnvPR(second, { environment: 'devtest' }, { variables: { 'Build.BuildId': '5679', 'Build.BuildNumber': '20261123.2' } });
     succeeded(r2);
     assert.equal(r2.outputs.created, 'false');
     assert.equal(r2.outputs.pullRequestId, r1.outputs.pullRequestId);
@@ -128,8 +128,8 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     await ado.createRepo('Edge', 'fleet-gitops', gitopsFiles({ qa: BASE_PINS })); // same name, wrong project
     const dir = await copy('Platform', 'fleet-gitops');
     await applyBump(dir, 'qa', { 'edge-agent': 'v0.10.0' });
-    // System.TeamProject is Edge (the pipeline's); 'project' is left at its default.
-    const result = await createEnvPR(dir, { environment: 'qa', project: 'Edge' });
+    // System.TeamProject is Edge (the pipeline's); 'project' is left at its default, $(System.TeamProject).
+    const result = await createEnvPR(dir, { environment: 'qa' }, { variables: { 'System.TeamProject': 'Edge' } });
     succeeded(result);
     const inPlatform = ado.pullRequests('fleet-gitops').filter((p) => p.repository === 'fleet-gitops');
     assert.equal(inPlatform.length, 1);
@@ -148,7 +148,7 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     const result = await createEnvPR(
       dir,
       { environment: 'devtest', reviewers: 'ann@example.com', requiredReviewers: '[Edge]\\Release Approvers', labels: 'gitops, devtest', isDraft: true, autoComplete: true, mergeStrategy: 'rebaseMerge', deleteSourceBranch: false },
-      { env: { BUILD_BUILDID: '7001' } },
+      { variables: { 'Build.BuildId': '7001' } },
     );
     succeeded(result);
     const pr = ado.pullRequests('reviewed')[0];

@@ -41,10 +41,14 @@ export function gitopsFiles(environments: Record<string, Pins>): Record<string, 
 
 export const BASE_PINS: Pins = { heuristic: 'v1.4.1', 'http-connector': 'v2.0.0', 'edge-agent': 'v0.9.3' };
 
-/** A fresh clone of the repository's main branch, as the pipeline's checkout step leaves it. */
+/**
+ * A fresh clone of the repository's main branch, as the pipeline's checkout step leaves it: shallow
+ * (`fetchDepth: 1`, the default of new pipelines) and on a detached HEAD.
+ */
 export async function workingCopy(ado: AdoServer, project: string, repo: string, token: string): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gitops-wc-'));
-  await new Git(os.tmpdir(), token).run(['clone', '--quiet', ado.remoteUrl(project, repo), dir]);
+  await new Git(os.tmpdir(), token).run(['clone', '--quiet', '--depth', '1', '--no-single-branch', ado.remoteUrl(project, repo), dir]);
+  await new Git(dir).run(['checkout', '--quiet', '--detach']);
   return dir;
 }
 
