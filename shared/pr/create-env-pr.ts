@@ -6,7 +6,7 @@ import { UserError } from '../errors';
 import { insideRoot } from '../files';
 import { Git } from '../git/git';
 import { fill } from '../inputs';
-import { AzureRepos, isMergeStrategy, type TokenKind } from '../repos/azure-repos';
+import { AzureRepos, isMergeStrategy, type PullRequestInfo, type TokenKind } from '../repos/azure-repos';
 import type { RetryOptions } from '../retry';
 import { lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from './changes';
 import { DEFAULT_TITLE, renderDescription, renderTitle } from './description';
@@ -162,14 +162,17 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     let attempts = 0;
     let staleFor: string | undefined;
     let stale = false;
+    let openPullRequest: PullRequestInfo | undefined;
     for (;;) {
       attempts++;
       const tips = await fetchTips(git, auth, remote, targetBranch, sourceBranch);
       targetTip = tips.target;
       let baseCommit = tips.target;
+      openPullRequest = undefined;
       if (tips.source) {
         // The branch exists: stack on it, unless it is the leftover of a completed pull request.
         const open = await repos.findOpenPullRequest(sourceBranch, targetBranch);
+        openPullRequest = open;
         if (!open && staleFor !== tips.source) {
           staleFor = tips.source;
           const sourceTip = tips.source;
@@ -203,14 +206,16 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     const fullContext = { environment, targetBranch, changes: all.length ? all : runChanges };
     const title = renderTitle(options.title || DEFAULT_TITLE, fullContext);
     const description = renderDescription(fullContext, options.description);
+    // Work items are linked when the pull request is opened; an open one found just now is updated.
     let workItems = options.workItems ?? [];
-    if (!workItems.length && options.linkRunWorkItems && build?.id) {
+    if (!openPullRequest && !workItems.length && options.linkRunWorkItems && build?.id) {
       workItems = await repos.buildWorkItems(build.id).catch((error: Error) => {
         log.warn(`Could not read the work items linked to build ${build.id} (${error.message}); the pull request is opened without them.`);
         return [] as string[];
       });
     }
-    const outcome = await repos.createOrUpdate({
+    const outcome = await repos.createOrUpdate(
+      {
       sourceBranch,
       targetBranch,
       title,
@@ -224,7 +229,9 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
       mergeStrategy,
       deleteSourceBranch: options.deleteSourceBranch ?? true,
       mergeCommitMessage: `${title}\n\n${all.map((c) => `${c.component}: ${shortImage(c.from) || '(new)'} -> ${shortImage(c.to)}`).join('\n')}`.slice(0, 4000),
-    });
+      },
+      openPullRequest,
+    );
     return {
       ...base,
       changed: true,

@@ -328,7 +328,7 @@ async function guard<T>(what: string, options: Pick<AzureReposOptions, 'collecti
       );
     if (status === 400 || status === 409 || status === 404) throw Object.assign(new UserError(`Azure DevOps refused ${what} (HTTP ${status}): ${detail}`), { statusCode: status });
     const transient = asTransient(error);
-    if (transient) throw new Error(`Azure DevOps kept failing while ${what}, retries exhausted: ${transient.message}`);
+    if (transient) throw new Error(`Azure DevOps kept failing while ${what}, retries exhausted: ${transient.message}`, { cause: error });
     throw error;
   }
 }
