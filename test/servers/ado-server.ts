@@ -248,6 +248,24 @@ export class AdoServer {
       .map(({ repo, ...rest }) => ({ ...rest, repository: repo.name, reviewers: [...rest.reviewers], labels: [...rest.labels] }));
   }
 
+  /**
+   * Completes a pull request as a squash merge would: the source branch's tree becomes one new commit
+   * on the target, the pull request is completed, and the source branch is deleted unless kept.
+   */
+  async completePullRequest(repoName: string, id: number, options: { deleteSourceBranch?: boolean } = {}): Promise<void> {
+    const pr = this.pulls.find((p) => p.repo.name === repoName && p.pullRequestId === id);
+    if (!pr || pr.status !== 'active') throw new Error(`no active pull request ${id} in ${repoName}`);
+    const dir = pr.repo.dir;
+    const source = (await tip(pr.repo, pr.sourceRefName))!;
+    const target = (await tip(pr.repo, pr.targetRefName))!;
+    const env = { GIT_AUTHOR_NAME: 'Reviewer', GIT_AUTHOR_EMAIL: 'reviewer@example.com', GIT_COMMITTER_NAME: 'Reviewer', GIT_COMMITTER_EMAIL: 'reviewer@example.com' };
+    const merged = (await run('git', ['commit-tree', `${source}^{tree}`, '-p', target, '-m', `Merged PR ${id}: ${pr.title}`], { cwd: dir, env })).stdout.trim();
+    await run('git', ['update-ref', pr.targetRefName, merged, target], { cwd: dir });
+    pr.lastMergeSourceCommit = source;
+    pr.status = 'completed';
+    if (options.deleteSourceBranch ?? true) await run('git', ['update-ref', '-d', pr.sourceRefName, source], { cwd: dir });
+  }
+
   /** Work items the service reports as linked to a build (GET _apis/build/builds/{id}/workitems). */
   linkWorkItems(buildId: string, ids: string[]): void {
     this.buildWorkItems.set(buildId, ids);

@@ -280,6 +280,29 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     assert.equal(ado.pullRequests('moving')[0].title, 'chore(devtest): update 3 component(s)');
   });
 
+  it('after a merge, the next change opens a new pull request; a kept branch is started again from the target', async () => {
+    await ado.createRepo('Edge', 'merged', gitopsFiles({ devtest: BASE_PINS }));
+    const a = await copy('Edge', 'merged');
+    await applyBump(a, 'devtest', { heuristic: 'v3.0.0' });
+    const first = await createEnvPR(a, { environment: 'devtest' });
+    succeeded(first);
+    // Reviewed and merged, with the branch kept (deleteSourceBranch: false).
+    await ado.completePullRequest('merged', Number(first.outputs.pullRequestId), { deleteSourceBranch: false });
+    const b = await copy('Edge', 'merged'); // main now holds v3.0.0
+    await applyBump(b, 'devtest', { 'edge-agent': 'v1.0.0' });
+    const second = await createEnvPR(b, { environment: 'devtest' });
+    succeeded(second);
+    assert.equal(second.outputs.created, 'true');
+    assert.notEqual(second.outputs.pullRequestId, first.outputs.pullRequestId);
+    assert.match(second.stdout, /left over from a completed pull request: starting it again from main/);
+    const prs = ado.pullRequests('merged');
+    assert.deepEqual(prs.map((p) => p.status), ['completed', 'active']);
+    assert.equal(prs[1].title, 'chore(devtest): update 1 component(s)', 'only the new change is proposed');
+    const main = await ado.branchTip('Edge', 'merged', 'main');
+    const log = await run('git', ['rev-list', '--parents', '-n', '1', second.outputs.commitId], { cwd: path.join(ado.root, (await findBare(ado.root, 'merged'))!) });
+    assert.equal(log.stdout.trim().split(' ')[1], main, 'the branch starts again from main');
+  });
+
   it('five environments in parallel end with five pull requests', async () => {
     const envs = ['devtest', 'qa', 'staging', 'edge-eu', 'edge-us'];
     await ado.createRepo('Edge', 'fleet', gitopsFiles(Object.fromEntries(envs.map((e) => [e, BASE_PINS]))));
