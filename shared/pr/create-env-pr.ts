@@ -109,6 +109,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   const git = new Git(root);
   const top = await git.run(['rev-parse', '--show-toplevel'], { allowFailure: true }).catch(() => undefined);
   if (!top || top.code !== 0) throw new UserError(`'gitopsPath' ${root} is not a git working copy: check out the GitOps repository there first (a 'checkout:' step).`, { file: root });
+  const prefix = await git.text(['rev-parse', '--show-prefix']);
   await insideRoot(root, lockFile);
   await insideRoot(root, manifestsPath);
   const paths = ['--', lockFile, manifestsPath];
@@ -181,7 +182,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         }
         baseCommit = open || !stale ? tips.source : tips.target;
       }
-      commit = await changeOn(git, baseCommit, head, working, { environment, lockFile, manifestsPath, changes: runChanges, paths, message, identity, scratch, reapply, log });
+      commit = await changeOn(git, baseCommit, head, working, { environment, lockFile, manifestsPath, changes: runChanges, paths, message, identity, scratch, reapply, log, prefix });
       if (commit === baseCommit) {
         if (baseCommit === tips.target) {
           return { ...base, message: `${targetBranch} already holds this change: no commit and no pull request.` };
@@ -345,6 +346,8 @@ async function addAll(git: Git, paths: string[], env: Record<string, string>): P
 }
 
 interface ChangeContext {
+  /** gitopsPath relative to the repository's top ('' or 'sub/dir/'). */
+  prefix: string;
   environment: string;
   lockFile: string;
   manifestsPath: string;
@@ -367,8 +370,10 @@ async function changeOn(git: Git, base: string, head: string, working: string, c
   const dir = path.join(context.scratch, `apply-${base.slice(0, 12)}-${Date.now()}`);
   await git.run(['worktree', 'add', '--detach', '--quiet', dir, base]);
   try {
-    const tree = new Git(dir);
-    await context.reapply({ dir, git: tree, base, head, working, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, changes: context.changes, log: context.log });
+    // The same folder of the repository as the working copy's gitopsPath (which may be a subfolder).
+    const folder = path.join(dir, context.prefix);
+    const tree = new Git(folder);
+    await context.reapply({ dir: folder, git: tree, base, head, working, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, changes: context.changes, log: context.log });
     const env = context.identity;
     await addAll(tree, context.paths, env);
     const written = await tree.text(['write-tree'], { env });

@@ -303,6 +303,22 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     assert.equal(log.stdout.trim().split(' ')[1], main, 'the branch starts again from main');
   });
 
+  it('works on a GitOps tree in a subfolder of the repository', async () => {
+    const files = Object.fromEntries(Object.entries(gitopsFiles({ devtest: BASE_PINS })).map(([f, c]) => [`deploy/${f}`, c]));
+    await ado.createRepo('Edge', 'monorepo', { ...files, 'README.md': 'app and deploy\n' });
+    const a = await copy('Edge', 'monorepo');
+    await applyBump(path.join(a, 'deploy'), 'devtest', { heuristic: 'v1.4.7' });
+    succeeded(await createEnvPR(path.join(a, 'deploy'), { environment: 'devtest' }));
+    const b = await copy('Edge', 'monorepo');
+    await applyBump(path.join(b, 'deploy'), 'devtest', { 'edge-agent': 'v0.9.9' });
+    const second = await createEnvPR(path.join(b, 'deploy'), { environment: 'devtest' });
+    succeeded(second);
+    assert.equal(second.outputs.created, 'false');
+    const lock = (await ado.readFile('Edge', 'monorepo', 'gitops/devtest', 'deploy/versions.yaml'))!;
+    assert.ok(lock.includes(pinned('heuristic', 'v1.4.7')) && lock.includes(pinned('edge-agent', 'v0.9.9')));
+    assert.equal(await ado.readFile('Edge', 'monorepo', 'gitops/devtest', 'versions.yaml'), undefined);
+  });
+
   it('five environments in parallel end with five pull requests', async () => {
     const envs = ['devtest', 'qa', 'staging', 'edge-eu', 'edge-us'];
     await ado.createRepo('Edge', 'fleet', gitopsFiles(Object.fromEntries(envs.map((e) => [e, BASE_PINS]))));
