@@ -319,6 +319,30 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     assert.equal(await ado.readFile('Edge', 'monorepo', 'gitops/devtest', 'versions.yaml'), undefined);
   });
 
+  it('uses a service connection (personal access token, sent as Basic) instead of the job token', async () => {
+    const pat = 'pat-3e4f5a6b7c8d9e0f';
+    const robot = ado.addIdentity({ displayName: 'GitOps Robot', uniqueName: 'gitops-robot@example.com' });
+    ado.addToken(pat, robot);
+    await ado.createRepo('Edge', 'other-org', gitopsFiles({ devtest: BASE_PINS }));
+    const dir = await copy('Edge', 'other-org');
+    await applyBump(dir, 'devtest', { heuristic: 'v1.4.3' });
+    const start = ado.requests.length;
+    const result = await createEnvPR(
+      dir,
+      { environment: 'devtest', connection: 'gitops-org', autoComplete: true },
+      { accessToken: undefined, endpoints: { 'gitops-org': { url: ado.collectionUrl, scheme: 'Token', parameters: { apitoken: pat } } } },
+    );
+    succeeded(result);
+    const pr = ado.pullRequests('other-org')[0];
+    assert.equal(pr.createdBy, robot.id);
+    assert.equal(pr.autoCompleteSetBy, robot.id);
+    assert.ok(ado.requests.slice(start).every((r) => r.status !== 401));
+    const visible = result.stdout.split('\n').filter((l) => !l.startsWith('##vso[task.setsecret]')).join('\n');
+    assert.ok(!visible.includes(pat) && !JSON.stringify(result.childArgv).includes(pat));
+    assert.ok(!visible.includes(Buffer.from(`pat:${pat}`).toString('base64')), 'the derived Basic header is not shown');
+    assert.match(result.stdout, new RegExp(`##vso\\[task\\.setsecret\\]${Buffer.from(`pat:${pat}`).toString('base64')}`), 'the derived Basic header is masked');
+  });
+
   it('five environments in parallel end with five pull requests', async () => {
     const envs = ['devtest', 'qa', 'staging', 'edge-eu', 'edge-us'];
     await ado.createRepo('Edge', 'fleet', gitopsFiles(Object.fromEntries(envs.map((e) => [e, BASE_PINS]))));
