@@ -364,22 +364,49 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     }
   });
 
-  it('a change that conflicts with the open pull request fails clearly and leaves the remote untouched', async () => {
-    await ado.createRepo('Edge', 'clash', gitopsFiles({ devtest: BASE_PINS }));
-    const a = await copy('Edge', 'clash');
+  it('two runs bumping the same component end with the newer version, whatever their order', async () => {
+    await ado.createRepo('Edge', 'same', gitopsFiles({ devtest: BASE_PINS }));
+    const a = await copy('Edge', 'same');
     await applyBump(a, 'devtest', { heuristic: 'v2.0.0' });
+    succeeded(await createEnvPR(a, { environment: 'devtest' }));
+    // A newer build: re-applied on the branch's files (not replayed as text), it moves v2.0.0 to v2.1.0.
+    const b = await copy('Edge', 'same');
+    await applyBump(b, 'devtest', { heuristic: 'v2.1.0' });
+    const newer = await createEnvPR(b, { environment: 'devtest' });
+    succeeded(newer);
+    assert.equal(newer.outputs.created, 'false');
+    let lock = (await lockAt('Edge', 'same', 'gitops/devtest'))!;
+    assert.ok(lock.includes(pinned('heuristic', 'v2.1.0')));
+    const overlay = await ado.readFile('Edge', 'same', 'gitops/devtest', 'environments/devtest/kustomization.yaml');
+    assert.match(overlay!, /newTag: v2\.1\.0\n {4}digest: sha256:/, 'the overlay moves with the lock');
+    // An older build arriving late leaves the newer version in place: nothing to push.
+    const tip = await ado.branchTip('Edge', 'same', 'gitops/devtest');
+    const c = await copy('Edge', 'same');
+    await applyBump(c, 'devtest', { heuristic: 'v2.0.5' });
+    const older = await createEnvPR(c, { environment: 'devtest' });
+    succeeded(older);
+    assert.match(older.stdout, /already has v2\.1\.0, newer than this run's v2\.0\.5; keeping v2\.1\.0/);
+    assert.equal(await ado.branchTip('Edge', 'same', 'gitops/devtest'), tip);
+    lock = (await lockAt('Edge', 'same', 'gitops/devtest'))!;
+    assert.ok(lock.includes(pinned('heuristic', 'v2.1.0')));
+    assert.equal(ado.pullRequests('same').length, 1);
+    assert.match(ado.pullRequests('same')[0].description, /\| heuristic \| v1\.4\.1@\S+ \| v2\.1\.0@\S+ \| major \|/);
+  });
+
+  it('an edit that cannot be applied to the open pull request fails clearly and leaves the remote untouched', async () => {
+    const files = { ...gitopsFiles({ devtest: BASE_PINS }), 'environments/devtest/replicas.yaml': 'replicas: 1\n' };
+    await ado.createRepo('Edge', 'clash', files);
+    // Manifest-only edits (no lock change): the edit itself is applied, and both runs edit the same line.
+    const a = await copy('Edge', 'clash');
+    await fs.writeFile(path.join(a, 'environments/devtest/replicas.yaml'), 'replicas: 2\n');
     succeeded(await createEnvPR(a, { environment: 'devtest' }));
     const tip = await ado.branchTip('Edge', 'clash', 'gitops/devtest');
     const b = await copy('Edge', 'clash');
-    await applyBump(b, 'devtest', { heuristic: 'v2.1.0' });
+    await fs.writeFile(path.join(b, 'environments/devtest/replicas.yaml'), 'replicas: 3\n');
     const result = await createEnvPR(b, { environment: 'devtest' });
-    // Until the semantic re-apply is in (the shared GitOps updater), a same-line edit is a conflict.
-    if (result.result === 'Succeeded') {
-      assert.ok((await lockAt('Edge', 'clash', 'gitops/devtest'))!.includes(pinned('heuristic', 'v2.1.0')), 'the newer version wins');
-    } else {
-      assert.match(result.errors.join('\n'), /conflicts with what the pull request's branch already holds in .*versions\.yaml: nothing was pushed/);
-      assert.equal(await ado.branchTip('Edge', 'clash', 'gitops/devtest'), tip);
-    }
+    assert.equal(result.result, 'Failed');
+    assert.match(result.errors.join('\n'), /environments\/devtest\/replicas\.yaml: This run's change \(the edit\) conflicts with what the pull request's branch already holds in environments\/devtest\/replicas\.yaml: nothing was pushed/);
+    assert.equal(await ado.branchTip('Edge', 'clash', 'gitops/devtest'), tip);
     assert.equal(ado.pullRequests('clash').length, 1);
   });
 
