@@ -49,9 +49,9 @@ export async function run(): Promise<Figure[]> {
       const rest = requests.filter((r) => r.kind === 'rest').length;
       const git = requests.filter((r) => r.kind === 'git').length;
       const changed = manifests ? count + 1 : 1;
-      figures.push({ name: `CreateEnvPR REST round trips, ${changed} changed file${changed === 1 ? "" : "s"}`, value: rest, unit: 'requests', goal: 8, note: `${LATENCY_MS} ms latency per request; opens the PR` });
-      figures.push({ name: `CreateEnvPR git HTTP requests, ${changed} changed file${changed === 1 ? "" : "s"}`, value: git, unit: 'requests', note: 'fetch target+source in one fetch, one push' });
-      figures.push({ name: `CreateEnvPR wall time, ${changed} changed file${changed === 1 ? "" : "s"}`, value: Math.round(wall), unit: 'ms', note: `${LATENCY_MS} ms latency per request, includes node start` });
+      figures.push({ name: `CreateEnvPR REST round trips, ${changed} changed file${changed === 1 ? '' : 's'}`, value: rest, unit: 'requests', goal: 8, note: `${LATENCY_MS} ms latency per request; opens the PR` });
+      figures.push({ name: `CreateEnvPR git HTTP requests, ${changed} changed file${changed === 1 ? '' : 's'}`, value: git, unit: 'requests', note: 'fetch target+source in one fetch, one push' });
+      figures.push({ name: `CreateEnvPR wall time, ${changed} changed file${changed === 1 ? '' : 's'}`, value: Math.round(wall), unit: 'ms', note: `${LATENCY_MS} ms latency per request, includes node start` });
       // A later build: the open pull request is updated in place.
       const again = await workingCopy(ado, 'Edge', repo, token);
       for (const [file, content] of Object.entries(files(count, 'v1.2.0', manifests))) await fs.writeFile(path.join(again, file), content);
@@ -61,7 +61,7 @@ export async function run(): Promise<Figure[]> {
       ado.faults = undefined;
       if (updated.result !== 'Succeeded' || updated.outputs.created !== 'false') throw new Error(`CreateEnvPR update failed: ${updated.errors.join('\n')}`);
       figures.push({
-        name: `CreateEnvPR REST round trips to update the open PR, ${changed} changed file${changed === 1 ? "" : "s"}`,
+        name: `CreateEnvPR REST round trips to update the open PR, ${changed} changed file${changed === 1 ? '' : 's'}`,
         value: ado.requests.slice(updateStart).filter((r) => r.kind === 'rest').length,
         unit: 'requests',
         goal: 8,
