@@ -38,24 +38,37 @@ export async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) 
   return results;
 }
 
-/** `images` lines and an images.json: components the build produced. */
+/**
+ * The images.json files `imagesFile` names: one file, or a folder whose *.json files (at any depth) are
+ * each one, as the build legs of a fanned-out BuildRustContainers publish them.
+ */
+async function imagesFiles(imagesFile: string | undefined): Promise<string[]> {
+  if (!imagesFile) return [];
+  const stat = await fs.stat(imagesFile).catch(() => undefined);
+  if (!stat) throw new UserError(`imagesFile ${imagesFile} cannot be read: pass the images.json that BuildRustContainers wrote (its manifestPath), or a folder of them.`, { file: imagesFile });
+  if (!stat.isDirectory()) return [imagesFile];
+  const files = (await fs.readdir(imagesFile, { recursive: true, encoding: 'utf8' })).filter((f) => f.endsWith('.json')).sort();
+  if (!files.length) throw new UserError(`imagesFile ${imagesFile} is a folder without any images.json: download the build's artifacts into it first.`, { file: imagesFile });
+  return files.map((f) => path.join(imagesFile, f));
+}
+
+/** `images` lines and images.json files: components the build produced. */
 export async function fromImages(lines: string[], imagesFile: string | undefined, current: Map<string, LockImage>, lockFile: string, log: Log): Promise<Desired> {
   const desired: Desired = new Map();
-  if (imagesFile) {
-    let text: string;
-    try {
-      text = await fs.readFile(imagesFile, 'utf8');
-    } catch {
-      throw new UserError(`imagesFile ${imagesFile} cannot be read: pass the images.json that BuildRustContainers wrote (its manifestPath).`, { file: imagesFile });
-    }
-    for (const image of parseImagesJson(text, imagesFile)) {
+  for (const file of await imagesFiles(imagesFile)) {
+    const text = await fs.readFile(file, 'utf8');
+    for (const image of parseImagesJson(text, file)) {
       if (image.status === 'planned') {
-        log.warn(`${image.component} is only planned (not built): it is left as it is.`, { file: imagesFile });
+        log.warn(`${image.component} is only planned (not built): it is left as it is.`, { file });
         continue;
       }
       const tag = image.tags.find((t) => parseVersion(t)) ?? image.tags[0];
-      if (!tag) throw new UserError(`${image.component} has no tags in ${path.basename(imagesFile)}.`, { file: imagesFile });
-      desired.set(image.component, { image: image.image, tag, digest: image.digest, origin: `${path.basename(imagesFile)} (${image.component})` });
+      if (!tag) throw new UserError(`${image.component} has no tags in ${path.basename(file)}.`, { file });
+      const earlier = desired.get(image.component);
+      if (earlier && (earlier.tag !== tag || earlier.digest !== image.digest)) {
+        throw new UserError(`${image.component} is in both ${earlier.origin} and ${path.basename(file)} with different images: keep one build's images.json per component.`, { file });
+      }
+      desired.set(image.component, { image: image.image, tag, digest: image.digest, origin: `${path.basename(file)} (${image.component})` });
     }
   }
   lines.forEach((text, index) => {

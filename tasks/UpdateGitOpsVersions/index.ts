@@ -1,32 +1,17 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../shared/errors';
 import { registryHost } from '../../shared/gitops/sources';
 import { type MaxBump, updateGitOps, type UpdateSource } from '../../shared/gitops/update';
 import { parseList } from '../../shared/inputs';
-import { _getVariableKey, _vault } from 'azure-pipelines-task-lib/internal';
 import { runTask } from '../common/task-lib-agent';
 
-/** Masks a secret input before anything reads it: task-lib's getInput prints every input in its debug log. */
-function maskInput(name: string, setSecret: (value: string) => void): void {
-  const value = _vault.retrieveSecret(`INPUT_${_getVariableKey(name)}`);
-  if (value && value.trim()) setSecret(value.trim());
-}
-
-/** A filePath input the user left empty arrives as the sources folder: only a file counts as given. */
-function fileInput(value: string): string | undefined {
-  if (!value) return undefined;
-  const resolved = path.resolve(value);
-  return statSync(resolved, { throwIfNoEntry: false })?.isDirectory() ? undefined : resolved;
-}
-
 void runTask(__dirname, async (agent) => {
-  maskInput('registryPassword', (value) => agent.setSecret(value));
   const environment = agent.requiredInput('environment');
   const connection = agent.input('containerRegistry');
   const endpoint = connection ? agent.endpoint(connection) : undefined;
   if (connection && !endpoint) throw new UserError(`Service connection '${connection}' (containerRegistry) is not available to this pipeline: authorize it or check its name.`);
-  const password = agent.input('registryPassword') || endpoint?.password || undefined;
+  const password = agent.secretInput('registryPassword') || endpoint?.password || undefined;
   if (password) agent.setSecret(password);
 
   const result = await updateGitOps(
@@ -37,7 +22,7 @@ void runTask(__dirname, async (agent) => {
       manifestsPath: agent.input('manifestsPath') || undefined,
       source: (agent.input('source') || 'images') as UpdateSource,
       images: parseList(agent.input('images')),
-      imagesFile: fileInput(agent.input('imagesFile')),
+      imagesFile: agent.input('imagesFile') ? path.resolve(agent.input('imagesFile')) : undefined,
       sourceEnvironment: agent.input('sourceEnvironment') || undefined,
       registry: registryHost(agent.input('registry') || endpoint?.data['loginServer'] || endpoint?.data['registry'] || endpoint?.url || ''),
       credentials: { username: agent.input('registryUsername') || endpoint?.username, password },

@@ -35,9 +35,8 @@ describe('UpdateGitOpsVersions task (bundled, run as the agent runs it)', functi
   it('a dry run reports the changes and writes nothing', async () => {
     dir = await gitopsTree('myacr.azurecr.io');
     const before = await snapshot(dir);
-    // imagesFile left empty reaches a task as the sources folder (a filePath input): it counts as not given
     const run = await runTask('UpdateGitOpsVersions', {
-      inputs: { gitopsPath: dir, environment: 'devtest', images: 'heuristic=v1.4.2\ncollector=v2.0.1', imagesFile: dir, pinDigest: false, dryRun: true },
+      inputs: { gitopsPath: dir, environment: 'devtest', images: 'heuristic=v1.4.2\ncollector=v2.0.1', pinDigest: false, dryRun: true },
     });
     assert.equal(run.result, 'Succeeded', run.stdout);
     assert.equal(run.outputs.changed, 'true');

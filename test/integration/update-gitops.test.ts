@@ -54,6 +54,27 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     ...extra,
   });
 
+  it('takes every images.json in a folder (the artifacts of a fanned-out build), and refuses two different images of one component', async () => {
+    const artifacts = await fs.mkdtemp(path.join(os.tmpdir(), 'artifacts-'));
+    try {
+      const leg = (component: string, tag: string, digest: string) =>
+        JSON.stringify({ schemaVersion: 1, buildId: '5678', commit: 'abc', images: [{ component, version: tag.slice(1), image: `${R}/${component}`, tags: [tag], digest, platforms: ['linux/amd64'], status: 'pushed' }] });
+      await fs.mkdir(path.join(artifacts, 'images-heuristic'));
+      await fs.mkdir(path.join(artifacts, 'images-collector'));
+      await fs.writeFile(path.join(artifacts, 'images-heuristic', 'images-heuristic.json'), leg('heuristic', 'v1.4.2', D('a')));
+      await fs.writeFile(path.join(artifacts, 'images-collector', 'images-collector.json'), leg('collector', 'v2.1.0', D('b')));
+      const result = await updateGitOps(options({ images: [], imagesFile: artifacts }), testLog());
+      assert.deepEqual(result.changes.map((c) => c.to).sort(), [`${R}/collector:v2.1.0@${D('b')}`, `${R}/heuristic:v1.4.2@${D('a')}`]);
+
+      await fs.writeFile(path.join(artifacts, 'images-collector', 'again.json'), leg('collector', 'v2.1.1', D('c')));
+      const before = await snapshot(dir);
+      await assert.rejects(updateGitOps(options({ images: [], imagesFile: artifacts }), testLog()), /collector is in both .* with different images/);
+      assert.deepEqual(await snapshot(dir), before);
+    } finally {
+      await fs.rm(artifacts, { recursive: true, force: true });
+    }
+  });
+
   it('updates the lock and every reference, and kubectl kustomize renders exactly the new images', async function () {
     const before = await snapshot(dir);
     const result = await updateGitOps(options(), testLog());
