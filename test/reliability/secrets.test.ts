@@ -6,13 +6,16 @@ import { createAppRepo } from '../helpers/app-repo';
 import { builderEnvironment, toolAvailable, workspaceRepo } from '../helpers/containers';
 import { runTask, type TaskRun, type TaskRunOptions } from '../helpers/run-task';
 import { SecretScan, secretForms } from '../helpers/secrets';
+import { AdoServer } from '../servers/ado-server';
 import { GitServer } from '../servers/git-server';
+import { applyBump, BASE_PINS, gitopsFiles, workingCopy } from '../integration/create-env-pr/fixture';
 import { registryAvailable, TestRegistry } from '../servers/registry';
 
 const TOKEN = 'job-token-3c9e1f07a5d24b6e-secret';
 const WRONG_TOKEN = 'stale-token-88a1c0de55f2-secret';
 const REGISTRY_PASSWORD = 'reg-pw-9d1e4c77b2a0-secret';
 const WRONG_PASSWORD = 'wrong-pw-51b7e2c9d3f4-secret';
+const PAT = 'pat-7a1b2c3d4e5f60718293-secret';
 
 /**
  * Every merged task run as the agent runs it, with a known job token or registry password; then every
@@ -189,6 +192,53 @@ describe('reliability: secrets never reach logs, argv, files or .git/config', fu
       assert.match(await fs.readFile(path.join(gitops, 'versions.yaml'), 'utf8'), /tag: v1\.4\.3\n\s+digest: sha256:/);
       await scan.tree('gitops', gitops);
       scan.assertClean();
+    });
+  });
+
+  describe('CreateEnvPR@1 with the job token and with a personal access token', () => {
+    let ado: AdoServer;
+    before(async () => {
+      ado = await AdoServer.start(TOKEN);
+    });
+    after(async () => ado?.stop());
+
+    it('no token in any form: a pull request opened, updated, a dry run, a refused token, and a PAT connection', async () => {
+      const scan = new SecretScan([{ value: TOKEN }, { value: WRONG_TOKEN }, { value: PAT, usernames: ['pat', ''] }]);
+      const robot = ado.addIdentity({ displayName: 'GitOps Robot', uniqueName: 'gitops-robot@example.com' });
+      ado.addToken(PAT, robot);
+      await ado.createRepo('Edge', 'gitops', gitopsFiles({ devtest: BASE_PINS, qa: BASE_PINS }));
+      const copies: string[] = [];
+      const pr = async (label: string, inputs: Record<string, string | boolean>, bump: Record<string, string>, extra: Partial<TaskRunOptions> = {}) => {
+        const dir = await workingCopy(ado, 'Edge', 'gitops', TOKEN);
+        copies.push(dir);
+        const changes = await applyBump(dir, String(inputs.environment ?? 'devtest'), bump);
+        const { run, temp } = await agentRun('CreateEnvPR', {
+          inputs: { gitopsPath: dir, environment: 'devtest', changes, ...inputs },
+          accessToken: TOKEN,
+          collectionUrl: ado.collectionUrl,
+          cwd: dir,
+          env: { GIT_CONFIG_GLOBAL: '/dev/null' },
+          ...extra,
+        });
+        scan.taskRun(label, run);
+        await scan.tree(`${label} agent temp`, temp);
+        return run;
+      };
+      assert.equal((await pr('open', {}, { heuristic: 'v1.5.0' })).outputs.created, 'true');
+      assert.equal((await pr('update', {}, { heuristic: 'v1.5.1' })).outputs.created, 'false');
+      assert.equal((await pr('dry run', { dryRun: true }, { heuristic: 'v1.5.2' })).result, 'Succeeded');
+      assert.equal((await pr('refused token', {}, { heuristic: 'v1.5.3' }, { accessToken: WRONG_TOKEN })).result, 'Failed');
+      const viaPat = await pr('PAT connection', { environment: 'qa', connection: 'gitops-org' }, { heuristic: 'v1.6.0' }, {
+        accessToken: undefined,
+        endpoints: { 'gitops-org': { url: ado.collectionUrl, scheme: 'Token', parameters: { apitoken: PAT } } },
+      });
+      assert.equal(viaPat.result, 'Succeeded', viaPat.errors.join('\n'));
+      for (const dir of copies) {
+        await scan.tree('working copy', dir);
+        await scan.gitConfig('working copy', dir);
+      }
+      scan.assertClean();
+      for (const dir of copies) await fs.rm(dir, { recursive: true, force: true });
     });
   });
 });
