@@ -25,17 +25,18 @@ class FaultyProxy {
 
   static async start(target: string): Promise<FaultyProxy> {
     const [targetHost, targetPort] = target.split(':');
-    let proxy: FaultyProxy | undefined;
+    const holder: { proxy?: FaultyProxy } = {};
     const server = http.createServer((req, res) => {
-      const index = proxy!.seen.length;
-      if (proxy!.fault(index, req)) {
-        proxy!.seen.push({ method: req.method ?? '', url: req.url ?? '', status: 500 });
+      const proxy = holder.proxy!;
+      const index = proxy.seen.length;
+      if (proxy.fault(index, req)) {
+        proxy.seen.push({ method: req.method ?? '', url: req.url ?? '', status: 500 });
         req.resume();
         res.writeHead(500, { 'Content-Type': 'application/json', 'Retry-After': '0' }).end('{"errors":[{"code":"UNKNOWN","message":"injected fault"}]}');
         return;
       }
       const upstream = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...req.headers, host: target } }, (answer) => {
-        proxy!.seen.push({ method: req.method ?? '', url: req.url ?? '', status: answer.statusCode ?? 0 });
+        proxy.seen.push({ method: req.method ?? '', url: req.url ?? '', status: answer.statusCode ?? 0 });
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });
@@ -43,8 +44,8 @@ class FaultyProxy {
       req.pipe(upstream);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new FaultyProxy(server, `127.0.0.1:${(server.address() as AddressInfo).port}`);
-    return proxy;
+    holder.proxy = new FaultyProxy(server, `127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return holder.proxy;
   }
 
   async stop(): Promise<void> {
