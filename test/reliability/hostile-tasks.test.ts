@@ -6,7 +6,7 @@ import { run as runProcess } from '../../shared/process';
 import { runTask, type TaskRun } from '../helpers/run-task';
 import { parseChildLog } from './child-guard';
 import { CLEAN_APP, type FileSpec } from './corpus';
-import { Sandbox, SENTINEL } from './sandbox';
+import { Sandbox, SENTINEL, snapshot } from './sandbox';
 
 /**
  * A handful of hostile cases through the bundled tasks, exactly as the agent runs them, with every
@@ -108,5 +108,83 @@ describe('reliability: hostile input through the bundled tasks', function () {
     const { run } = await tag({ ...CLEAN_APP, [`crates/${'a'.repeat(60)}/Cargo.toml`]: `[package]\nname = "${'a'.repeat(60)}"\n` }, { components: `${'*a'.repeat(40)}*z` });
     assert.equal(run.result, 'Failed');
     assert.match(run.errors[0], /No component matches/);
+  });
+
+  /** Any bundled task, with the guard preloaded: returns the run and the child_process calls it made. */
+  async function task(name: string, repo: string, inputs: Record<string, string | boolean>, extra: Record<string, string> = {}) {
+    const childLog = path.join(logs, `${name}-${path.basename(repo)}-${Date.now()}.log`);
+    const run = await runTask(name, {
+      inputs,
+      cwd: repo,
+      accessToken: 'hostile-token-2f8e',
+      collectionUrl: 'http://127.0.0.1:9/edge/',
+      env: { HOME: path.join(sandbox.base, 'home'), GIT_CONFIG_NOSYSTEM: '1', NODE_OPTIONS: `--require ${guard}`, RELIABILITY_CHILD_LOG: childLog, ...extra },
+      traceChildren: ['git', 'sh', 'bash', 'buildah', 'podman', 'docker'],
+    });
+    const calls = parseChildLog(await fs.readFile(childLog, 'utf8').catch(() => ''));
+    assert.deepEqual(calls.filter((c) => c.shell), [], 'a child process went through a shell');
+    assert.deepEqual(run.childArgv.filter((argv) => argv[0] === 'sh' || argv[0] === 'bash'), [], 'a shell was started');
+    assert.doesNotMatch(run.stdout + run.stderr, /\n\s+at .+:\d+:\d+\)?/, 'a stack trace reached the log');
+    for (const error of run.errors) assert.doesNotMatch(error, /undefined|\[object Object\]/);
+    await sandbox.verify(live);
+    return run;
+  }
+
+  const GITOPS_FILES = {
+    'versions.yaml': 'schemaVersion: 1\nenvironments:\n  devtest:\n    heuristic:\n      image: reg.example.com/heuristic\n      tag: v1.4.2\n',
+    'environments/devtest/kustomization.yaml': 'resources:\n  - deploy.yaml\nimages:\n  - name: reg.example.com/heuristic\n    newTag: v1.4.2\n',
+    'environments/devtest/deploy.yaml': 'kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: h\n          image: reg.example.com/heuristic:v1.4.2\n',
+  };
+
+  it('UpdateGitOpsVersions: an alias bomb in the lock, manifestsPath ../../etc, a symlinked overlay and $(reboot) tags all fail clearly, writing nothing', async () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 12 }, (_, i) => `b${i}: &b${i} [${Array(9).fill(i ? `*b${i - 1}` : '*a').join(',')}]`)].join('\n');
+    const cases: Array<[string, Record<string, FileSpec>, Record<string, string | boolean>, RegExp]> = [
+      ['alias bomb', { ...GITOPS_FILES, 'versions.yaml': `${GITOPS_FILES['versions.yaml']}${bomb}\n` }, {}, /versions\.yaml.*unknown key 'a'/s],
+      ['manifestsPath', GITOPS_FILES, { manifestsPath: '../../etc' }, /leads outside/],
+      ['symlinked overlay', { ...GITOPS_FILES, 'environments/devtest/evil': { symlink: `${sandbox.outside}/overlay` } }, {}, /symbolic link to .* outside the GitOps repository/],
+      ['shell tag', GITOPS_FILES, { images: 'heuristic=$(reboot)' }, /is not a valid image tag/],
+      ['plus tag', GITOPS_FILES, { images: 'heuristic=v1.4.3+build.7' }, /contains '\+'/],
+    ];
+    for (const [label, files, inputs, error] of cases) {
+      const repo = await sandbox.repo(files);
+      live.push(repo);
+      const before = await snapshot(repo);
+      const run = await task('UpdateGitOpsVersions', repo, { gitopsPath: repo, environment: 'devtest', images: 'heuristic=v1.4.3', pinDigest: false, ...inputs });
+      assert.equal(run.result, 'Failed', label);
+      assert.equal(run.errors.length, 1, run.errors.join('\n'));
+      assert.match(run.errors[0], error, label);
+      assert.equal(await snapshot(repo), before, `${label}: the repository changed`);
+    }
+  });
+
+  it('BuildRustContainers plan: $(reboot) and + in preRelease, a shell-laden build argument and a ../ prefix end clearly; no builder starts', async () => {
+    const files = { ...CLEAN_APP, Dockerfile: 'FROM scratch\n' };
+    const repo = await sandbox.gitRepo(files);
+    live.push(repo);
+    const plan = (inputs: Record<string, string>) =>
+      task('BuildRustContainers', repo, { componentsPath: repo, mode: 'plan', push: false, dockerfile: 'Dockerfile', registry: 'localhost:5000', manifestPath: '', ...inputs });
+    const shell = await plan({ preRelease: 'rc.$(reboot)' });
+    assert.equal(shell.result, 'Failed');
+    assert.match(shell.errors[0], /is not a valid image tag/);
+    const plus = await plan({ preRelease: 'rc+5' });
+    assert.match(plus.errors[0], /contains '\+'/);
+    const prefix = await plan({ repositoryPrefix: '../' });
+    assert.match(prefix.errors[0], /is not a valid image repository/);
+    const args = await plan({ buildArgs: 'A=$(reboot)\nB=`id`; rm -rf /' });
+    assert.equal(args.result, 'Succeeded', args.errors.join('\n'));
+    assert.deepEqual(Object.keys(JSON.parse(args.outputs.matrix) as object).sort(), ['edge_http_connector', 'heuristic']);
+    for (const run of [shell, plus, prefix, args]) assert.deepEqual(run.childArgv.filter((argv) => argv[0] !== 'git'), [], 'a builder was started');
+  });
+
+  it('CreateEnvPR: $(reboot) as environment and .. in sourceBranch are refused before anything is pushed', async () => {
+    const repo = await sandbox.gitRepo(GITOPS_FILES);
+    live.push(repo);
+    const env = await task('CreateEnvPR', repo, { gitopsPath: repo, environment: '$(reboot)' });
+    assert.equal(env.result, 'Failed');
+    assert.match(env.errors[0], /is not an environment name/);
+    const branch = await task('CreateEnvPR', repo, { gitopsPath: repo, environment: 'devtest', sourceBranch: 'gitops/../main' });
+    assert.equal(branch.result, 'Failed');
+    assert.match(branch.errors[0], /is not a valid branch name/);
+    for (const run of [env, branch]) assert.ok(!run.childArgv.some((argv) => argv[1] === 'push'), 'nothing was pushed');
   });
 });

@@ -23,3 +23,12 @@ describe('versions: tags that cannot reach git or a registry', () => {
     assert.throws(() => validateImageTag(`v1-${'y'.repeat(1_000_000)}`), (error: Error) => error.message.length < 400);
   });
 });
+
+describe('git: refs no process can be asked about', () => {
+  it('isValidRef says no to a NUL or a 100 KB name instead of throwing', async () => {
+    const { Git } = await import('../../../shared/git/git');
+    assert.equal(await Git.isValidRef('refs/heads/a\u0000b'), false);
+    assert.equal(await Git.isValidRef(`refs/heads/${'a/'.repeat(100_000)}b`), false);
+    assert.equal(await Git.isValidRef('refs/heads/gitops/devtest'), true);
+  });
+});
