@@ -215,6 +215,7 @@ describe('reliability: faults', function () {
       assert.equal(again.result, 'Succeeded');
       assert.equal(server.requests.slice(beforeAgain).filter((r) => r.method === 'POST' && r.url.includes('git-receive-pack')).length, 0);
       assert.deepEqual(await app.tagState(), state);
+      await fs.rm(path.dirname(app.work), { recursive: true, force: true });
     });
   });
 });

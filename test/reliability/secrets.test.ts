@@ -102,6 +102,7 @@ describe('reliability: secrets never reach logs, argv, files or .git/config', fu
       await scan.tree('HOME', app.home);
       assert.ok(scan.scanned.files > 10, `${scan.scanned.files} files scanned`);
       scan.assertClean();
+      await fs.rm(path.dirname(app.work), { recursive: true, force: true });
     });
   });
 
