@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { runTask, type TaskRun, type TaskRunOptions } from '../../tools/local-agent';
+import { commitTree, gitEnv, inTemp, machineLoad, median, round, timed } from '../measure';
+import type { Figure } from '../run';
+
+const RUNS = 7;
+const GOAL_MS = 200;
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+/** Minimal valid inputs for a dry run of each task, in a fixture prepared under `dir`. */
+type Recipe = (dir: string, env: Record<string, string>) => Promise<Pick<TaskRunOptions, 'inputs' | 'cwd' | 'variables'>>;
+
+const crate = (name: string, version: string): Array<[string, string]> => [
+  [`${name}/Cargo.toml`, `[package]\nname = "${name}"\nversion = "${version}"\nedition = "2021"\n`],
+  [`${name}/src/main.rs`, 'fn main() {}\n'],
+  [`${name}/Dockerfile`, 'FROM scratch\n'],
+];
+
+const RECIPES: Record<string, Recipe> = {
+  // One crate in a committed working copy; push: false, so no remote is needed.
+  TagComponents: async (dir, env) => {
+    await commitTree(dir, crate('heuristic', '1.4.2'), env);
+    return { cwd: dir, inputs: { componentsPath: dir, push: false, dryRun: true } };
+  },
+};
+
+/**
+ * Per-process timing: a preload (through NODE_OPTIONS, so the task runs unchanged) records when
+ * Node reached user code, how long evaluating the bundle took (loading task-lib and our modules, up
+ * to the first await), and when the process exited, all on the process's own clock.
+ */
+const PRELOAD = `
+const { performance } = require('node:perf_hooks');
+const Module = require('node:module');
+const boot = performance.now();
+let loadStart, loadEnd;
+const js = Module._extensions['.js'];
+Module._extensions['.js'] = function (module, filename) {
+  if (loadStart !== undefined || !filename.endsWith('index.js')) return js.apply(this, arguments);
+  loadStart = performance.now();
+  try { return js.apply(this, arguments); } finally { loadEnd = performance.now(); }
+};
+process.on('exit', () => require('node:fs').writeFileSync(process.env.BENCH_TIMING, JSON.stringify({ boot, loadStart, loadEnd, exit: performance.now() })));
+`;
+
+interface Split {
+  boot: number;
+  loadStart: number;
+  loadEnd: number;
+  exit: number;
+}
+
+async function spawnNode(args: string[]): Promise<number> {
+  const { ms } = await timed(
+    () => new Promise<void>((resolve, reject) => spawn(process.execPath, args, { stdio: 'ignore' }).on('close', () => resolve()).on('error', reject)),
+  );
+  return ms;
+}
+
+async function measureTask(task: string, recipe: Recipe): Promise<Figure> {
+  return inTemp(`bench-cold-${task}-`, async (dir) => {
+    const env = gitEnv(path.join(dir, 'home'));
+    await fs.mkdir(env.HOME, { recursive: true });
+    const options = await recipe(path.join(dir, 'fixture'), env);
+    const once = (extra: Record<string, string> = {}) => runTask(task, { ...options, env: { ...env, ...extra } });
+    const check = (run: TaskRun) => {
+      if (run.result !== 'Succeeded') throw new Error(`${task} did not succeed: ${run.errors.join('; ') || run.stderr.trim() || run.message}`);
+    };
+    check(await once()); // warm the page cache
+    const walls: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const { ms, value } = await timed(() => once());
+      check(value);
+      walls.push(ms);
+    }
+    // The same runs with the preload, for the split (not part of the figure).
+    const preload = path.join(dir, 'preload.js');
+    await fs.writeFile(preload, PRELOAD);
+    const splits: Split[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const timing = path.join(dir, `timing-${i}.json`);
+      check(await once({ NODE_OPTIONS: `--require ${preload}`, BENCH_TIMING: timing }));
+      splits.push(JSON.parse(await fs.readFile(timing, 'utf8')) as Split);
+    }
+    // One more run with PATH shims, to count the child processes the task work waits for.
+    const traced = await runTask(task, { ...options, env, traceChildren: ['git', 'cargo', 'kubectl', 'docker', 'podman', 'buildah'] });
+    check(traced);
+    const children = traced.childArgv.map((argv) => argv.slice(0, 2).join(' '));
+    const bare: number[] = [];
+    for (let i = 0; i < RUNS; i++) bare.push(await spawnNode(['-e', '0']));
+    const m = (pick: (s: Split) => number) => round(median(splits.map(pick)));
+    const wall = median(walls);
+    const note =
+      `median of ${RUNS} dry runs through tools/local-agent; split: Node start to user code ${m((s) => s.boot)} ms, ` +
+      `bundle load (task-lib + our modules) ${m((s) => s.loadEnd - s.loadStart)} ms, task work to exit ${m((s) => s.exit - s.loadEnd)} ms ` +
+      `(${children.length} child processes${children.length ? `: ${summarise(children)}` : ''}), ` +
+      `process spawn/teardown ${round(wall - median(splits.map((s) => s.exit)))} ms; bare \`node -e 0\` ${round(median(bare))} ms (${machineLoad()})`;
+    return { name: `cold start ${task}`, value: round(wall), unit: 'ms', goal: GOAL_MS, note };
+  });
+}
+
+/** `git rev-parse` x2, `git status` */
+function summarise(commands: string[]): string {
+  const counts = new Map<string, number>();
+  for (const command of commands) counts.set(command, (counts.get(command) ?? 0) + 1);
+  return [...counts].map(([command, n]) => (n > 1 ? `${command} x${n}` : command)).join(', ');
+}
+
+/** Process start to result of each bundled task on a dry run; tasks not bundled yet are left out. */
+export async function run(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const [task, recipe] of Object.entries(RECIPES)) {
+    if (!existsSync(path.join(repoRoot, 'tasks', task, 'index.js'))) continue;
+    try {
+      figures.push(await measureTask(task, recipe));
+    } catch (error) {
+      figures.push({ name: `cold start ${task}`, value: NaN, unit: 'ms', goal: GOAL_MS, note: `not measured: ${(error as Error).message}` });
+    }
+  }
+  return figures;
+}
