@@ -82,6 +82,27 @@ export class RegistryClient {
     return response.json();
   }
 
+  /**
+   * The platforms (`os/arch[/variant]`) an image serves: each entry of an index (attestation entries,
+   * `unknown/unknown`, left out), or the os and architecture of a single image's config.
+   */
+  async platforms(repository: string, reference: string): Promise<string[] | undefined> {
+    const manifest = await this.manifest(repository, reference);
+    if (!manifest) return undefined;
+    const body = manifest.body as {
+      manifests?: Array<{ platform?: { os?: string; architecture?: string; variant?: string } }>;
+      config?: { digest?: string };
+    };
+    const spell = (p: { os?: string; architecture?: string; variant?: string }) => [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+    if (Array.isArray(body.manifests)) {
+      return body.manifests.map((m) => (m.platform ? spell(m.platform) : '')).filter((p) => p && p !== 'unknown/unknown');
+    }
+    if (!body.config?.digest) return [];
+    const config = (await this.blobJson(repository, body.config.digest)) as { os?: string; architecture?: string; variant?: string };
+    const platform = spell(config);
+    return platform ? [platform] : [];
+  }
+
   /** Checks that the registry answers and accepts the credentials. */
   async ping(): Promise<void> {
     const response = await this.request('GET', '/v2/', undefined);

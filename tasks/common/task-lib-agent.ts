@@ -61,16 +61,18 @@ export class TaskLibAgent implements Agent {
     const url = tl.getEndpointUrl(id, true);
     const auth = tl.getEndpointAuthorization(id, true);
     if (!url && !auth) return undefined;
-    const parameters = auth?.parameters ?? {};
+    // Parameter keys differ in case between connection types (username/password for Docker registries,
+    // servicePrincipalId/servicePrincipalKey and loginServer for Azure Container Registry ones).
+    const parameters = Object.fromEntries(Object.entries(auth?.parameters ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const username = parameters['username'] ?? parameters['registryid'] ?? parameters['serviceprincipalid'];
     const password = parameters['password'] ?? parameters['apitoken'] ?? parameters['serviceprincipalkey'];
     if (password) tl.setSecret(password);
     const data: Record<string, string> = {};
     for (const key of ['registry', 'registrytype', 'loginServer']) {
-      const value = tl.getEndpointDataParameter(id, key, true);
+      const value = tl.getEndpointDataParameter(id, key, true) || parameters[key.toLowerCase()];
       if (value) data[key] = value;
     }
-    return { url: url || parameters['registry'], username, password, data };
+    return { url: url || data['loginServer'] || data['registry'], username, password, data };
   }
 
   debug(message: string): void {

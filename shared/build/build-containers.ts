@@ -1,0 +1,358 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Log } from '../agent';
+import { openBuilder, parseBuilderChoice, type Builder } from '../builders';
+import { discoverComponents } from '../cargo/discover';
+import type { Component } from '../cargo/component';
+import { selectByName } from '../cargo/select';
+import { UserError } from '../errors';
+import { writeAllOrNothing } from '../files';
+import { parseList } from '../inputs';
+import { RegistryClient, type RegistryCredentials } from '../registry/client';
+import { imageTag, validateImageTag, validateRepository } from '../versions/tags';
+import { affectedComponents } from './changes';
+
+export interface BuildContainersOptions {
+  /** Where the Cargo workspace(s) are; paths in templates are relative to it. */
+  componentsPath: string;
+  /** The `components` input: names or globs, `!` excludes; empty selects all. */
+  components?: string;
+  /** Template, default `{path}/Dockerfile`; `{path}`, `{workspaceRoot}`, `{name}`, `{version}`. */
+  dockerfile?: string;
+  /** Template, default `{path}`. */
+  buildContext?: string;
+  /** Registry host, optionally with a namespace (`ghcr.io/edge`) or scheme (`https://myacr.azurecr.io`). */
+  registry: string;
+  credentials?: RegistryCredentials;
+  repositoryPrefix?: string;
+  imageTagFormat?: string;
+  preRelease?: string;
+  additionalTags?: string[];
+  overwrite?: boolean;
+  platforms?: string[];
+  /** `auto` (default), `docker`, `podman` or `buildah`. */
+  builder?: string;
+  /** `KEY=VALUE` each. */
+  buildArgs?: string[];
+  changedOnly?: boolean;
+  changedSince?: string;
+  /** Component git tag format, for the default of changedSince. */
+  tagFormat?: string;
+  /** `build` (default) or `plan`. */
+  mode?: string;
+  /** Where images.json goes; empty writes none. */
+  manifestPath?: string;
+  push?: boolean;
+  dryRun?: boolean;
+  buildId?: string;
+  /** The commit built (Build.SourceVersion): label `revision` and images.json `commit`. */
+  commit?: string;
+  /** The repository URL (Build.Repository.Uri): label `source`. */
+  sourceUrl?: string;
+  /** Parent directory for temporary credentials. */
+  tempDir?: string;
+  now?: Date;
+}
+
+export type ImageStatus = 'pushed' | 'exists' | 'built' | 'planned';
+
+/** One entry of images.json. */
+export interface ImageRecord {
+  component: string;
+  version: string;
+  /** Repository with registry, without tag. */
+  image: string;
+  tags: string[];
+  digest?: string;
+  platforms: string[];
+  status: ImageStatus;
+}
+
+export interface ImagesManifest {
+  schemaVersion: 1;
+  buildId: string;
+  commit: string;
+  images: ImageRecord[];
+}
+
+/** What happened to each selected component, for the summary. */
+export interface ComponentOutcome {
+  component: string;
+  version: string;
+  path: string;
+  status: ImageStatus | 'unchanged' | 'no Dockerfile';
+  reference?: string;
+  digest?: string;
+  note?: string;
+}
+
+export interface BuildContainersResult {
+  images: ImageRecord[];
+  /** For `strategy: matrix:`: leg name -> string values. */
+  matrix: Record<string, Record<string, string>>;
+  built: number;
+  skipped: number;
+  outcomes: ComponentOutcome[];
+  /** The builder used, when something was built. */
+  builder?: string;
+  /** The file written, when one was. */
+  manifestPath?: string;
+}
+
+interface Candidate {
+  component: Component;
+  dockerfile: string;
+  context: string;
+  repository: string;
+  image: string;
+  tags: string[];
+  outcome: ComponentOutcome;
+  record?: ImageRecord;
+}
+
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+const BUILD_ARG = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+
+/** Splits a registry input into the host for references and API calls, and a namespace to prefix. */
+export function parseRegistry(input: string): { host: string; apiHost: string; namespace: string } {
+  const trimmed = input.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
+  const [host, ...rest] = trimmed.split('/');
+  if (!host || !/^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9a-fA-F:]+\](?::\d+)?$/.test(host)) {
+    throw new UserError(`registry '${input}' is not a registry host: give e.g. myacr.azurecr.io, or choose a Docker registry service connection.`);
+  }
+  const hub = host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io';
+  const namespace = rest.filter((part) => part && part !== 'v1').join('/');
+  return { host: hub ? 'docker.io' : host.toLowerCase(), apiHost: hub ? 'registry-1.docker.io' : host.toLowerCase(), namespace: namespace ? `${namespace}/` : '' };
+}
+
+/** A leg name Azure Pipelines accepts: letters, digits and `_`, starting with a letter. */
+export function legName(name: string, taken: Set<string> = new Set()): string {
+  let base = name.replace(/[^A-Za-z0-9_]/g, '_');
+  if (!/^[A-Za-z]/.test(base)) base = `c_${base}`;
+  let leg = base;
+  for (let n = 2; taken.has(leg); n++) leg = `${base}_${n}`;
+  taken.add(leg);
+  return leg;
+}
+
+/** The platform the builder produces when none is asked for. */
+export function hostPlatform(): string {
+  const arch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
+  return `linux/${arch[process.arch] ?? process.arch}`;
+}
+
+function parsePlatforms(values: string[]): string[] {
+  const platforms = [...new Set(values.map((p) => p.trim().toLowerCase()).filter(Boolean))];
+  for (const platform of platforms) {
+    if (!PLATFORM.test(platform)) throw new UserError(`platforms entry '${platform}' is not a platform: use os/arch, e.g. linux/amd64,linux/arm64.`);
+  }
+  return platforms;
+}
+
+function parseBuildArgs(values: string[]): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const line of values) {
+    const match = BUILD_ARG.exec(line.trim());
+    if (!match) throw new UserError(`buildArgs line '${line}' is not KEY=VALUE: one per line, the key made of letters, digits and '_'.`);
+    args[match[1]] = match[2];
+  }
+  return args;
+}
+
+function fillTemplate(template: string, values: Record<string, string>, input: string): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
+    if (!(key in values)) throw new UserError(`${input} '${template}' uses ${whole}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`);
+    return values[key];
+  });
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await fs.stat(file).catch(() => undefined))?.isFile() ?? false;
+}
+
+/**
+ * BuildRustContainers: builds, tags and pushes one image per Rust component that has a Dockerfile.
+ * Everything that can be wrong with the inputs (selection, Dockerfiles, tags, repositories, registry
+ * credentials) is checked before the first build. A tag already in the registry is never replaced
+ * unless `overwrite`: its digest is recorded instead. Pushed digests are read back from the registry.
+ */
+export async function buildRustContainers(options: BuildContainersOptions, log: Log): Promise<BuildContainersResult> {
+  const mode = (options.mode || 'build').toLowerCase();
+  if (mode !== 'build' && mode !== 'plan') throw new UserError(`mode '${options.mode}' is not known: use build or plan.`);
+  const builderChoice = parseBuilderChoice(options.builder ?? 'auto');
+  const registry = parseRegistry(options.registry);
+  const additionalTags = (options.additionalTags ?? []).map((tag) => validateImageTag(tag, 'additionalTags entry'));
+  const platforms = parsePlatforms(options.platforms ?? []);
+  const buildArgs = parseBuildArgs(options.buildArgs ?? []);
+  const push = options.push ?? true;
+  const root = path.resolve(options.componentsPath);
+
+  const discovered = await discoverComponents(root, { log });
+  if (!discovered.length) throw new UserError(`No Cargo package was found under ${root}: set componentsPath to the folder holding Cargo.toml.`);
+  const selected = selectByName(discovered, options.components ?? '');
+  const explicit = new Set(parseList(options.components).filter((p) => !p.startsWith('!') && !/[*?]/.test(p)));
+
+  const outcomes: ComponentOutcome[] = [];
+  const candidates: Candidate[] = [];
+  for (const component of selected) {
+    const values = {
+      path: component.path,
+      workspaceRoot: path.relative(root, component.workspaceRoot).split(path.sep).join('/') || '.',
+      name: component.name,
+      version: component.version,
+    };
+    const dockerfile = path.resolve(root, fillTemplate(options.dockerfile || '{path}/Dockerfile', values, 'dockerfile'));
+    const outcome: ComponentOutcome = { component: component.name, version: component.version, path: component.path, status: 'no Dockerfile' };
+    if (!(await isFile(dockerfile))) {
+      if (explicit.has(component.name)) {
+        throw new UserError(
+          `Component '${component.name}' is listed in components but has no Dockerfile at ${path.relative(root, dockerfile)}: add one, set dockerfile, or remove it from components.`,
+          { file: path.relative(root, component.manifestPath) },
+        );
+      }
+      log.info(`${component.name}: no Dockerfile at ${path.relative(root, dockerfile)}, not an image`);
+      outcomes.push(outcome);
+      continue;
+    }
+    const context = path.resolve(root, fillTemplate(options.buildContext || '{path}', values, 'buildContext'));
+    if (!(await fs.stat(context).catch(() => undefined))?.isDirectory()) {
+      throw new UserError(`The build context of '${component.name}', ${path.relative(root, context) || '.'}, is not a folder: check buildContext.`);
+    }
+    const tag = imageTag(component.version, { format: options.imageTagFormat, preRelease: options.preRelease });
+    const repository = validateRepository(`${registry.namespace}${options.repositoryPrefix ?? ''}${component.name}`.toLowerCase());
+    const tags = [tag, ...additionalTags.filter((t) => t !== tag)];
+    outcome.reference = `${registry.host}/${repository}:${tag}`;
+    candidates.push({ component, dockerfile, context, repository, image: `${registry.host}/${repository}`, tags, outcome });
+    outcomes.push(outcome);
+  }
+
+  let work = candidates;
+  if (options.changedOnly && work.length) {
+    // Every discovered component goes in, so path dependencies are followed through libraries too.
+    const verdicts = await affectedComponents(
+      discovered,
+      { root, changedSince: options.changedSince, tagFormat: options.tagFormat, extraPaths: new Map(work.map((c) => [c.component.name, [c.dockerfile]])) },
+    );
+    work = work.filter((candidate) => {
+      const verdict = verdicts.get(candidate.component.name)!;
+      log.info(`${candidate.component.name}: ${verdict.affected ? 'affected' : 'unchanged'} (${verdict.reason})`);
+      if (!verdict.affected) {
+        candidate.outcome.status = 'unchanged';
+        candidate.outcome.note = verdict.reason;
+      }
+      return verdict.affected;
+    });
+  }
+
+  // The registry: credentials first (a refusal stops everything before any build), then what exists.
+  const client = new RegistryClient(registry.apiHost, options.credentials ?? {});
+  if (push && work.length) {
+    await client.ping();
+    const pending: Candidate[] = [];
+    for (const candidate of work) {
+      const digest = options.overwrite ? undefined : await client.digest(candidate.repository, candidate.tags[0]);
+      if (digest) {
+        const found = (await client.platforms(candidate.repository, candidate.tags[0])) ?? [];
+        candidate.record = record(candidate, 'exists', digest, found);
+        candidate.outcome.status = 'exists';
+        candidate.outcome.digest = digest;
+        log.info(`${candidate.outcome.reference} exists (${digest}): not rebuilt`);
+      } else pending.push(candidate);
+    }
+    work = pending;
+  }
+
+  const taken = new Set<string>();
+  const matrix: Record<string, Record<string, string>> = {};
+  for (const candidate of work) {
+    matrix[legName(candidate.component.name, taken)] = {
+      component: candidate.component.name,
+      version: candidate.component.version,
+      tag: candidate.tags[0],
+      image: candidate.image,
+      path: candidate.component.path,
+    };
+  }
+
+  let builder: Builder | undefined;
+  if (mode === 'plan' || options.dryRun) {
+    for (const candidate of work) {
+      candidate.record = record(candidate, 'planned', undefined, platforms.length ? platforms : [hostPlatform()]);
+      candidate.outcome.status = 'planned';
+    }
+  } else if (work.length) {
+    builder = await openBuilder(builderChoice, { registry: registry.host, credentials: options.credentials ?? {}, log, tempDir: options.tempDir });
+    try {
+      const created = (options.now ?? new Date()).toISOString();
+      for (const candidate of work) {
+        const labels: Record<string, string> = {
+          'org.opencontainers.image.title': candidate.component.name,
+          'org.opencontainers.image.version': candidate.component.version,
+          'org.opencontainers.image.created': created,
+        };
+        if (options.commit) labels['org.opencontainers.image.revision'] = options.commit;
+        if (options.sourceUrl) labels['org.opencontainers.image.source'] = options.sourceUrl;
+        try {
+          await builder.build({
+            dockerfile: candidate.dockerfile,
+            context: candidate.context,
+            references: candidate.tags.map((tag) => `${candidate.image}:${tag}`),
+            platforms,
+            labels,
+            buildArgs,
+            push,
+          });
+        } catch (error) {
+          if (error instanceof UserError) throw error;
+          // Most often the Dockerfile or the code it builds: point at the Dockerfile. Images pushed
+          // before this one stay, and a re-run finds them.
+          throw new UserError(`Building ${candidate.outcome.reference} failed: ${(error as Error).message}`, { file: path.relative(root, candidate.dockerfile) });
+        }
+        if (push) {
+          const digest = await client.digest(candidate.repository, candidate.tags[0]);
+          if (!digest) throw new Error(`${candidate.outcome.reference} was pushed but the registry does not list it.`);
+          const served = (await client.platforms(candidate.repository, candidate.tags[0])) ?? platforms;
+          candidate.record = record(candidate, 'pushed', digest, served);
+          candidate.outcome.digest = digest;
+          log.info(`${candidate.outcome.reference} pushed: ${digest}`);
+        } else {
+          candidate.record = record(candidate, 'built', undefined, platforms.length ? platforms : [hostPlatform()]);
+        }
+        candidate.outcome.status = candidate.record.status;
+      }
+    } finally {
+      await builder.dispose();
+    }
+  }
+
+  const images = candidates.flatMap((c) => (c.record ? [c.record] : []));
+  const result: BuildContainersResult = {
+    images,
+    matrix,
+    built: images.filter((i) => i.status === 'pushed' || i.status === 'built').length,
+    skipped: outcomes.filter((o) => o.status === 'exists' || o.status === 'unchanged').length,
+    outcomes,
+    builder: builder?.name,
+  };
+  if (options.manifestPath && !options.dryRun) {
+    const manifest: ImagesManifest = { schemaVersion: 1, buildId: options.buildId ?? '', commit: options.commit ?? '', images };
+    const target = path.resolve(options.manifestPath);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    await writeAllOrNothing(new Map([[target, `${JSON.stringify(manifest, null, 2)}\n`]]));
+    result.manifestPath = target;
+  }
+  return result;
+}
+
+function record(candidate: Candidate, status: ImageStatus, digest: string | undefined, platforms: string[]): ImageRecord {
+  return {
+    component: candidate.component.name,
+    version: candidate.component.version,
+    image: candidate.image,
+    // A tag found in the registry is left as it is: the additional tags were not pushed.
+    tags: status === 'exists' ? candidate.tags.slice(0, 1) : candidate.tags,
+    ...(digest ? { digest } : {}),
+    platforms,
+    status,
+  };
+}
