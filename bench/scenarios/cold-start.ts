@@ -24,6 +24,11 @@ const RECIPES: Record<string, Recipe> = {
     await commitTree(dir, crate('heuristic', '1.4.2'), env);
     return { cwd: dir, inputs: { componentsPath: dir, push: false, dryRun: true } };
   },
+  // One crate with a Dockerfile; push: false, so the registry is not contacted and no builder runs.
+  BuildRustContainers: async (dir, env) => {
+    await commitTree(dir, crate('heuristic', '1.4.2'), env);
+    return { cwd: dir, inputs: { componentsPath: dir, registry: 'localhost:5000', push: false, dryRun: true } };
+  },
 };
 
 /**
@@ -89,7 +94,9 @@ async function measureTask(task: string, recipe: Recipe): Promise<Figure> {
     check(traced);
     const children = traced.childArgv.map((argv) => argv.slice(0, 2).join(' '));
     const bare: number[] = [];
-    for (let i = 0; i < RUNS; i++) bare.push(await spawnNode(['-e', '0']));
+    const empty = path.join(dir, 'empty.js');
+    await fs.writeFile(empty, '');
+    for (let i = 0; i < RUNS; i++) bare.push(await spawnNode([empty]));
     const m = (pick: (s: Split) => number) => round(median(splits.map(pick)));
     const wall = median(walls);
     const note =
