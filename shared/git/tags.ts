@@ -1,6 +1,5 @@
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { UserError } from '../errors';
 import { withRetry, TransientError, type RetryOptions } from '../retry';
 import type { Git } from './git';
@@ -221,8 +220,8 @@ export interface TagWrite {
 
 /**
  * Points every tag of `writes` at `commit` in a fixed number of git processes, whatever their count
- * (for 1,000 tags, one `git tag` each took seconds): annotated tag objects written by one
- * `git hash-object -t tag -w --stdin-paths` (tagger: `git var GIT_COMMITTER_IDENT`, honouring `env`),
+ * (for 1,000 tags, one `git tag` each took seconds): annotated tag objects, made as `git tag -a -m`
+ * makes them (tagger: `git var GIT_COMMITTER_IDENT`, honouring `env`), go in one pack to `git index-pack`,
  * then every ref set in ONE `git update-ref --stdin` transaction: all tags are written or none, a tag
  * that appeared meanwhile is refused (`create`) and a replaced one must still be what was read (`update`
  * with its old value). Where git is configured to sign tags (tag.gpgSign), each is made by `git tag -s`.
@@ -249,28 +248,43 @@ export async function writeTags(git: Git, commit: string, writes: TagWrite[], op
     }
     const commentChar = config.get('core.commentchar');
     const tagger = await git.text(['var', 'GIT_COMMITTER_IDENT'], { env });
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tag-objects-'));
-    try {
-      const files = writes.map((_, i) => path.join(dir, `${i}`));
-      await Promise.all(
-        writes.map((write, i) =>
-          fs.writeFile(
-            files[i],
-            `object ${commit}\ntype commit\ntag ${write.tag}\ntagger ${tagger}\n\n${cleanTagMessage(write.message, commentChar === 'auto' ? '#' : (commentChar ?? '#'))}`,
-          ),
-        ),
-      );
-      const out = await git.text(['hash-object', '-t', 'tag', '-w', '--stdin-paths'], { input: files.join('\n') + '\n' });
-      objects = out.split('\n');
-      if (objects.length !== writes.length) throw new Error(`git hash-object wrote ${objects.length} tag objects for ${writes.length} tags`);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
+    const bodies = writes.map((write) =>
+      Buffer.from(
+        `object ${commit}\ntype commit\ntag ${write.tag}\ntagger ${tagger}\n\n${cleanTagMessage(write.message, commentChar === 'auto' ? '#' : (commentChar ?? '#'))}`,
+      ),
+    );
+    // A SHA-256 repository names its commits with 64 hex digits.
+    const hash = commit.length === 64 ? 'sha256' : 'sha1';
+    objects = bodies.map((body) => createHash(hash).update(`tag ${body.length}\0`).update(body).digest('hex'));
+    // --strict: git checks every tag object (fsck) and that the commit exists before the pack is kept.
+    await git.run(['index-pack', '--stdin', '--strict'], { input: packOf(bodies, hash) });
   }
   const commands = writes.map((write, i) =>
     write.previous ? `update refs/tags/${write.tag}\0${objects[i]}\0${write.previous.object}` : `create refs/tags/${write.tag}\0${objects[i]}`,
   );
   await git.run(['update-ref', '-z', '--stdin'], { input: commands.join('\0') + '\0' });
+}
+
+/** A version 2 packfile of tag objects (type 4), as `git index-pack --stdin` reads it: one write for any number of tags. */
+function packOf(bodies: Buffer[], hash: 'sha1' | 'sha256'): Buffer {
+  const header = Buffer.alloc(12);
+  header.write('PACK', 0, 'latin1');
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(bodies.length, 8);
+  const parts = [header];
+  for (const body of bodies) {
+    // Type and size: 3 type bits and 4 size bits, then 7 size bits a byte, low first; the high bit says more follow.
+    let rest = Math.floor(body.length / 16);
+    const head = [(4 << 4) | (body.length % 16)];
+    while (rest > 0) {
+      head[head.length - 1] |= 0x80;
+      head.push(rest % 128);
+      rest = Math.floor(rest / 128);
+    }
+    parts.push(Buffer.from(head), deflateSync(body));
+  }
+  const pack = Buffer.concat(parts);
+  return Buffer.concat([pack, createHash(hash).update(pack).digest()]);
 }
 
 /** Puts each ref back to `object`, or deletes it (undefined), in one transaction; false when git refused. */
