@@ -24,6 +24,8 @@ export interface Agent extends Log {
   /** The input's value; throws a UserError naming the input when it is empty. */
   requiredInput(name: string): string;
   boolInput(name: string, defaultValue: boolean): boolean;
+  /** A secret input (a password), masked before anything logs it; '' when not set. */
+  secretInput(name: string): string;
   variable(name: string): string | undefined;
   /** The job's access token (System.AccessToken via the SystemVssConnection endpoint), masked. */
   accessToken(): string | undefined;

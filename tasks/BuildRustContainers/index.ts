@@ -12,7 +12,7 @@ function registryAccess(agent: Agent): { registry: string; username?: string; pa
   const registry = agent.input('registry') || endpoint?.data.loginServer || endpoint?.data.registry || endpoint?.url || '';
   if (!registry) throw new UserError('No registry is given: set containerRegistry (a Docker registry service connection) or registry.');
   const username = endpoint ? endpoint.username : agent.input('registryUsername') || undefined;
-  const password = endpoint ? endpoint.password : agent.input('registryPassword') || undefined;
+  const password = endpoint ? endpoint.password : agent.secretInput('registryPassword') || undefined;
   if (password) agent.setSecret(password);
   return { registry, username, password };
 }

@@ -1,4 +1,5 @@
 import * as tl from 'azure-pipelines-task-lib/task';
+import { _getVariableKey, _vault } from 'azure-pipelines-task-lib/internal';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,6 +32,13 @@ export class TaskLibAgent implements Agent {
   requiredInput(name: string): string {
     const value = this.input(name);
     if (!value) throw new UserError(`Input '${name}' is required: set it in the task's inputs.`);
+    return value;
+  }
+
+  secretInput(name: string): string {
+    // tl.getInput prints every value to the debug log: read the vault directly and mask first.
+    const value = (_vault.retrieveSecret(`INPUT_${_getVariableKey(name)}`) ?? '').trim();
+    if (value) tl.setSecret(value);
     return value;
   }
 

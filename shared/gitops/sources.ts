@@ -1,0 +1,139 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Log } from '../agent';
+import { UserError } from '../errors';
+import { parseImageLine, parseImagesJson, sameRepository, splitRegistry } from '../images/reference';
+import type { Lock, LockImage } from '../lock/lockfile';
+import { newest, parseVersion } from '../versions/order';
+
+/** What the registry source and digest pinning need from a registry. */
+export interface RegistryLike {
+  listTags(repository: string): Promise<string[]>;
+  digest(repository: string, reference: string): Promise<string | undefined>;
+}
+
+/** The registry host and repository path to ask for `image`; Docker Hub images go to registry-1.docker.io. */
+export function registryLocation(image: string): { host: string; repository: string } {
+  const { registry, path: repoPath } = splitRegistry(image);
+  if (!registry || registry === 'docker.io' || registry === 'index.docker.io') {
+    return { host: 'registry-1.docker.io', repository: repoPath.includes('/') ? repoPath : `library/${repoPath}` };
+  }
+  return { host: registry, repository: repoPath };
+}
+
+/** A desired image per component, with where it came from (for messages). */
+export type Desired = Map<string, LockImage & { origin: string }>;
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+export async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/**
+ * The images.json files `imagesFile` names: one file, or a folder whose *.json files (at any depth) are
+ * each one, as the build legs of a fanned-out BuildRustContainers publish them.
+ */
+async function imagesFiles(imagesFile: string | undefined): Promise<string[]> {
+  if (!imagesFile) return [];
+  const stat = await fs.stat(imagesFile).catch(() => undefined);
+  if (!stat) throw new UserError(`imagesFile ${imagesFile} cannot be read: pass the images.json that BuildRustContainers wrote (its manifestPath), or a folder of them.`, { file: imagesFile });
+  if (!stat.isDirectory()) return [imagesFile];
+  const files = (await fs.readdir(imagesFile, { recursive: true, encoding: 'utf8' })).filter((f) => f.endsWith('.json')).sort();
+  if (!files.length) throw new UserError(`imagesFile ${imagesFile} is a folder without any images.json: download the build's artifacts into it first.`, { file: imagesFile });
+  return files.map((f) => path.join(imagesFile, f));
+}
+
+/** `images` lines and images.json files: components the build produced. */
+export async function fromImages(lines: string[], imagesFile: string | undefined, current: Map<string, LockImage>, lockFile: string, log: Log): Promise<Desired> {
+  const desired: Desired = new Map();
+  for (const file of await imagesFiles(imagesFile)) {
+    const text = await fs.readFile(file, 'utf8');
+    for (const image of parseImagesJson(text, file)) {
+      if (image.status === 'planned') {
+        log.warn(`${image.component} is only planned (not built): it is left as it is.`, { file });
+        continue;
+      }
+      const tag = image.tags.find((t) => parseVersion(t)) ?? image.tags[0];
+      if (!tag) throw new UserError(`${image.component} has no tags in ${path.basename(file)}.`, { file });
+      const earlier = desired.get(image.component);
+      if (earlier && (earlier.tag !== tag || earlier.digest !== image.digest)) {
+        throw new UserError(`${image.component} is in both ${earlier.origin} and ${path.basename(file)} with different images: keep one build's images.json per component.`, { file });
+      }
+      desired.set(image.component, { image: image.image, tag, digest: image.digest, origin: `${path.basename(file)} (${image.component})` });
+    }
+  }
+  lines.forEach((text, index) => {
+    const origin = `images line ${index + 1} ('${text.trim()}')`;
+    const line = parseImageLine(text, origin);
+    let component = line.component!;
+    if (text.indexOf('=') < 0 && line.name) {
+      const known = [...current].find(([, entry]) => sameRepository(entry.image, line.name!));
+      if (known) component = known[0];
+    }
+    const image = line.name ?? current.get(component)?.image ?? desired.get(component)?.image;
+    if (!image) {
+      throw new UserError(`${origin}: ${component} is not in ${lockFile} for this environment, so its repository is unknown: write '${component}=registry/repository:${line.tag}'.`);
+    }
+    desired.set(component, { image, tag: line.tag, digest: line.digest, origin });
+  });
+  return desired;
+}
+
+/** Promotion: tag and digest exactly as `sourceEnvironment` runs them. */
+export function fromEnvironment(lock: Lock, sourceEnvironment: string | undefined, environment: string): Desired {
+  if (!sourceEnvironment) throw new UserError(`source 'environment' needs sourceEnvironment: the environment to promote from (e.g. devtest).`);
+  if (sourceEnvironment === environment) throw new UserError(`sourceEnvironment and environment are both '${environment}': promote from another environment.`);
+  const entries = lock.environments.get(sourceEnvironment);
+  if (!entries) {
+    const known = [...lock.environments.keys()].join(', ') || 'none';
+    throw new UserError(`${lock.file} has no environment '${sourceEnvironment}' to promote from (known: ${known}). A repository that holds one environment cannot promote from another: use source 'images' with the other environment's images.`, { file: lock.file });
+  }
+  const desired: Desired = new Map();
+  for (const [component, entry] of entries) {
+    desired.set(component, { image: entry.image, tag: entry.tag, digest: entry.digest, origin: `${lock.file}:${entry.line} (${sourceEnvironment})` });
+  }
+  return desired;
+}
+
+/** The newest tag matching `filter` of each component's repository, with the registry's digest. */
+export async function fromRegistry(
+  components: Array<[string, LockImage]>,
+  filter: RegExp,
+  client: (host: string) => RegistryLike,
+  pinDigest: boolean,
+  concurrency: number,
+  log: Log,
+): Promise<Desired> {
+  const desired: Desired = new Map();
+  const found = await mapLimit(components, concurrency, async ([component, entry]) => {
+    const { host, repository } = registryLocation(entry.image);
+    const registry = client(host);
+    const tags = await registry.listTags(repository);
+    const tag = newest(tags, filter);
+    if (!tag) {
+      throw new UserError(`No tag of ${entry.image} matches tagFilter ${filter.source} (${tags.length} tag(s) in the registry): push a release or change tagFilter.`);
+    }
+    const digest = pinDigest ? await registry.digest(repository, tag) : undefined;
+    log.debug(`${component}: newest of ${tags.length} tag(s) in ${entry.image} is ${tag}${digest ? ` (${digest})` : ''}`);
+    return [component, { image: entry.image, tag, digest, origin: `${entry.image} in the registry` }] as const;
+  });
+  for (const [component, image] of found) desired.set(component, image);
+  return desired;
+}
+
+/** The host a registry input or service connection URL names (`https://myacr.azurecr.io/` -> myacr.azurecr.io). */
+export function registryHost(value: string): string | undefined {
+  const trimmed = value.trim();
+  if (!trimmed) return undefined;
+  const host = /^[a-z]+:\/\//i.test(trimmed) ? new URL(trimmed).host : trimmed.split('/')[0];
+  return host === 'index.docker.io' || host === 'docker.io' ? 'registry-1.docker.io' : host;
+}
