@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Log } from '../../shared/agent';
+import { fromRegistry, mapLimit } from '../../shared/gitops/sources';
+import type { LockImage } from '../../shared/lock/lockfile';
 import { RegistryClient } from '../../shared/registry/client';
-import { newest } from '../../shared/versions/order';
 import { registryAvailable, TestRegistry } from '../../test/servers/registry';
 import { machineLoad, median, round, timed } from '../measure';
 import type { Figure } from '../run';
@@ -14,21 +16,7 @@ const TAG_FILTER = /^v?\d+\.\d+\.\d+$/;
 const CONCURRENCY = 8;
 const RUNS = 3;
 const GOAL_MS = 1000;
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index]);
-      }
-    }),
-  );
-  return results;
-}
+const quiet: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, setSecret: () => undefined };
 
 /** CPU time (user + system) used so far by the docker-registry processes this process started, from /proc. */
 function registryCpuMs(): number {
@@ -75,28 +63,27 @@ async function pushTags(registry: TestRegistry, repository: string): Promise<Map
   return digests;
 }
 
-/** Newest stable tag and its digest for each repository, as UpdateGitOpsVersions' registry source does. */
+/** Newest stable tag and its digest for each component through UpdateGitOpsVersions' registry source (a fresh client: no cached tokens). */
 async function resolve(host: string, credentials: { username: string; password: string }, repositories: string[]) {
   let requests = 0;
   let challenged = 0;
-  const counting = new RegistryClient(host, credentials, async (input, init) => {
+  const client = new RegistryClient(host, credentials, async (input, init) => {
     requests++;
     const response = await fetch(input, init);
     if (response.status === 401) challenged++;
     return response;
   });
-  const found = await mapLimit(repositories, CONCURRENCY, async (repository) => {
-    const tag = newest(await counting.listTags(repository), TAG_FILTER);
-    if (!tag) throw new Error(`no stable tag in ${repository}`);
-    return { repository, tag, digest: await counting.digest(repository, tag) };
-  });
+  const components = repositories.map((repository): [string, LockImage] => [repository, { image: `${host}/${repository}`, tag: 'v1.9.0' }]);
+  const desired = await fromRegistry(components, TAG_FILTER, () => client, true, CONCURRENCY, quiet);
+  const found = repositories.map((repository) => ({ repository, tag: desired.get(repository)?.tag, digest: desired.get(repository)?.digest }));
   return { found, requests, challenged };
 }
 
 /**
  * Registry resolution for 200 components on loopback: a real registry (docker-registry with htpasswd
- * auth) holding 200 repositories of a few tags each; for each, list the tags, pick the newest matching
- * the default tagFilter, and read its digest, 8 at a time. A fresh client per run (no cached tokens).
+ * auth) holding 200 repositories of a few tags each; UpdateGitOpsVersions' registry source lists the
+ * tags of each, picks the newest matching the default tagFilter and reads its digest, 8 at a time, as
+ * the task does (its default concurrency). A fresh client per run (no cached tokens).
  */
 export async function run(): Promise<Figure[]> {
   if (!(await registryAvailable())) return [];
@@ -128,10 +115,11 @@ export async function run(): Promise<Figure[]> {
     }
     const ms = median(times);
     const note =
-      `RegistryClient.listTags + newest + digest, ${CONCURRENCY} at a time, median of ${RUNS} runs; ` +
+      `UpdateGitOpsVersions' fromRegistry (listTags, newest by tagFilter, digest), ${CONCURRENCY} at a time, median of ${RUNS} runs; ` +
       `${requests} HTTP requests (${challenged} of them answered 401: the client learns per repository scope that the registry wants Basic), ` +
       `${round(ms / (requests / CONCURRENCY))} ms each at ${CONCURRENCY} in flight; CPU-bound: per run the registry used ${round(cpu.registry)} ms CPU ` +
-      `(htpasswd bcrypt check on every authenticated request) and this process ${round(cpu.here)} ms (fetch) on a shared machine (${machineLoad()})`;
+      `(${(cpu.registry / requests).toFixed(1)} ms a request; it checks the bcrypt htpasswd entry on each authenticated one) and this process ` +
+      `${round(cpu.here)} ms (${(cpu.here / requests).toFixed(1)} ms a request: fetch), ${round(cpu.registry + cpu.here)} ms CPU on 2 shared cores (${machineLoad()})`;
     return [{ name: `registry resolution, ${COMPONENTS} components`, value: round(ms), unit: 'ms', goal: GOAL_MS, note }];
   } finally {
     await registry.stop();
