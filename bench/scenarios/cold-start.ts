@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { runTask, type TaskRun, type TaskRunOptions } from '../../tools/local-agent';
-import { commitTree, gitEnv, inTemp, machineLoad, median, round, timed } from '../measure';
+import { run as runProcess } from '../../shared/process';
+import { commitTree, gitEnv, inTemp, machineLoad, median, round, timed, writeTree } from '../measure';
 import type { Figure } from '../run';
 
 const RUNS = 7;
@@ -36,6 +37,13 @@ const RECIPES: Record<string, Recipe> = {
   UpdateGitOpsVersions: async (dir, env) => {
     await commitTree(dir, GITOPS, env);
     return { cwd: dir, inputs: { gitopsPath: dir, environment: 'devtest', images: 'heuristic=v1.4.3', pinDigest: false, dryRun: true } };
+  },
+  // UpdateGitOpsVersions' edit left uncommitted in a working copy of an Azure Repos origin (never contacted on a dry run).
+  CreateEnvPR: async (dir, env) => {
+    await commitTree(dir, GITOPS, env);
+    await runProcess('git', ['remote', 'add', 'origin', 'https://dev.azure.com/edge/Edge/_git/gitops'], { cwd: dir, env });
+    await writeTree(dir, GITOPS.map(([file, content]) => [file, content.replace(/v1\.4\.2/g, 'v1.4.3')]));
+    return { cwd: dir, inputs: { gitopsPath: dir, environment: 'devtest', dryRun: true } };
   },
   // One crate with a Dockerfile; push: false, so the registry is not contacted and no builder runs.
   BuildRustContainers: async (dir, env) => {
