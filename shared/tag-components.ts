@@ -180,10 +180,10 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   const tags = new Map<string, Component>();
   const planned: { component: Component; tag: string; message: string }[] = [];
   for (const component of selected) {
-    // The first tag goes through gitTag (template placeholders, then `git check-ref-format`); later
-    // ones only when they are not plainly valid, which saves a git process per component.
+    // A plainly valid name needs no git process; anything else (an unknown `{placeholder}` left in it,
+    // unusual characters) goes through gitTag, which asks `git check-ref-format` and explains a refusal.
     const filled = fill(tagFormat, { name: component.name, version: component.version });
-    const tag = planned.length && isPlainTagName(filled) ? filled : await gitTag(tagFormat, component);
+    const tag = isPlainTagName(filled) ? filled : await gitTag(tagFormat, component);
     const other = tags.get(tag);
     if (other) {
       throw new UserError(
