@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import * as esbuild from 'esbuild';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { runTask, type TaskRun, type TaskRunOptions } from '../../tools/local-agent';
@@ -85,7 +86,41 @@ async function spawnNode(args: string[]): Promise<number> {
   return ms;
 }
 
-async function measureTask(task: string, recipe: Recipe): Promise<Figure> {
+/**
+ * Load time of azure-pipelines-task-lib alone, bundled as scripts/bundle.mjs bundles a task: the share of
+ * a task's bundle load that is task-lib's own (its module graph and start-up: the vault key, env scan).
+ */
+async function taskLibLoad(): Promise<number> {
+  return inTemp('bench-tasklib-', async (dir) => {
+    const entry = path.join(dir, 'index.js');
+    await esbuild.build({
+      stdin: { contents: "require('azure-pipelines-task-lib/task');", resolveDir: repoRoot, loader: 'js' },
+      outfile: entry,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      minify: true,
+      logLevel: 'warning',
+    });
+    const preload = path.join(dir, 'preload.js');
+    await fs.writeFile(preload, PRELOAD);
+    const loads: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const timing = path.join(dir, `timing-${i}.json`);
+      await new Promise<void>((resolve, reject) =>
+        spawn(process.execPath, [entry], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: `--require ${preload}`, BENCH_TIMING: timing } })
+          .on('close', () => resolve())
+          .on('error', reject),
+      );
+      const split = JSON.parse(await fs.readFile(timing, 'utf8')) as Split;
+      loads.push(split.loadEnd - split.loadStart);
+    }
+    return median(loads);
+  });
+}
+
+async function measureTask(task: string, recipe: Recipe, taskLib: number): Promise<Figure> {
   return inTemp(`bench-cold-${task}-`, async (dir) => {
     const env = gitEnv(path.join(dir, 'home'));
     await fs.mkdir(env.HOME, { recursive: true });
@@ -121,7 +156,7 @@ async function measureTask(task: string, recipe: Recipe): Promise<Figure> {
     const m = (pick: (s: Split & { wall: number }) => number) => round(median(splits.map(pick)));
     const note =
       `median of ${RUNS} dry runs through tools/local-agent; split (runs with a timing preload): Node start to user code ${m((s) => s.boot)} ms, ` +
-      `bundle load (task-lib + our modules) ${m((s) => s.loadEnd - s.loadStart)} ms, task work to exit ${m((s) => s.exit - s.loadEnd)} ms ` +
+      `bundle load ${m((s) => s.loadEnd - s.loadStart)} ms (task-lib alone: ${round(taskLib)} ms), task work to exit ${m((s) => s.exit - s.loadEnd)} ms ` +
       `(${children.length} child processes${children.length ? `: ${summarise(children)}` : ''}), ` +
       `process spawn and teardown ${m((s) => s.wall - s.exit)} ms; bare node on an empty script ${round(median(bare))} ms (${machineLoad()})`;
     const wall = median(walls);
@@ -139,10 +174,11 @@ function summarise(commands: string[]): string {
 /** Process start to result of each bundled task on a dry run; tasks not bundled yet are left out. */
 export async function run(): Promise<Figure[]> {
   const figures: Figure[] = [];
+  const taskLib = await taskLibLoad();
   for (const [task, recipe] of Object.entries(RECIPES)) {
     if (!existsSync(path.join(repoRoot, 'tasks', task, 'index.js'))) continue;
     try {
-      figures.push(await measureTask(task, recipe));
+      figures.push(await measureTask(task, recipe, taskLib));
     } catch (error) {
       figures.push({ name: `cold start ${task}`, value: NaN, unit: 'ms', goal: GOAL_MS, note: `not measured: ${(error as Error).message}` });
     }
