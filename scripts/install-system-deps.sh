@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests and the demo use: a real container registry,
-# real image builders and htpasswd. Run as root (CI does). Safe to re-run: installs only what is missing.
+# real image builders and htpasswd. As root, or through sudo. Safe to re-run: installs only what is missing.
 set -euo pipefail
 packages=(git docker-registry buildah podman apache2-utils busybox-static)
 missing=()
@@ -8,7 +8,8 @@ for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update
-  apt-get install -y -o DPkg::Lock::Timeout=300 "${missing[@]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 "${missing[@]}"
 fi

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from './errors';
 
@@ -20,26 +20,23 @@ export async function insideRoot(root: string, relative: string): Promise<string
 }
 
 /**
- * Replaces every file or none: each new content goes to a temporary file beside its target, and only
- * when all are written are they renamed over the targets (rename is atomic on one filesystem).
+ * Replaces every file or none: each new content goes to a temporary file beside its target (keeping the
+ * target's mode), and only when all are written are they renamed over the targets (rename is atomic on
+ * one filesystem). Synchronous on purpose: an environment update may replace thousands of small files,
+ * where each awaited fs.promises call costs far more than the write itself.
  */
-export async function writeAllOrNothing(files: Map<string, string>): Promise<void> {
+export function writeAllOrNothing(files: Map<string, string>): void {
   const staged: Array<[string, string]> = [];
   try {
     for (const [target, content] of files) {
       const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${staged.length}.tmp`);
-      let mode: number | undefined;
-      try {
-        mode = (await fs.stat(target)).mode;
-      } catch {
-        mode = undefined;
-      }
-      await fs.writeFile(temp, content, mode === undefined ? {} : { mode });
+      const mode = statSync(target, { throwIfNoEntry: false })?.mode;
+      writeFileSync(temp, content, mode === undefined ? {} : { mode });
       staged.push([temp, target]);
     }
   } catch (error) {
-    await Promise.all(staged.map(([temp]) => fs.rm(temp, { force: true })));
+    for (const [temp] of staged) rmSync(temp, { force: true });
     throw error;
   }
-  for (const [temp, target] of staged) await fs.rename(temp, target);
+  for (const [temp, target] of staged) renameSync(temp, target);
 }

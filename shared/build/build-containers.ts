@@ -338,7 +338,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
     const manifest: ImagesManifest = { schemaVersion: 1, buildId: options.buildId ?? '', commit: options.commit ?? '', images };
     const target = path.resolve(options.manifestPath);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    await writeAllOrNothing(new Map([[target, `${JSON.stringify(manifest, null, 2)}\n`]]));
+    writeAllOrNothing(new Map([[target, `${JSON.stringify(manifest, null, 2)}\n`]]));
     result.manifestPath = target;
   }
   return result;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Log } from '../agent';
 import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
-import { insideRoot } from '../files';
+import { insideRoot, writeAllOrNothing } from '../files';
 import { formatImageRef, parseImageRef, splitRegistry } from '../images/reference';
 import { fill } from '../inputs';
 import { emptyLock, type Lock, type LockImage, readLock, updateLock } from '../lock/lockfile';
@@ -15,7 +15,6 @@ import { findWorkloadEdits } from '../updaters/workloads';
 import { applyEdits, type Edit, lineOf, parseDocuments } from '../updaters/yaml-text';
 import { bumpKind, compareVersions, parseVersion } from '../versions/order';
 import { listManifests } from './manifests';
-import { writeFilesAtomically } from './write';
 import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, registryLocation, type RegistryLike } from './sources';
 
 export type { RegistryLike } from './sources';
@@ -303,7 +302,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
 
   // 9. Write everything or nothing.
   const writing = Date.now();
-  if (newFiles.size && !options.dryRun) writeFilesAtomically(newFiles);
+  if (newFiles.size && !options.dryRun) writeAllOrNothing(newFiles);
   log.debug(`wrote ${newFiles.size} file(s) in ${Date.now() - writing} ms`);
   for (const change of changes) log.info(`${change.component}: ${change.from || '(new)'} -> ${change.to} (${change.bump})`);
   return {

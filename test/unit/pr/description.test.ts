@@ -1,0 +1,88 @@
+import { strict as assert } from 'node:assert';
+import { UserError } from '../../../shared/errors';
+import { lockDiff, parseChanges, shortImage, splitImage } from '../../../shared/pr/changes';
+import { MAX_DESCRIPTION, renderDescription, renderTitle } from '../../../shared/pr/description';
+import { commitMessage, parseRemoteUrl } from '../../../shared/pr/create-env-pr';
+
+const digest = (n: number) => `sha256:${n.toString(16).padStart(64, 'a')}`;
+const change = (i: number) => ({
+  component: `component-${String(i).padStart(3, '0')}`,
+  from: `registry.example.com:5000/edge/component-${i}:v1.${i}.0@${digest(i)}`,
+  to: `registry.example.com:5000/edge/component-${i}:v1.${i}.1@${digest(i + 1000)}`,
+  bump: 'patch',
+  build: { number: '20261123.7', id: '5678', url: 'https://dev.azure.com/edge/Edge/_build/results?buildId=5678' },
+});
+
+describe('pull request description', () => {
+  it('is a table of component, from, to, bump and producing build', () => {
+    const text = renderDescription({ environment: 'devtest', targetBranch: 'main', changes: [change(1)] });
+    assert.match(text, /\*\*devtest\*\*/);
+    assert.match(text, /\| Component \| From \| To \| Bump \| Build \|/);
+    assert.match(text, /\| component-001 \| v1\.1\.0@sha256:aaaaaaaaaaaa \| v1\.1\.1@sha256:aaaaaaaaaaaa \| patch \| \[20261123\.7\]\(https:\/\/dev\.azure\.com\/edge\/Edge\/_build\/results\?buildId=5678\) \|/);
+    assert.doesNotMatch(text, /more \(cut/);
+  });
+
+  it('is cut below the service limit with a note naming how many rows were left out', () => {
+    const changes = Array.from({ length: 100 }, (_, i) => change(i));
+    const text = renderDescription({ environment: 'devtest', targetBranch: 'main', changes });
+    assert.ok(text.length <= MAX_DESCRIPTION, `${text.length}`);
+    const rows = text.split('\n').filter((l) => l.startsWith('| component-')).length;
+    assert.ok(rows > 5 && rows < 100);
+    assert.match(text, new RegExp(`… and ${100 - rows} more \\(cut to the service's limit of 4,000 characters\\)`));
+  });
+
+  it('fills a custom template and refuses one over the limit', () => {
+    const text = renderDescription({ environment: 'qa', targetBranch: 'main', changes: [change(2)] }, 'Release to {environment} ({count}):\n\n{table}');
+    assert.match(text, /^Release to qa \(1\):\n\n\| Component/);
+    assert.throws(() => renderDescription({ environment: 'qa', targetBranch: 'main', changes: [] }, 'x'.repeat(4001)), (e: Error) => e instanceof UserError && /at most 4000/.test(e.message));
+  });
+
+  it('titles from a template with {environment} and {count}; unknown placeholders are refused', () => {
+    const context = { environment: 'devtest', targetBranch: 'main', changes: [change(1), change(2)] };
+    assert.equal(renderTitle('chore({environment}): update {count} component(s)', context), 'chore(devtest): update 2 component(s)');
+    assert.throws(() => renderTitle('release {version}', context), /unknown placeholder \{version\}/);
+  });
+});
+
+describe('changes', () => {
+  it('splits image references with a registry port, a tag and a digest', () => {
+    assert.deepEqual(splitImage('host:5000/edge/heuristic:v1.4.2@sha256:abc'), { repository: 'host:5000/edge/heuristic', tag: 'v1.4.2', digest: 'sha256:abc' });
+    assert.deepEqual(splitImage('host:5000/edge/heuristic'), { repository: 'host:5000/edge/heuristic', digest: undefined });
+    assert.deepEqual(splitImage('v1.4.2'), { tag: 'v1.4.2', digest: undefined });
+    assert.equal(shortImage(`r/x:v1@${digest(7)}`), 'v1@sha256:aaaaaaaaaaaa');
+  });
+
+  it('reads the lock diff of one environment with bumps', () => {
+    const lock = (tag: string, qa: string) =>
+      `schemaVersion: 1\nenvironments:\n  devtest:\n    heuristic:\n      image: r/heuristic\n      tag: ${tag}\n      digest: sha256:1\n  qa:\n    heuristic:\n      image: r/heuristic\n      tag: ${qa}\n`;
+    assert.deepEqual(lockDiff(lock('v1.4.1', 'v1.0.0'), lock('v1.5.0', 'v2.0.0'), 'devtest'), [
+      { component: 'heuristic', from: 'r/heuristic:v1.4.1@sha256:1', to: 'r/heuristic:v1.5.0@sha256:1', bump: 'minor' },
+    ]);
+    assert.deepEqual(lockDiff(lock('v1.4.1', 'v1.0.0'), lock('v1.4.1', 'v2.0.0'), 'devtest'), []);
+    assert.throws(() => lockDiff('a: [', lock('v1', 'v1'), 'devtest'), /versions\.yaml is not valid YAML/);
+  });
+
+  it('parses the changes JSON of UpdateGitOpsVersions and refuses anything else', () => {
+    assert.deepEqual(parseChanges('[{"component":"a","from":"r/a:v1","to":"r/a:v2","bump":"major","files":["versions.yaml"]}]'), [
+      { component: 'a', from: 'r/a:v1', to: 'r/a:v2', bump: 'major', files: ['versions.yaml'] },
+    ]);
+    assert.deepEqual(parseChanges('  '), []);
+    assert.throws(() => parseChanges('{"component":"a"}'), /must be a JSON array/);
+    assert.throws(() => parseChanges('[{"component":"a"}]'), /entry 1 needs a 'component' and a 'to'/);
+    assert.throws(() => parseChanges('[nope'), /is not valid JSON/);
+  });
+
+  it('writes a commit message naming components, versions and the producing build', () => {
+    const message = commitMessage('devtest', [change(1)], change(1).build);
+    assert.match(message, /^chore\(devtest\): component-001 v1\.1\.1@sha256:aaaaaaaaaaaa\n\ncomponent-001: \S+:v1\.1\.0@\S+ -> \S+:v1\.1\.1@\S+ \(patch\)\n\nBuild: 20261123\.7 \(id 5678\) https:/);
+  });
+});
+
+describe('Azure Repos remote URLs', () => {
+  it('name the project and repository over HTTPS, the legacy host and SSH', () => {
+    assert.deepEqual(parseRemoteUrl('https://edge@dev.azure.com/edge/Platform%20Ops/_git/fleet-gitops'), { project: 'Platform Ops', repository: 'fleet-gitops' });
+    assert.deepEqual(parseRemoteUrl('https://edge.visualstudio.com/DefaultCollection/Edge/_git/gitops'), { project: 'Edge', repository: 'gitops' });
+    assert.deepEqual(parseRemoteUrl('git@ssh.dev.azure.com:v3/edge/Edge/gitops'), { project: 'Edge', repository: 'gitops' });
+    assert.equal(parseRemoteUrl('https://github.com/edge/gitops.git'), undefined);
+  });
+});

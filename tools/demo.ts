@@ -1,0 +1,226 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { Git } from '../shared/git/git';
+import { run } from '../shared/process';
+import { AdoServer } from '../test/servers/ado-server';
+import { registryAvailable, TestRegistry } from '../test/servers/registry';
+import { repoRoot, runTask, type TaskRun, type TaskRunOptions } from './local-agent';
+
+/**
+ * The whole release flow on this machine: an app repo of Rust services and a GitOps repo in a local
+ * Azure DevOps stand-in, a real registry and builder when the machine has them, and the four bundled
+ * tasks run exactly as the agent runs them: TagComponents -> BuildRustContainers -> UpdateGitOpsVersions
+ * -> CreateEnvPR for devtest, then the promotion devtest -> qa by digest.
+ */
+
+export interface DemoResult {
+  workdir: string;
+  built: boolean;
+  devtest: { pullRequestId: number; digests: Record<string, string | undefined> };
+  qa: { pullRequestId: number; digests: Record<string, string | undefined> };
+}
+
+const TOKEN = 'demo-job-token-0b7e41c9';
+const BUILD_ID = '1042';
+
+const app: Record<string, string> = {
+  'Cargo.toml': '[workspace]\nmembers = ["components/*"]\nresolver = "2"\n\n[workspace.package]\nversion = "1.4.2"\nedition = "2021"\n',
+  'components/heuristic/Cargo.toml': '[package]\nname = "heuristic"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\ncommon = { path = "../common" }\n',
+  'components/heuristic/src/main.rs': 'fn main() { println!("heuristic {}", common::NAME); }\n',
+  'components/heuristic/Dockerfile': 'FROM scratch\nCOPY Cargo.toml /app/Cargo.toml\n',
+  'components/http-connector/Cargo.toml': '[package]\nname = "http-connector"\nversion = "0.9.0"\nedition = "2021"\n',
+  'components/http-connector/src/main.rs': 'fn main() {}\n',
+  'components/http-connector/Dockerfile': 'FROM scratch\nCOPY Cargo.toml /app/Cargo.toml\n',
+  'components/common/Cargo.toml': '[package]\nname = "common"\nversion.workspace = true\nedition.workspace = true\n',
+  'components/common/src/lib.rs': 'pub const NAME: &str = "common";\n',
+};
+
+function gitops(registry: string): Record<string, string> {
+  const deployment = (name: string) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  selector:\n    matchLabels: {app: ${name}}\n  template:\n    metadata:\n      labels: {app: ${name}}\n    spec:\n      containers:\n        - name: ${name}\n          image: ${name}\n`;
+  const overlay = (env: string, tags: [string, string]) =>
+    `# ${env}: what the edge clusters of ${env} pull\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${env}\nresources:\n  - ../../base\nimages:\n  - name: heuristic\n    newName: ${registry}/edge/heuristic\n    newTag: ${tags[0]}\n  - name: http-connector\n    newName: ${registry}/edge/http-connector\n    newTag: "${tags[1]}"\n`;
+  const lockEnv = (env: string, tags: [string, string]) =>
+    `  ${env}:\n    heuristic:\n      image: ${registry}/edge/heuristic\n      tag: ${tags[0]}\n    http-connector:\n      image: ${registry}/edge/http-connector   # the edge gateway's ingest\n      tag: ${tags[1]}\n`;
+  const devtest: [string, string] = ['v1.4.1', 'v0.8.0'];
+  const qa: [string, string] = ['v1.4.0', 'v0.8.0'];
+  return {
+    'versions.yaml': `# versions.yaml: what runs where. Change it through pull requests.\nschemaVersion: 1\nenvironments:\n${lockEnv('devtest', devtest)}${lockEnv('qa', qa)}${lockEnv('prod', qa)}`,
+    'base/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - heuristic.yaml\n  - http-connector.yaml\n',
+    'base/heuristic.yaml': deployment('heuristic'),
+    'base/http-connector.yaml': deployment('http-connector'),
+    'environments/devtest/kustomization.yaml': overlay('devtest', devtest),
+    'environments/qa/kustomization.yaml': overlay('qa', qa),
+    'environments/prod/kustomization.yaml': overlay('prod', qa),
+  };
+}
+
+export interface DemoOptions {
+  workdir: string;
+  /** Progress lines. */
+  say: (line: string) => void;
+  /** Each line a task logs. */
+  taskLine?: (line: string) => void;
+}
+
+export async function runDemo({ workdir, say, taskLine }: DemoOptions): Promise<DemoResult> {
+  await fs.mkdir(workdir, { recursive: true });
+  const ado = await AdoServer.start(TOKEN);
+  const canBuild = (await registryAvailable()) && (await hasBuilder());
+  const registry = canBuild ? await TestRegistry.start() : undefined;
+  const registryHost = registry?.host ?? 'registry.example.com';
+  const started = Date.now();
+  let step = 0;
+  const task = async (name: string, what: string, options: TaskRunOptions): Promise<TaskRun> => {
+    step++;
+    say(`\n[${step}] ${name}: ${what}`);
+    const result = await runTask(name, {
+      accessToken: TOKEN,
+      collectionUrl: ado.collectionUrl,
+      variables: { 'System.TeamProject': 'Edge', 'Build.BuildId': BUILD_ID, 'Build.Repository.Uri': ado.remoteUrl('Edge', 'app'), ...options.variables },
+      env: { STORAGE_DRIVER: 'vfs', BUILDAH_ISOLATION: 'chroot', ...options.env },
+      onLine: (line) => {
+        if (!line.startsWith('##vso[')) taskLine?.(line);
+      },
+      ...options,
+    });
+    for (const warning of result.warnings) say(`    warning: ${warning}`);
+    if (result.result !== 'Succeeded') throw new Error(`${name} failed: ${result.errors.join('; ') || result.message || result.stderr}`);
+    say(`    ${result.message}  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return result;
+  };
+  try {
+    say(`Work folder: ${workdir}`);
+    say(`Azure DevOps stand-in: ${ado.collectionUrl} (project Edge, repositories app and gitops)`);
+    say(canBuild ? `Container registry: ${registryHost} (docker-registry, htpasswd)` : 'No container registry or builder on this machine: BuildRustContainers runs in plan mode, and the GitOps steps use tags without digests.');
+    await ado.createRepo('Edge', 'app', app);
+    await ado.createRepo('Edge', 'gitops', gitops(registryHost));
+
+    const appDir = path.join(workdir, 'app');
+    await clone(ado.remoteUrl('Edge', 'app'), appDir);
+    const tagged = await task('TagComponents', 'tag every component name/version', { cwd: appDir, inputs: { componentsPath: appDir } });
+    say(`    tags: ${tagged.outputs.tags}`);
+
+    const imagesFile = path.join(workdir, 'images.json');
+    const build = await task('BuildRustContainers', canBuild ? 'build and push each image, record its digest' : 'plan the builds (no builder here)', {
+      cwd: appDir,
+      inputs: {
+        componentsPath: appDir,
+        registry: registryHost,
+        registryUsername: registry?.username,
+        registryPassword: registry?.password,
+        repositoryPrefix: 'edge/',
+        preRelease: `rc.${BUILD_ID}`,
+        mode: canBuild ? 'build' : 'plan',
+        manifestPath: imagesFile,
+      },
+    });
+    const images = JSON.parse(build.outputs.images || '[]') as Array<{ component: string; tags: string[]; digest?: string; status: string }>;
+    for (const image of images) say(`    ${image.component}: ${image.tags.join(', ')} ${image.digest ?? ''} (${image.status})`);
+
+    const devtestDir = path.join(workdir, 'gitops-devtest');
+    await clone(ado.remoteUrl('Edge', 'gitops'), devtestDir);
+    const source = canBuild
+      ? { imagesFile }
+      : { images: images.map((i) => `${i.component}=${registryHost}/edge/${i.component}:${i.tags[0]}`).join('\n'), pinDigest: false };
+    const updated = await task('UpdateGitOpsVersions', 'move devtest to the new images (lock and overlay)', {
+      cwd: devtestDir,
+      inputs: { gitopsPath: devtestDir, environment: 'devtest', allowedRegistries: registryHost, ...source },
+    });
+    const devtestPr = await task('CreateEnvPR', 'commit, push gitops/devtest, open the pull request', {
+      cwd: devtestDir,
+      inputs: { gitopsPath: devtestDir, environment: 'devtest', changes: updated.outputs.changes },
+    });
+    const devtestId = Number(devtestPr.outputs.pullRequestId);
+    showPullRequest(say, ado, devtestId);
+
+    say('\n    A reviewer approves and merges the devtest pull request (squash).');
+    await ado.completePullRequest('gitops', devtestId);
+
+    const qaDir = path.join(workdir, 'gitops-qa');
+    await clone(ado.remoteUrl('Edge', 'gitops'), qaDir);
+    const promoted = await task('UpdateGitOpsVersions', 'promote devtest -> qa: copy tag and digest exactly', {
+      cwd: qaDir,
+      inputs: { gitopsPath: qaDir, environment: 'qa', source: 'environment', sourceEnvironment: 'devtest', maxBump: 'minor' },
+    });
+    const qaPr = await task('CreateEnvPR', 'commit, push gitops/qa, open the promotion pull request', {
+      cwd: qaDir,
+      inputs: { gitopsPath: qaDir, environment: 'qa', changes: promoted.outputs.changes },
+    });
+    const qaId = Number(qaPr.outputs.pullRequestId);
+    showPullRequest(say, ado, qaId);
+
+    const devtestDigests = digestsOf(await ado.readFile('Edge', 'gitops', 'main', 'versions.yaml'), 'devtest');
+    const qaDigests = digestsOf(await ado.readFile('Edge', 'gitops', 'gitops/qa', 'versions.yaml'), 'qa');
+    say('\nPromotion check (versions.yaml): devtest on main vs. qa on gitops/qa');
+    for (const [component, digest] of Object.entries(devtestDigests)) {
+      say(`    ${component}: ${digest ?? '(no digest)'} ${digest === qaDigests[component] ? '= qa' : `!= qa ${qaDigests[component]}`}`);
+    }
+    await saveRemotes(ado, workdir);
+    say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect: ${workdir}`);
+    say('    app/ (tagged checkout), gitops-devtest/ and gitops-qa/ (working copies), remotes/ (the stand-in\'s repositories), images.json');
+    return {
+      workdir,
+      built: canBuild,
+      devtest: { pullRequestId: devtestId, digests: devtestDigests },
+      qa: { pullRequestId: qaId, digests: qaDigests },
+    };
+  } finally {
+    await registry?.stop();
+    await ado.stop();
+  }
+}
+
+async function hasBuilder(): Promise<boolean> {
+  for (const builder of ['buildah', 'podman']) {
+    if ((await run('sh', ['-c', `command -v ${builder}`], { allowFailure: true })).code === 0) return true;
+  }
+  return false;
+}
+
+/** Clones as the agent's checkout does: the token in the environment only, never in .git/config. */
+async function clone(url: string, dir: string): Promise<void> {
+  await new Git(path.dirname(dir), TOKEN).run(['clone', '--quiet', url, dir]);
+  const git = new Git(dir);
+  await git.run(['config', 'user.name', 'Demo Pipeline']);
+  await git.run(['config', 'user.email', 'pipeline@example.com']);
+}
+
+function showPullRequest(say: (line: string) => void, ado: AdoServer, id: number): void {
+  const pr = ado.pullRequests('gitops').find((p) => p.pullRequestId === id);
+  if (!pr) throw new Error(`pull request ${id} is not in the stand-in`);
+  say(`    Pull request !${id}: ${pr.title}`);
+  say(`    ${pr.sourceRefName} -> ${pr.targetRefName}, ${pr.status}`);
+  for (const line of (pr.description ?? '').split('\n')) say(`      | ${line}`);
+}
+
+function digestsOf(lock: string | undefined, environment: string): Record<string, string | undefined> {
+  const doc = parse(lock ?? '') as { environments?: Record<string, Record<string, { digest?: string }>> };
+  return Object.fromEntries(Object.entries(doc.environments?.[environment] ?? {}).map(([name, entry]) => [name, entry.digest]));
+}
+
+async function saveRemotes(ado: AdoServer, workdir: string): Promise<void> {
+  const remotes = path.join(workdir, 'remotes');
+  for (const name of ['app', 'gitops']) {
+    await new Git(workdir, TOKEN).run(['clone', '--quiet', '--mirror', ado.remoteUrl('Edge', name), path.join(remotes, `${name}.git`)]);
+  }
+}
+
+if (require.main === module) {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  const workdir = path.resolve(process.argv[2] ?? path.join(repoRoot, '.demo', stamp));
+  runDemo({ workdir, say: (line) => console.log(line), taskLine: (line) => console.log(`      ${line}`) }).then(
+    (result) => {
+      const same = Object.entries(result.devtest.digests).every(([c, d]) => result.qa.digests[c] === d);
+      if (!same) {
+        console.error('qa does not hold the digests devtest runs');
+        process.exit(1);
+      }
+    },
+    (error: Error) => {
+      console.error(`\ndemo failed: ${error.message}`);
+      process.exit(1);
+    },
+  );
+}
