@@ -86,41 +86,57 @@ async function spawnNode(args: string[]): Promise<number> {
   return ms;
 }
 
+/** The libraries each task's bundle evaluates at start-up besides task-lib, timed alone for the split. */
+const LIBRARIES: Record<string, string[]> = {
+  TagComponents: ['smol-toml'],
+  UpdateGitOpsVersions: ['yaml', 'semver'],
+  CreateEnvPR: ['azure-devops-node-api/GitApi', 'yaml'],
+  BuildRustContainers: ['smol-toml', 'semver'],
+};
+
+const loadTimes = new Map<string, Promise<number>>();
+
 /**
- * Load time of azure-pipelines-task-lib alone, bundled as scripts/bundle.mjs bundles a task: the share of
- * a task's bundle load that is task-lib's own (its module graph and start-up: the vault key, env scan).
+ * Load time of one library alone (azure-pipelines-task-lib/task, yaml, ...), bundled as
+ * scripts/bundle.mjs bundles a task: its share of a task's bundle load (module graph and start-up work).
  */
-async function taskLibLoad(): Promise<number> {
-  return inTemp('bench-tasklib-', async (dir) => {
-    const entry = path.join(dir, 'index.js');
-    await esbuild.build({
-      stdin: { contents: "require('azure-pipelines-task-lib/task');", resolveDir: repoRoot, loader: 'js' },
-      outfile: entry,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      minify: true,
-      logLevel: 'warning',
-    });
-    const preload = path.join(dir, 'preload.js');
-    await fs.writeFile(preload, PRELOAD);
-    const loads: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const timing = path.join(dir, `timing-${i}.json`);
-      await new Promise<void>((resolve, reject) =>
-        spawn(process.execPath, [entry], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: `--require ${preload}`, BENCH_TIMING: timing } })
-          .on('close', () => resolve())
-          .on('error', reject),
-      );
-      const split = JSON.parse(await fs.readFile(timing, 'utf8')) as Split;
-      loads.push(split.loadEnd - split.loadStart);
-    }
-    return median(loads);
-  });
+function libraryLoad(library: string): Promise<number> {
+  if (!loadTimes.has(library)) {
+    loadTimes.set(
+      library,
+      inTemp('bench-library-', async (dir) => {
+        const entry = path.join(dir, 'index.js');
+        await esbuild.build({
+          stdin: { contents: `require(${JSON.stringify(library)});`, resolveDir: repoRoot, loader: 'js' },
+          outfile: entry,
+          bundle: true,
+          platform: 'node',
+          target: 'node20',
+          format: 'cjs',
+          minify: true,
+          logLevel: 'warning',
+        });
+        const preload = path.join(dir, 'preload.js');
+        await fs.writeFile(preload, PRELOAD);
+        const loads: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          const timing = path.join(dir, `timing-${i}.json`);
+          await new Promise<void>((resolve, reject) =>
+            spawn(process.execPath, [entry], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: `--require ${preload}`, BENCH_TIMING: timing } })
+              .on('close', () => resolve())
+              .on('error', reject),
+          );
+          const split = JSON.parse(await fs.readFile(timing, 'utf8')) as Split;
+          loads.push(split.loadEnd - split.loadStart);
+        }
+        return median(loads);
+      }),
+    );
+  }
+  return loadTimes.get(library)!;
 }
 
-async function measureTask(task: string, recipe: Recipe, taskLib: number): Promise<Figure> {
+async function measureTask(task: string, recipe: Recipe): Promise<Figure> {
   return inTemp(`bench-cold-${task}-`, async (dir) => {
     const env = gitEnv(path.join(dir, 'home'));
     await fs.mkdir(env.HOME, { recursive: true });
@@ -153,10 +169,14 @@ async function measureTask(task: string, recipe: Recipe, taskLib: number): Promi
     const traced = await runTask(task, { ...options, env, traceChildren: ['git', 'cargo', 'kubectl', 'docker', 'podman', 'buildah'] });
     check(traced);
     const children = traced.childArgv.map((argv) => argv.slice(0, 2).join(' '));
+    const libraries: string[] = [];
+    for (const library of ['azure-pipelines-task-lib/task', ...(LIBRARIES[task] ?? [])]) {
+      libraries.push(`${library.replace(/\/(task|GitApi)$/, '')} ${round(await libraryLoad(library))} ms`);
+    }
     const m = (pick: (s: Split & { wall: number }) => number) => round(median(splits.map(pick)));
     const note =
       `median of ${RUNS} dry runs through tools/local-agent; split (runs with a timing preload): Node start to user code ${m((s) => s.boot)} ms, ` +
-      `bundle load ${m((s) => s.loadEnd - s.loadStart)} ms (task-lib alone: ${round(taskLib)} ms), task work to exit ${m((s) => s.exit - s.loadEnd)} ms ` +
+      `bundle load ${m((s) => s.loadEnd - s.loadStart)} ms (each alone: ${libraries.join(', ')}), task work to exit ${m((s) => s.exit - s.loadEnd)} ms ` +
       `(${children.length} child processes${children.length ? `: ${summarise(children)}` : ''}), ` +
       `process spawn and teardown ${m((s) => s.wall - s.exit)} ms; bare node on an empty script ${round(median(bare))} ms (${machineLoad()})`;
     const wall = median(walls);
@@ -174,11 +194,10 @@ function summarise(commands: string[]): string {
 /** Process start to result of each bundled task on a dry run; tasks not bundled yet are left out. */
 export async function run(): Promise<Figure[]> {
   const figures: Figure[] = [];
-  const taskLib = await taskLibLoad();
   for (const [task, recipe] of Object.entries(RECIPES)) {
     if (!existsSync(path.join(repoRoot, 'tasks', task, 'index.js'))) continue;
     try {
-      figures.push(await measureTask(task, recipe, taskLib));
+      figures.push(await measureTask(task, recipe));
     } catch (error) {
       figures.push({ name: `cold start ${task}`, value: NaN, unit: 'ms', goal: GOAL_MS, note: `not measured: ${(error as Error).message}` });
     }
