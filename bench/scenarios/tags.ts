@@ -106,7 +106,7 @@ export async function run(): Promise<Figure[]> {
       const m = (pick: (p: Record<string, number>) => number) => round(median(phases.map(pick)));
       const note =
         `core call tagComponents(), annotated, median of ${RUNS} runs from fresh clones; split: ` +
-        `discovery ${round(median(discovery))} ms + selection, tag-name checks and HEAD ${m((p) => p.remoteRead) - round(median(discovery))} ms, ` +
+        `discovery ${round(median(discovery))} ms + selection, tag names, manifest status and HEAD ${m((p) => p.remoteRead) - round(median(discovery))} ms, ` +
         `ls-remote and local tags ${m((p) => p.planned - p.remoteRead)} ms, ` +
         `tag creation ${m((p) => p.push - p.planEnd)} ms (one pack, then one update-ref transaction writing 1,000 loose ref files), ` +
         `one push ${m((p) => p.end - p.push)} ms. Bound: git push matches each of the 1,000 refspecs against every local ref, twice ` +
