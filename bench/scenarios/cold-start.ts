@@ -122,7 +122,8 @@ function libraryLoad(library: string): Promise<number> {
         for (let i = 0; i < RUNS; i++) {
           const timing = path.join(dir, `timing-${i}.json`);
           await new Promise<void>((resolve, reject) =>
-            spawn(process.execPath, [entry], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: `--require ${preload}`, BENCH_TIMING: timing } })
+            // In the temporary folder: task-lib writes its vault key (.taskkey) into the working directory.
+            spawn(process.execPath, [entry], { cwd: dir, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: `--require ${preload}`, BENCH_TIMING: timing } })
               .on('close', () => resolve())
               .on('error', reject),
           );
