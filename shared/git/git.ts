@@ -6,7 +6,7 @@ export interface GitOptions {
    * (GIT_CONFIG_* -> http.extraheader): never argv, never .git/config.
    */
   token?: string;
-  input?: string;
+  input?: string | Buffer;
   allowFailure?: boolean;
   env?: Record<string, string>;
 }
