@@ -6,11 +6,12 @@ import { buildRustContainers } from '../../shared/build/build-containers';
 import { describe as describeError, UserError } from '../../shared/errors';
 import { updateGitOps } from '../../shared/gitops/update';
 import { parseList } from '../../shared/inputs';
+import { lockEntries } from '../../shared/pr/changes';
 import { tagComponents } from '../../shared/tag-components';
 import { imageTag } from '../../shared/versions/tags';
 import { repoRoot } from '../helpers/run-task';
 import { guardChildProcesses, type ChildCall } from './child-guard';
-import { CLEAN_APP, hostileCorpus, type FileSpec, type HostileCase } from './corpus';
+import { aliasBomb, CLEAN_APP, hostileCorpus, type FileSpec, type HostileCase } from './corpus';
 import { Sandbox, SENTINEL, snapshot } from './sandbox';
 
 /** Words that mean a message was built from a value that was not there or not a string. */
@@ -47,7 +48,8 @@ export function assertClearError(error: unknown, repo: string | undefined, expec
   if (expect.error) assert.match(text, expect.error);
   if (expect.file) {
     assert.ok(error.where?.file, `the message names no file: ${text.slice(0, 300)}`);
-    assert.equal(path.resolve(repo ?? '', error.where.file), path.join(repo ?? '', expect.file), `names ${error.where.file}`);
+    if (repo) assert.equal(path.resolve(repo, error.where.file), path.join(repo, expect.file), `names ${error.where.file}`);
+    else assert.equal(error.where.file, expect.file);
   }
 }
 
@@ -259,7 +261,7 @@ describe('reliability: hostile input', function () {
   });
 });
 
-describe('reliability: no shell anywhere in the shipped code', () => {
+describe('reliability: no shell, no YAML alias expansion in the shipped code', () => {
   /** TypeScript and ES module sources under `dir`. */
   function sources(dir: string): string[] {
     return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -289,6 +291,36 @@ describe('reliability: no shell anywhere in the shipped code', () => {
       if (shipped && /require\(\s*'(?:node:)?child_process'\s*\)|import\s+\*\s+as\s+\w+\s+from\s+'(?:node:)?child_process'/.test(text)) problems.push(`${rel}: takes the whole child_process module`);
     }
     assert.deepEqual(problems, []);
+  });
+
+  it('never expands a YAML alias: no parsed document is turned into JavaScript values (toJS), so alias bombs stay small', () => {
+    const files = sources(path.join(repoRoot, 'shared'));
+    const expanding: string[] = [];
+    for (const file of files) {
+      const text = readFileSync(file, 'utf8');
+      const rel = path.relative(repoRoot, file);
+      for (const match of text.matchAll(/\.toJS\(|\.toJSON\(|YAML\.parse\(|\bparse as \w+ \}? ?from 'yaml'|import \{[^}]*\bparse\b[^}]*\} from 'yaml'/g)) expanding.push(`${rel}: ${match[0]}`);
+    }
+    // yaml-text.ts parses one scalar it is about to write (a tag or digest it validated) to choose its quoting;
+    // pr/changes.ts reads the lock diff with the yaml library's alias limit (checked in the next test).
+    const allowed = [path.join('shared', 'updaters', 'yaml-text.ts'), path.join('shared', 'pr', 'changes.ts')];
+    assert.deepEqual(
+      expanding.filter((hit) => !allowed.some((file) => hit.startsWith(`${file}:`))),
+      [],
+      'a YAML document is converted to JavaScript: set maxAliasCount and turn its error into a UserError naming the file',
+    );
+  });
+
+  it('CreateEnvPR reading the lock diff stops an alias bomb at the yaml alias limit, as a UserError naming the lock', () => {
+    const bomb = `schemaVersion: 1\nenvironments:\n  devtest:\n    x: &x {image: a, tag: b}\n${aliasBomb(12)}`;
+    assert.throws(
+      () => lockEntries(bomb, 'devtest', 'versions.yaml'),
+      (error: unknown) => {
+        assertClearError(error, undefined, { error: /versions\.yaml is not valid YAML/, file: 'versions.yaml' });
+        return true;
+      },
+    );
+    // (Expanded, its 9^12 nodes would exhaust the heap long before the test's timeout.)
   });
 
   it('the guard used above does see a shell when one is used (the check can fail)', async () => {
