@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
@@ -6,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../../shared/process';
+import { gitHttpBackend } from './http-backend';
 
 /**
  * A stand-in for Azure DevOps Services that the real azure-devops-node-api client talks to:
@@ -597,40 +597,7 @@ export class AdoServer {
       return;
     }
     const pathInfo = `/${path.relative(this.root, repo.dir)}/${s.slice(3).join('/')}`;
-    const cgi = spawn('git', ['http-backend'], {
-      env: {
-        PATH: process.env.PATH,
-        GIT_PROJECT_ROOT: this.root,
-        GIT_HTTP_EXPORT_ALL: '1',
-        REQUEST_METHOD: req.method,
-        PATH_INFO: pathInfo,
-        QUERY_STRING: url.search.slice(1),
-        CONTENT_TYPE: req.headers['content-type'] ?? '',
-        CONTENT_LENGTH: req.headers['content-length'] ?? '',
-        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
-        HTTP_GIT_PROTOCOL: (req.headers['git-protocol'] as string) ?? '',
-        REMOTE_USER: 'build-service',
-        REMOTE_ADDR: '127.0.0.1',
-      },
-    });
-    req.pipe(cgi.stdin);
-    const chunks: Buffer[] = [];
-    cgi.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    cgi.on('close', () => {
-      const output = Buffer.concat(chunks);
-      const split = output.indexOf('\r\n\r\n');
-      let status = 200;
-      const headers: Record<string, string> = {};
-      for (const line of output.subarray(0, split).toString('utf8').split('\r\n')) {
-        const colon = line.indexOf(':');
-        const key = line.slice(0, colon).trim();
-        const value = line.slice(colon + 1).trim();
-        if (key.toLowerCase() === 'status') status = parseInt(value, 10);
-        else if (key) headers[key] = value;
-      }
-      record(status);
-      res.writeHead(status, headers).end(output.subarray(split + 4));
-    });
+    gitHttpBackend(req, res, { projectRoot: this.root, pathInfo, query: url.search.slice(1), user: 'build-service' }, record);
   }
 
   // ---- lookups and JSON shapes ----
