@@ -157,7 +157,10 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     const message = commitMessage(environment, runChanges, build);
     const working = await commitWorkingTree(git, head, paths, message, identity, scratch);
     const reapply = options.reapply ?? reapplyChanges;
-    const maxAttempts = options.maxPushAttempts ?? 6;
+    // Every rejected push means another run's push to the branch landed: the runs as a whole make
+    // progress, and a run only has to outlast its competitors. Twenty runs of a matrix for the same
+    // environment at once lost a run with 6 attempts; 25 covers a pool of that size.
+    const maxAttempts = options.maxPushAttempts ?? DEFAULT_PUSH_ATTEMPTS;
     let commit: string | undefined;
     let targetTip = '';
     let attempts = 0;
@@ -197,7 +200,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
       }
       if (attempts >= maxAttempts)
         throw new UserError(`${sourceBranch} kept moving while this run pushed (${attempts} attempts): run the task again; nothing was changed on the remote by this run.`);
-      const wait = Math.round(Math.random() * Math.min(4000, 250 * 2 ** attempts));
+      const wait = pushRetryWait(attempts);
       log.info(`The push to ${sourceBranch} was rejected because the branch moved; fetching it again and re-applying the change (retry in ${wait} ms).`);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
@@ -396,6 +399,14 @@ async function fetchTips(git: Git, auth: Record<string, string>, remote: string,
   );
   if (result.code !== 0) throw gitFailure(`fetching ${target} from ${remote}`, result.stderr, target);
   return { target: (await git.resolve(targetRef))!, source: await git.resolve(sourceRef) };
+}
+
+/** How many times a run pushes to a branch that other runs keep moving before it gives up. */
+export const DEFAULT_PUSH_ATTEMPTS = 25;
+
+/** Full-jitter backoff before pushing again after the `attempt`-th rejection: at most 2 s. */
+export function pushRetryWait(attempt: number, random = Math.random): number {
+  return Math.round(random() * Math.min(2000, 250 * 2 ** attempt));
 }
 
 /** Pushes `commit` to `branch` only if the branch is still at `expected` ('' = must not exist yet). */
