@@ -115,7 +115,13 @@ export class AzureRepos {
       if (project.statusCode === 404)
         throw new UserError(`The project '${options.project}' was not found in ${collectionUrl}: set 'project' to the project that holds the GitOps repository (name or id).`);
       required(project.result, `reading project '${options.project}'`);
-      repo = await ask(`reading repository '${options.repository}'`, () => api.getRepository(options.repository, options.project));
+      // Only a 404 says the repository is missing: the client answers a cut or dropped answer with null too.
+      repo = await ask(`reading repository '${options.repository}'`, async () => {
+        const answer = await api.rest.get<GitRepository>(
+          `${collectionUrl}${encodeURIComponent(options.project)}/_apis/git/repositories/${encodeURIComponent(options.repository)}?api-version=7.1`,
+        );
+        return answer.statusCode === 404 ? null : required(answer.result, `reading repository '${options.repository}'`);
+      });
       if (!repo)
         throw new UserError(
           `The repository '${options.repository}' was not found in project '${options.project}' (${collectionUrl}): set 'repository' to its name or id, and 'project' to the project that holds it.`,

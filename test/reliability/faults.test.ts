@@ -10,6 +10,7 @@ import { workspaceRepo } from '../helpers/containers';
 import { gitopsTree, snapshot, testLog } from '../helpers/gitops-tree';
 import { runTask, type TaskRun, type TaskRunOptions } from '../helpers/run-task';
 import { applyBump, BASE_PINS, digestOf, gitopsFiles, workingCopy } from '../integration/create-env-pr/fixture';
+import { AzureRepos } from '../../shared/repos/azure-repos';
 import { AdoServer, type FaultOptions } from '../servers/ado-server';
 import { FaultProxy } from '../servers/fault-proxy';
 import { GitServer } from '../servers/git-server';
@@ -113,6 +114,25 @@ describe('Faults: each task succeeds exactly once or fails clearly with nothing 
       for (const fault of ['429', '503', 'drop', 'truncate']) assert.ok(log.some((r) => r.fault === fault), `${fault} was injected`);
       // REST faults are retried: every run is expected to get through.
       assert.deepEqual(outcomes, Array(6).fill('succeeded'));
+    });
+
+    it('a cut answer to the repository lookup is retried, never reported as a missing repository', async () => {
+      await ado.createRepo('Edge', 'cut-lookup', gitopsFiles({ devtest: BASE_PINS }));
+      // The first three answers to GET .../repositories/cut-lookup are cut half-way; the client reads those as null.
+      let cut = 0;
+      ado.faults = { truncateRate: 1, match: (method, p) => method === 'GET' && /\/_apis\/git\/repositories\/cut-lookup$/.test(p) && cut++ < 3 };
+      try {
+        const repos = await AzureRepos.open({ collectionUrl: ado.collectionUrl, token, project: 'Edge', repository: 'cut-lookup', log: testLog(), retry: { baseMs: 1, capMs: 5 } });
+        assert.equal(repos.repository.name, 'cut-lookup');
+      } finally {
+        ado.faults = undefined;
+      }
+      assert.ok(cut >= 4, 'three answers were cut');
+      // A repository that does not exist is still reported as such.
+      await assert.rejects(
+        AzureRepos.open({ collectionUrl: ado.collectionUrl, token, project: 'Edge', repository: 'no-such-repo', log: testLog(), retry: { baseMs: 1, capMs: 5 } }),
+        /The repository 'no-such-repo' was not found in project 'Edge'/,
+      );
     });
 
     it('git smart HTTP answered 503 or dropped: each run either pushes once or fails naming git, leaving nothing', async () => {
