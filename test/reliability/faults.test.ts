@@ -69,7 +69,7 @@ describe('Faults: each task succeeds exactly once or fails clearly with nothing 
       return 'failed';
     }
 
-    async function underFaults(name: string, faults: FaultOptions, count: number): Promise<{ outcomes: string[]; repos: string[] }> {
+    async function underFaults(name: string, faults: FaultOptions, count: number, parallel = 3): Promise<{ outcomes: string[]; repos: string[]; errors: string[] }> {
       const repos: string[] = [];
       const dirs: string[] = [];
       for (let i = 0; i < count; i++) {
@@ -81,13 +81,15 @@ describe('Faults: each task succeeds exactly once or fails clearly with nothing 
         dirs.push(dir);
       }
       const outcomes: string[] = [];
+      const errors: string[] = [];
       ado.faults = faults;
       try {
-        // Three agents at a time.
-        for (let i = 0; i < count; i += 3) {
-          const batch = await Promise.all(dirs.slice(i, i + 3).map((dir) => createEnvPR(dir, 'devtest')));
+        // `parallel` agents at a time.
+        for (let i = 0; i < count; i += parallel) {
+          const batch = await Promise.all(dirs.slice(i, i + parallel).map((dir) => createEnvPR(dir, 'devtest')));
           for (const [j, result] of batch.entries()) {
             outcomes.push(await assertOnceOrClean(repos[i + j], 'devtest', result, [['heuristic', 'v1.6.0'], ['edge-agent', 'v0.9.4']]));
+            errors.push(...result.errors);
           }
         }
       } finally {
@@ -100,20 +102,22 @@ describe('Faults: each task succeeds exactly once or fails clearly with nothing 
         assert.equal(await assertOnceOrClean(repo, 'devtest', again, [['heuristic', 'v1.6.0'], ['edge-agent', 'v0.9.4']]), 'succeeded');
         assert.equal(again.outputs.created, outcomes[i] === 'succeeded' ? 'false' : 'true');
       }
-      return { outcomes, repos };
+      return { outcomes, repos, errors };
     }
 
     it('REST answered 429/503, dropped before the answer and cut after the work: one pull request each, never two', async () => {
       const start = ado.requests.length;
-      const { outcomes } = await underFaults(
+      // One agent at a time, so the seeded fault sequence meets the same requests on every run.
+      const { outcomes, errors } = await underFaults(
         'rest-faults',
         { failRate: 0.25, dropRate: 0.1, truncateRate: 0.1, failWith: [{ status: 429, retryAfter: '0' }, { status: 503 }], scope: 'rest', seed: 7001 },
         6,
+        1,
       );
       const log = ado.requests.slice(start);
       for (const fault of ['429', '503', 'drop', 'truncate']) assert.ok(log.some((r) => r.fault === fault), `${fault} was injected`);
       // REST faults are retried: every run is expected to get through.
-      assert.deepEqual(outcomes, Array(6).fill('succeeded'));
+      assert.deepEqual(outcomes, Array(6).fill('succeeded'), errors.join('\n'));
     });
 
     it('a cut answer to the repository lookup is retried, never reported as a missing repository', async () => {
@@ -128,6 +132,21 @@ describe('Faults: each task succeeds exactly once or fails clearly with nothing 
         ado.faults = undefined;
       }
       assert.ok(cut >= 4, 'three answers were cut');
+      // A cut repository answer, then a cut answer to the project lookup that tells a missing repository from a missing project.
+      await ado.createRepo('Edge', 'cut-project', gitopsFiles({ devtest: BASE_PINS }));
+      const cuts = { repo: 0, project: 0 };
+      ado.faults = {
+        truncateRate: 1,
+        match: (method, p) =>
+          method === 'GET' && ((/\/_apis\/git\/repositories\/cut-project$/.test(p) && cuts.repo++ < 1) || (/\/_apis\/projects\/Edge$/.test(p) && cuts.project++ < 1)),
+      };
+      try {
+        const repos = await AzureRepos.open({ collectionUrl: ado.collectionUrl, token, project: 'Edge', repository: 'cut-project', log: testLog(), retry: { baseMs: 1, capMs: 5 } });
+        assert.equal(repos.repository.name, 'cut-project');
+      } finally {
+        ado.faults = undefined;
+      }
+      assert.deepEqual(cuts, { repo: 2, project: 2 }, 'one answer of each was cut, then asked again');
       // A repository that does not exist is still reported as such.
       await assert.rejects(
         AzureRepos.open({ collectionUrl: ado.collectionUrl, token, project: 'Edge', repository: 'no-such-repo', log: testLog(), retry: { baseMs: 1, capMs: 5 } }),
