@@ -19,3 +19,15 @@ export function describe(error: unknown): string {
   }
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A value from an input or a file, fit to quote in a message: `'value'` as it is when short and
+ * printable; otherwise JSON-escaped (control characters visible) and cut to `max` characters, so a
+ * hostile 20 MB name cannot flood the log or hide a line break in it.
+ */
+export function shown(value: string, max = 100): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be made visible
+  if (value.length <= max && !/[\u0000-\u001f\u007f\u2028\u2029]/.test(value)) return `'${value}'`;
+  const cut = value.length > max ? value.slice(0, max) : value;
+  return `${JSON.stringify(cut)}${value.length > max ? `... (${value.length} characters)` : ''}`;
+}

@@ -40,3 +40,31 @@ export function writeAllOrNothing(files: Map<string, string>): void {
   }
   for (const [temp, target] of staged) renameSync(temp, target);
 }
+
+/**
+ * The text of a file that must be UTF-8: any other bytes are a UserError naming the file and the line
+ * of the first bad byte (read as UTF-8 anyway, they would come back as U+FFFD in a rewritten file).
+ * A leading byte order mark is dropped, unless `keepBom` (a file rewritten byte for byte keeps it).
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string, options: { message?: string; keepBom?: boolean } = {}): string {
+  const message = options.message ?? `${file} is not valid UTF-8: save it as UTF-8 and run again.`;
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: options.keepBom ?? false }).decode(bytes);
+  } catch {
+    let low = 0;
+    let high = bytes.length;
+    // The longest valid prefix, by bisection (streaming, a prefix cut inside a character is not an error).
+    while (low < high) {
+      const mid = Math.ceil((low + high) / 2);
+      try {
+        new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        low = mid;
+      } catch {
+        high = mid - 1;
+      }
+    }
+    let line = 1;
+    for (let i = 0; i < low; i++) if (bytes[i] === 0x0a) line++;
+    throw new UserError(message, { file, line });
+  }
+}

@@ -8,5 +8,5 @@ export function parseList(value: string | undefined): string[] {
 
 /** Replaces `{key}` placeholders; unknown placeholders are left for the caller to reject. */
 export function fill(template: string, values: Record<string, string>): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in values ? values[key] : whole));
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(values, key) ? values[key] : whole));
 }

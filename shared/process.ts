@@ -5,7 +5,7 @@ export interface RunOptions {
   /** Added to (or, with `null`, removed from) the parent's environment. */
   env?: Record<string, string | null>;
   /** Written to the child's stdin, then closed: how secrets reach a child without touching argv. */
-  input?: string;
+  input?: string | Buffer;
   /** Non-zero exit is returned instead of thrown. */
   allowFailure?: boolean;
 }

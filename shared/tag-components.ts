@@ -4,9 +4,22 @@ import type { Log } from './agent';
 import { discoverComponents } from './cargo/discover';
 import type { Component } from './cargo/component';
 import { selectByName } from './cargo/select';
-import { describe, UserError } from './errors';
+import { describe, shown, UserError } from './errors';
 import { Git } from './git/git';
-import { configuredIdentity, localTags, pushTags, remoteFailure, remoteTags, remoteUrl, safeUrl, uncommitted, type TagRef } from './git/tags';
+import {
+  configuredIdentity,
+  isPlainTagName,
+  localTags,
+  pushTags,
+  remoteFailure,
+  remoteTags,
+  remoteUrl,
+  resetTags,
+  safeUrl,
+  uncommitted,
+  writeTags,
+  type TagRef,
+} from './git/tags';
 import { fill } from './inputs';
 import type { RetryOptions } from './retry';
 import { gitTag } from './versions/tags';
@@ -93,10 +106,10 @@ function short(sha: string): string {
 
 /** Fills the annotated tag message; an unknown placeholder is refused. */
 function tagMessage(template: string, values: Record<string, string>): string {
-  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !(key in values));
+  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !Object.hasOwn(values, key));
   if (unknown.length) {
     throw new UserError(
-      `message '${template}' uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`,
+      `message ${shown(template)} uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`,
     );
   }
   return fill(template, values);
@@ -152,7 +165,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   }
   const selected = selectByName(discovered, options.components ?? '');
   if (selected.length === 0) {
-    throw new UserError(`The components input '${String(options.components)}' excludes every component: nothing to tag.`);
+    throw new UserError(`The components input ${shown(String(options.components))} excludes every component: nothing to tag.`);
   }
   // A tag names the version in HEAD's Cargo.toml: a manifest changed since would make it lie.
   const manifests = [...new Set(selected.flatMap((c) => [c.manifestPath, path.join(c.workspaceRoot, 'Cargo.toml')]))];
@@ -167,7 +180,10 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   const tags = new Map<string, Component>();
   const planned: { component: Component; tag: string; message: string }[] = [];
   for (const component of selected) {
-    const tag = await gitTag(tagFormat, component);
+    // A plainly valid name needs no git process; anything else (an unknown `{placeholder}` left in it,
+    // unusual characters) goes through gitTag, which asks `git check-ref-format` and explains a refusal.
+    const filled = fill(tagFormat, { name: component.name, version: component.version });
+    const tag = isPlainTagName(filled) ? filled : await gitTag(tagFormat, component);
     const other = tags.get(tag);
     if (other) {
       throw new UserError(
@@ -260,17 +276,14 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
       ...(identity.email ? {} : { GIT_COMMITTER_EMAIL: fallback.email }),
     };
   }
-  const written: Plan[] = [];
-  try {
-    for (const p of writes) {
-      const args = ['tag', ...(p.force ? ['-f'] : []), ...(annotated ? ['-a', '-m', p.message] : []), '--', p.tag, head];
-      await local.run(args, { env: tagEnv });
-      written.push(p);
-    }
-  } catch (error) {
-    await restore(local, written, log);
-    throw error;
-  }
+  // One transaction: every tag is written locally, or none (nothing to undo on failure).
+  await writeTags(
+    local,
+    head,
+    writes.map((p) => ({ tag: p.tag, message: p.message, previous: p.previousLocal })),
+    { annotated, env: tagEnv },
+  );
+  const written = writes;
   const toPush = plans.filter((p) => p.push);
   if (toPush.length) {
     log.info(`Pushing ${toPush.length} tag(s) to ${remote} (${safeUrl(url)}) in one push`);
@@ -303,6 +316,8 @@ function retrying(log: Log, what: string): RetryOptions {
 
 /** Puts back the local tags of `plans` as they were before this run (deleting those it created). */
 async function restore(git: Git, plans: Plan[], log: Log): Promise<void> {
+  if (await resetTags(git, plans.map((p) => ({ tag: p.tag, object: p.previousLocal?.object })))) return;
+  // One ref could not be put back: restore the others one by one, saying which failed.
   for (const p of plans) {
     const ref = `refs/tags/${p.tag}`;
     const args = p.previousLocal ? ['update-ref', ref, p.previousLocal.object] : ['update-ref', '-d', ref];

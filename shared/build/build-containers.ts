@@ -5,7 +5,7 @@ import { openBuilder, parseBuilderChoice, type Builder } from '../builders';
 import { discoverComponents } from '../cargo/discover';
 import type { Component } from '../cargo/component';
 import { selectByName } from '../cargo/select';
-import { UserError } from '../errors';
+import { shown, UserError } from '../errors';
 import { writeAllOrNothing } from '../files';
 import { parseList } from '../inputs';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
@@ -118,7 +118,7 @@ export function parseRegistry(input: string): { host: string; apiHost: string; n
   const trimmed = input.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
   const [host, ...rest] = trimmed.split('/');
   if (!host || !/^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9a-fA-F:]+\](?::\d+)?$/.test(host)) {
-    throw new UserError(`registry '${input}' is not a registry host: give e.g. myacr.azurecr.io, or choose a Docker registry service connection.`);
+    throw new UserError(`registry ${shown(input)} is not a registry host: give e.g. myacr.azurecr.io, or choose a Docker registry service connection.`);
   }
   const hub = host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io';
   const namespace = rest.filter((part) => part && part !== 'v1').join('/');
@@ -144,7 +144,7 @@ export function hostPlatform(): string {
 function parsePlatforms(values: string[]): string[] {
   const platforms = [...new Set(values.map((p) => p.trim().toLowerCase()).filter(Boolean))];
   for (const platform of platforms) {
-    if (!PLATFORM.test(platform)) throw new UserError(`platforms entry '${platform}' is not a platform: use os/arch, e.g. linux/amd64,linux/arm64.`);
+    if (!PLATFORM.test(platform)) throw new UserError(`platforms entry ${shown(platform)} is not a platform: use os/arch, e.g. linux/amd64,linux/arm64.`);
   }
   return platforms;
 }
@@ -153,7 +153,7 @@ function parseBuildArgs(values: string[]): Record<string, string> {
   const args: Record<string, string> = {};
   for (const line of values) {
     const match = BUILD_ARG.exec(line.trim());
-    if (!match) throw new UserError(`buildArgs line '${line}' is not KEY=VALUE: one per line, the key made of letters, digits and '_'.`);
+    if (!match) throw new UserError(`buildArgs line ${shown(line)} is not KEY=VALUE: one per line, the key made of letters, digits and '_'.`);
     args[match[1]] = match[2];
   }
   return args;
@@ -161,7 +161,7 @@ function parseBuildArgs(values: string[]): Record<string, string> {
 
 function fillTemplate(template: string, values: Record<string, string>, input: string): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
-    if (!(key in values)) throw new UserError(`${input} '${template}' uses ${whole}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`);
+    if (!Object.hasOwn(values, key)) throw new UserError(`${input} ${shown(template)} uses ${whole}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`);
     return values[key];
   });
 }

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { matchTokens, type WildcardToken } from '../wildcard';
 import type { SourceTree } from './tree';
 
 /**
@@ -12,15 +13,16 @@ const META = /[*?[]/;
 
 export class GlobSyntaxError extends Error {}
 
-function componentRegExp(component: string, pattern: string): RegExp {
+/** One path component of a pattern as wildcard tokens (matched without regular-expression backtracking). */
+function componentTokens(component: string, pattern: string): WildcardToken[] {
   if (component.includes('**')) {
     throw new GlobSyntaxError(`'${pattern}': '**' must be a whole path component, as in 'crates/**/service'`);
   }
-  let source = '';
+  const tokens: WildcardToken[] = [];
   for (let i = 0; i < component.length; i++) {
     const c = component[i];
-    if (c === '*') source += '.*';
-    else if (c === '?') source += '.';
+    if (c === '*') tokens.push('*');
+    else if (c === '?') tokens.push(() => true);
     else if (c === '[') {
       let j = i + 1;
       let negate = false;
@@ -35,11 +37,13 @@ function componentRegExp(component: string, pattern: string): RegExp {
       const body = component
         .slice(start, j)
         .replace(/[\\\]^]/g, '\\$&');
-      source += negate ? `[^${body}]` : `[${body}]`;
+      // A class matches one character: its regular expression cannot backtrack.
+      const re = new RegExp(negate ? `^[^${body}]$` : `^[${body}]$`, 's');
+      tokens.push((x) => re.test(x));
       i = j;
-    } else source += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+    } else tokens.push((x) => x === c);
   }
-  return new RegExp(`^${source}$`, 's');
+  return tokens;
 }
 
 function descendants(tree: SourceTree, dir: string, into: string[]): void {
@@ -71,8 +75,8 @@ export function expandMember(pattern: string, base: string, tree: SourceTree): s
     } else if (!isGlob(part)) {
       candidates = candidates.map((dir) => path.join(dir, part)).filter((dir) => tree.children.has(dir));
     } else {
-      const re = componentRegExp(part, pattern);
-      candidates = candidates.flatMap((dir) => (tree.children.get(dir) ?? []).filter((name) => re.test(name)).map((name) => path.join(dir, name)));
+      const tokens = componentTokens(part, pattern);
+      candidates = candidates.flatMap((dir) => (tree.children.get(dir) ?? []).filter((name) => matchTokens(tokens, name)).map((name) => path.join(dir, name)));
     }
   }
   return [...new Set(candidates)].filter((dir) => tree.children.has(dir)).sort();

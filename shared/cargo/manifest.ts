@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { UserError } from '../errors';
+import { decodeUtf8 } from '../files';
 
 /**
  * One Cargo.toml, parsed once and reduced to what discovery needs: the package's name, version and
@@ -62,6 +63,22 @@ export function isSemVer(text: string): boolean {
 }
 
 /**
+ * Why Cargo refuses `name` as a package name, or undefined when it accepts it: the first character a
+ * Unicode XID start character or `_` (not a digit), the rest XID continue characters or `-`. So names
+ * never carry spaces, quotes, `$`, `;`, backticks or control characters into tags and image references.
+ */
+export function packageNameProblem(name: string): string | undefined {
+  if (!name) return 'package name cannot be empty';
+  const first = [...name][0];
+  const show = (c: string) => JSON.stringify(c);
+  if (/^\d/u.test(first)) return `the name cannot start with a digit (${show(first)})`;
+  if (!/^[\p{XID_Start}_]$/u.test(first)) return `invalid first character ${show(first)}: use a letter or '_'`;
+  const bad = [...name].slice(1).find((c) => !/^[\p{XID_Continue}-]$/u.test(c));
+  if (bad !== undefined) return `invalid character ${show(bad)}: use letters, digits, '-' and '_'`;
+  return undefined;
+}
+
+/**
  * The 1-based line where `key` is set inside table `table` (dotted, e.g. 'package' or
  * 'workspace.package'), or the table's header line, or undefined. A plain scan, good enough to point
  * a user at the right place; TOML itself has already been validated by the parser.
@@ -116,6 +133,11 @@ class ManifestReader {
     if (!isTable(pkg)) this.fail('`package` must be a table.', 'package');
     if (typeof pkg.name !== 'string' || !pkg.name) {
       this.fail('[package] has no `name`: every Cargo package needs `name = "..."` (the component name).', 'package', 'name');
+    }
+    const nameProblem = packageNameProblem(pkg.name);
+    if (nameProblem) {
+      const shown = pkg.name.length > 80 ? `${JSON.stringify(pkg.name.slice(0, 80))}...` : JSON.stringify(pkg.name);
+      this.fail(`package.name ${shown} is not a valid Cargo package name (Cargo refuses it): ${nameProblem}.`, 'package', 'name');
     }
     let version: VersionSpec;
     if (pkg.version === undefined) version = { kind: 'default' };
@@ -209,7 +231,8 @@ export function parseManifest(file: string, text: string): Manifest {
   return { file, dir, text, package: pkg, workspace };
 }
 
-/** Reads and parses one Cargo.toml (synchronously: see walkTree for why). */
+/** Reads and parses one Cargo.toml (synchronously: see walkTree for why); bytes that are not UTF-8 are refused, as Cargo does. */
 export function readManifest(file: string): Manifest {
-  return parseManifest(file, readFileSync(file, 'utf8'));
+  // A leading byte order mark is dropped, as Cargo accepts it.
+  return parseManifest(file, decodeUtf8(readFileSync(file), file, { message: 'Cargo.toml is not valid UTF-8 (Cargo refuses it): save it as UTF-8.' }));
 }

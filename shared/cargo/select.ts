@@ -1,10 +1,6 @@
-import { UserError } from '../errors';
+import { shown, UserError } from '../errors';
 import { parseList } from '../inputs';
-
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${body}$`);
-}
+import { wildcard } from '../wildcard';
 
 /**
  * Applies the `components` input: names or globs (one a line or comma-separated), `!pattern` excludes.
@@ -16,12 +12,15 @@ export function selectByName<T extends { name: string }>(items: T[], input: stri
   const includes = patterns.filter((p) => !p.startsWith('!'));
   const excludes = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).trim());
   for (const pattern of [...includes, ...excludes]) {
-    const re = globToRegExp(pattern);
-    if (!items.some((item) => re.test(item.name))) {
-      const known = items.map((item) => item.name).sort().join(', ') || 'none';
-      throw new UserError(`No ${what} matches '${pattern}' in the components input. Known: ${known}.`);
+    const matches = wildcard(pattern);
+    if (!items.some((item) => matches(item.name))) {
+      const names = items.map((item) => item.name).sort();
+      const known = (names.length > 50 ? [...names.slice(0, 50), `and ${names.length - 50} more`] : names).join(', ') || 'none';
+      throw new UserError(`No ${what} matches ${shown(pattern)} in the components input. Known: ${known}.`);
     }
   }
-  const included = includes.length ? items.filter((item) => includes.some((p) => globToRegExp(p).test(item.name))) : items;
-  return included.filter((item) => !excludes.some((p) => globToRegExp(p).test(item.name)));
+  const includeMatchers = includes.map(wildcard);
+  const excludeMatchers = excludes.map(wildcard);
+  const included = includes.length ? items.filter((item) => includeMatchers.some((matches) => matches(item.name))) : items;
+  return included.filter((item) => !excludeMatchers.some((matches) => matches(item.name)));
 }

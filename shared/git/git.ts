@@ -6,7 +6,7 @@ export interface GitOptions {
    * (GIT_CONFIG_* -> http.extraheader): never argv, never .git/config.
    */
   token?: string;
-  input?: string;
+  input?: string | Buffer;
   allowFailure?: boolean;
   env?: Record<string, string>;
 }
@@ -55,6 +55,8 @@ export class Git {
 
   /** Whether `name` is a valid ref name, by git's own rules (git check-ref-format). */
   static async isValidRef(name: string): Promise<boolean> {
+    // Not a ref, and not an argument a process can take (a NUL, or over the kernel's 128 KB per argument).
+    if (name.includes('\0') || name.length > 65_536) return false;
     const result = await run('git', ['check-ref-format', name], { allowFailure: true });
     return result.code === 0;
   }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Log } from '../agent';
-import { UserError } from '../errors';
+import { shown, UserError } from '../errors';
 import { parseImageLine, parseImagesJson, sameRepository, splitRegistry } from '../images/reference';
 import type { Lock, LockImage } from '../lock/lockfile';
 import { newest, parseVersion } from '../versions/order';
@@ -72,7 +72,7 @@ export async function fromImages(lines: string[], imagesFile: string | undefined
     }
   }
   lines.forEach((text, index) => {
-    const origin = `images line ${index + 1} ('${text.trim()}')`;
+    const origin = `images line ${index + 1} (${shown(text.trim())})`;
     const line = parseImageLine(text, origin);
     let component = line.component!;
     if (text.indexOf('=') < 0 && line.name) {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Log } from '../agent';
 import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
-import { insideRoot, writeAllOrNothing } from '../files';
+import { decodeUtf8, insideRoot, writeAllOrNothing } from '../files';
 import { formatImageRef, parseImageRef, splitRegistry } from '../images/reference';
 import { fill } from '../inputs';
 import { emptyLock, type Lock, type LockImage, readLock, updateLock } from '../lock/lockfile';
@@ -124,6 +124,22 @@ function defaultClientFactory(options: UpdateGitOpsOptions): (host: string) => R
 }
 
 /**
+ * Largest YAML file read. Kubernetes objects are limited to about 1.5 MB (etcd), and the YAML parser
+ * needs hundreds of bytes of memory and microseconds per node: a 20 MB file of one-character items
+ * would exhaust the agent's memory instead of failing with a message.
+ */
+export const MAX_YAML_BYTES = 4 * 1024 * 1024;
+
+/** A lock or manifest file's text: UTF-8 (a BOM kept, as the file is rewritten byte for byte), at most MAX_YAML_BYTES. */
+function yamlText(bytes: Buffer, shown: string): string {
+  if (bytes.length > MAX_YAML_BYTES) {
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    throw new UserError(`${shown} is ${mb(bytes.length)}, more than the ${mb(MAX_YAML_BYTES)} this task reads (a Kubernetes object cannot exceed 1.5 MB): split it, or keep it out of manifestsPath.`, { file: shown });
+  }
+  return decodeUtf8(bytes, shown, { keepBom: true });
+}
+
+/**
  * Moves components of one environment to new images: resolves the desired images from the source,
  * computes the new lock and every changed manifest in memory, checks the policies, then replaces all
  * changed files at once (or none). Already up to date writes nothing.
@@ -159,9 +175,14 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   // 1. The lock as it is.
   let lockText: string;
   let lockExists = true;
+  let lockBytes: Buffer | undefined;
   try {
-    lockText = await fs.readFile(lockPath, 'utf8');
+    lockBytes = await fs.readFile(lockPath);
   } catch {
+    lockBytes = undefined;
+  }
+  if (lockBytes) lockText = yamlText(lockBytes, lockShown);
+  else {
     if (source === 'environment' || source === 'registry') {
       throw new UserError(`${lockShown} does not exist in ${options.gitopsPath}: source '${source}' reads the components from the lock. Create it, or run once with source 'images'.`, { file: lockShown });
     }
@@ -239,7 +260,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const renamed = new Set<string>();
   const lockReal = await fs.realpath(lockPath).catch(() => lockPath);
   // Synchronous reads: for thousands of small files they cost a fraction of fs.promises.readFile.
-  const texts = manifests.map((m) => readFileSync(m.real, 'utf8'));
+  const texts = manifests.map((m) => yamlText(readFileSync(m.real), m.relative));
   manifests.forEach((manifest, index) => {
     if (manifest.real === lockReal) return;
     const text = texts[index];

@@ -1,4 +1,4 @@
-import { UserError } from '../errors';
+import { shown, UserError } from '../errors';
 import { validateImageTag } from '../versions/tags';
 
 /**
@@ -64,6 +64,8 @@ export function parseImageRef(text: string): ImageRef | undefined {
     rest = rest.slice(0, colon);
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:[\]]*$/.test(rest) || rest.endsWith('/')) return undefined;
+  // No empty, '.' or '..' path component: `reg/a/../b` is not a repository (registries refuse it).
+  if (rest.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
   if (tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) return undefined;
   return { name: rest, tag, digest };
 }
@@ -85,7 +87,7 @@ export interface ImageLine {
 
 function digestOrThrow(digest: string, origin: string): string {
   if (!DIGEST.test(digest)) {
-    throw new UserError(`${origin}: '${digest}' is not a digest: write 'sha256:' followed by 64 lowercase hex characters.`);
+    throw new UserError(`${origin}: ${shown(digest)} is not a digest: write 'sha256:' followed by 64 lowercase hex characters.`);
   }
   return digest;
 }
@@ -100,7 +102,7 @@ export function parseImageLine(line: string, origin: string): ImageLine {
   const component = eq >= 0 ? text.slice(0, eq).trim() : undefined;
   let value = eq >= 0 ? text.slice(eq + 1).trim() : text;
   if (component !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(component)) {
-    throw new UserError(`${origin}: '${component}' is not a component name: write 'component=tag' or 'component=registry/repository:tag'.`);
+    throw new UserError(`${origin}: ${shown(component)} is not a component name: write 'component=tag' or 'component=registry/repository:tag'.`);
   }
   if (!value) throw new UserError(`${origin}: no image after '=': write 'component=tag' or 'component=registry/repository:tag'.`);
   let digest: string | undefined;
@@ -116,7 +118,7 @@ export function parseImageLine(line: string, origin: string): ImageLine {
   }
   const ref = parseImageRef(value);
   if (!ref || ref.digest) {
-    throw new UserError(`${origin}: '${value}' is not an image reference: write 'registry/repository:tag', optionally with '@sha256:…'.`);
+    throw new UserError(`${origin}: ${shown(value)} is not an image reference: write 'registry/repository:tag', optionally with '@sha256:…'.`);
   }
   if (!ref.tag) {
     throw new UserError(`${origin}: '${line.trim()}' has no tag: add ':tag' (and optionally '@sha256:…'); the lock records a tag for every image.`);

@@ -27,6 +27,8 @@ export function isLoopback(registry: string): boolean {
 export class RegistryClient {
   readonly baseUrl: string;
   private readonly tokens = new Map<string, string>();
+  /** Set once the registry asked for Basic auth: later requests send it up front, saving a 401 each. */
+  private basicAccepted = false;
 
   constructor(
     readonly registry: string,
@@ -122,7 +124,7 @@ export class RegistryClient {
   private async request(method: string, pathAndQuery: string, repository: string | undefined, headers: Record<string, string> = {}): Promise<Response> {
     const scope = repository ? `repository:${repository}:pull` : '';
     return withRetry(async () => {
-      let response = await this.send(method, pathAndQuery, headers, this.tokens.get(scope));
+      let response = await this.send(method, pathAndQuery, headers, this.tokens.get(scope) ?? (this.basicAccepted ? this.basicHeader() : undefined));
       if (response.status === 401) {
         const challenge = response.headers.get('www-authenticate') ?? '';
         const authorization = await this.answer(challenge, scope);
@@ -153,7 +155,10 @@ export class RegistryClient {
   /** The Authorization header that answers a WWW-Authenticate challenge. */
   private async answer(challenge: string, scope: string): Promise<string | undefined> {
     const basic = this.basicHeader();
-    if (/^basic/i.test(challenge)) return basic;
+    if (/^basic/i.test(challenge)) {
+      this.basicAccepted = basic !== undefined;
+      return basic;
+    }
     if (!/^bearer/i.test(challenge)) return undefined;
     const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     if (!params.realm) return undefined;

@@ -1,6 +1,7 @@
-import { isMap, isScalar, isSeq, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { UserError } from '../errors';
 import { changeFor, type FileEdits, type ImageChange, type ParsedFile, repositoryFor, updateText } from './change';
-import { addPairEdit, type Edit, formatScalar, removePairEdit, setScalar } from './yaml-text';
+import { addPairEdit, type Edit, formatScalar, lineOf, removePairEdit, setScalar } from './yaml-text';
 
 /**
  * kustomize `images:` entries: `name` (the image as the resources write it), `newName`, `newTag`,
@@ -11,6 +12,15 @@ import { addPairEdit, type Edit, formatScalar, removePairEdit, setScalar } from 
 
 export const isKustomizationFile = (file: string): boolean => /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/.test(file);
 
+/** What a YAML node is, for a message. */
+function describeNode(node: unknown): string {
+  if (isAlias(node)) return 'an alias (*name): write the entries out';
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return `the ${typeof node.value} ${JSON.stringify(String(node.value)).slice(0, 60)}`;
+  return 'this value';
+}
+
 const keyOf = (pair: Pair) => (isScalar(pair.key) ? String(pair.key.value) : '');
 
 export function findKustomizationEdits(parsed: ParsedFile, changes: readonly ImageChange[]): FileEdits {
@@ -20,9 +30,16 @@ export function findKustomizationEdits(parsed: ParsedFile, changes: readonly Ima
     const root = document.contents;
     if (!isMap(root)) continue;
     const images = root.items.find((p) => keyOf(p as Pair) === 'images') as Pair<Scalar, unknown> | undefined;
-    if (!images || !isSeq(images.value)) continue;
+    if (!images || images.value === null || (isScalar(images.value) && images.value.value === null)) continue;
+    // kustomize refuses these too: say so rather than leave the overlay on the old image.
+    const at = (node: unknown) => lineOf(text, (node as Node).range?.[0] ?? images.key.range?.[0] ?? 0);
+    if (!isSeq(images.value)) {
+      throw new UserError(`'images' must be a list of entries (- name: ..., newTag: ...), not ${describeNode(images.value)}.`, { file: parsed.file, line: at(images.value) });
+    }
     for (const item of images.value.items) {
-      if (!isMap(item)) continue;
+      if (!isMap(item)) {
+        throw new UserError(`Each 'images' entry must be a mapping with name, newName, newTag or digest, not ${describeNode(item)}.`, { file: parsed.file, line: at(item) });
+      }
       const entry = item as YAMLMap<Scalar, Scalar>;
       const field = (key: string) => entry.items.find((p) => keyOf(p as Pair) === key) as Pair<Scalar, Scalar> | undefined;
       const str = (key: string) => {

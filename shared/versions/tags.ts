@@ -1,4 +1,4 @@
-import { UserError } from '../errors';
+import { shown, UserError } from '../errors';
 import { Git } from '../git/git';
 import { fill } from '../inputs';
 
@@ -7,20 +7,26 @@ const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.
 
 /** Fills a template such as `{name}/{version}`; an unknown placeholder is an error. */
 function fillKnown(template: string, values: Record<string, string>, input: string): string {
-  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !(key in values));
+  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !Object.hasOwn(values, key));
   if (unknown.length) {
-    throw new UserError(`${input} '${template}' uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`);
+    throw new UserError(`${input} ${shown(template)} uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`);
   }
   return fill(template, values);
 }
 
+/** Longest file name most filesystems allow: git stores each part of a ref name as one. */
+const MAX_REF_COMPONENT_BYTES = 255;
+
 /** The git tag of a component, e.g. `heuristic/1.4.2`, refused unless git accepts it as a ref. */
 export async function gitTag(format: string, component: { name: string; version: string }): Promise<string> {
   const tag = fillKnown(format, { name: component.name, version: component.version }, 'tagFormat');
-  if (!(await Git.isValidRef(`refs/tags/${tag}`))) {
-    throw new UserError(
-      `tagFormat '${format}' gives '${tag}' for ${component.name}, which is not a valid git tag (see git check-ref-format): avoid spaces, '..', '~', '^', ':', '?', '*', '[', '\\' and a trailing '/' or '.lock'.`,
-    );
+  const tooLong = tag.split('/').some((part) => Buffer.byteLength(part) > MAX_REF_COMPONENT_BYTES);
+  // eslint-disable-next-line no-control-regex -- git refuses control characters; a NUL cannot even reach it in argv
+  if (tooLong || /[\u0000-\u001f\u007f]/.test(tag) || !(await Git.isValidRef(`refs/tags/${tag}`))) {
+    const why = tooLong
+      ? `(a part between '/' is longer than ${MAX_REF_COMPONENT_BYTES} bytes, which git cannot store as a file name): shorten it`
+      : `(see git check-ref-format): avoid spaces, '..', '~', '^', ':', '?', '*', '[', '\\' and a trailing '/' or '.lock'`;
+    throw new UserError(`tagFormat ${shown(format)} gives ${shown(tag)} for ${shown(component.name)}, which is not a valid git tag ${why}.`);
   }
   return tag;
 }
@@ -29,11 +35,11 @@ export async function gitTag(format: string, component: { name: string; version:
 export function validateImageTag(tag: string, origin = 'image tag'): string {
   if (tag.includes('+')) {
     throw new UserError(
-      `${origin} '${tag}' contains '+', which container registries do not allow in tags (SemVer build metadata cannot be expressed): use '-' instead, e.g. a preRelease of 'rc.$(Build.BuildId)'.`,
+      `${origin} ${shown(tag)} contains '+', which container registries do not allow in tags (SemVer build metadata cannot be expressed): use '-' instead, e.g. a preRelease of 'rc.$(Build.BuildId)'.`,
     );
   }
   if (!IMAGE_TAG.test(tag)) {
-    throw new UserError(`${origin} '${tag}' is not a valid image tag: use letters, digits, '_', '.' and '-', at most 128 characters, not starting with '.' or '-'.`);
+    throw new UserError(`${origin} ${shown(tag)} is not a valid image tag: use letters, digits, '_', '.' and '-', at most 128 characters, not starting with '.' or '-'.`);
   }
   return tag;
 }
@@ -49,7 +55,7 @@ export function imageTag(version: string, options: { format?: string; preRelease
 export function validateRepository(repository: string): string {
   if (!REPOSITORY.test(repository) || repository.length > 255) {
     throw new UserError(
-      `'${repository}' is not a valid image repository: use lowercase letters, digits and separators ('.', '_', '-', '/'), e.g. 'edge/heuristic'.`,
+      `${shown(repository)} is not a valid image repository: use lowercase letters, digits and separators ('.', '_', '-', '/'), e.g. 'edge/heuristic'.`,
     );
   }
   return repository;

@@ -1,0 +1,127 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Log } from '../../shared/agent';
+import { fromRegistry, mapLimit } from '../../shared/gitops/sources';
+import type { LockImage } from '../../shared/lock/lockfile';
+import { RegistryClient } from '../../shared/registry/client';
+import { registryAvailable, TestRegistry } from '../../test/servers/registry';
+import { machineLoad, median, round, timed } from '../measure';
+import type { Figure } from '../run';
+
+const COMPONENTS = 200;
+/** Pushed to each repository; the newest stable release is v1.10.0 (the SemVer order, not the text order). */
+const TAGS = ['v1.9.0', 'v1.10.0', 'v1.10.1-rc.5', 'latest'];
+const NEWEST = 'v1.10.0';
+/** UpdateGitOpsVersions' default tagFilter and registry concurrency. */
+const TAG_FILTER = /^v?\d+\.\d+\.\d+$/;
+const CONCURRENCY = 8;
+const RUNS = 3;
+const GOAL_MS = 1000;
+const quiet: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, setSecret: () => undefined };
+
+/** CPU time (user + system) used so far by the docker-registry processes this process started, from /proc. */
+function registryCpuMs(): number {
+  const tick = 10; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === process.pid && stat.includes('(docker-registry)')) total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total;
+}
+
+/**
+ * One image per tag of TAGS in `repository`: the layer and config blobs are uploaded once and each
+ * tag's manifest differs by an annotation, so every tag has its own digest (the registry's, returned).
+ */
+async function pushTags(registry: TestRegistry, repository: string): Promise<Map<string, string>> {
+  const layer = Buffer.from(repository);
+  const layerDigest = await registry.putBlob(repository, layer);
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layerDigest] } }));
+  const configDigest = await registry.putBlob(repository, config);
+  const digests = new Map<string, string>();
+  for (const tag of TAGS) {
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
+      annotations: { 'org.opencontainers.image.version': tag },
+    });
+    const response = await fetch(`http://${registry.host}/v2/${repository}/manifests/${tag}`, {
+      method: 'PUT',
+      headers: { Authorization: registry.authHeader, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: manifest,
+    });
+    if (response.status !== 201) throw new Error(`manifest put ${repository}:${tag}: ${response.status} ${await response.text()}`);
+    digests.set(tag, response.headers.get('docker-content-digest')!);
+  }
+  return digests;
+}
+
+/** Newest stable tag and its digest for each component through UpdateGitOpsVersions' registry source (a fresh client: no cached tokens). */
+async function resolve(host: string, credentials: { username: string; password: string }, repositories: string[]) {
+  let requests = 0;
+  let challenged = 0;
+  const client = new RegistryClient(host, credentials, async (input, init) => {
+    requests++;
+    const response = await fetch(input, init);
+    if (response.status === 401) challenged++;
+    return response;
+  });
+  const components = repositories.map((repository): [string, LockImage] => [repository, { image: `${host}/${repository}`, tag: 'v1.9.0' }]);
+  const desired = await fromRegistry(components, TAG_FILTER, () => client, true, CONCURRENCY, quiet);
+  const found = repositories.map((repository) => ({ repository, tag: desired.get(repository)?.tag, digest: desired.get(repository)?.digest }));
+  return { found, requests, challenged };
+}
+
+/**
+ * Registry resolution for 200 components on loopback: a real registry (docker-registry with htpasswd
+ * auth) holding 200 repositories of a few tags each; UpdateGitOpsVersions' registry source lists the
+ * tags of each, picks the newest matching the default tagFilter and reads its digest, 8 at a time, as
+ * the task does (its default concurrency). A fresh client per run (no cached tokens).
+ */
+export async function run(): Promise<Figure[]> {
+  if (!(await registryAvailable())) return [];
+  const registry = await TestRegistry.start();
+  try {
+    const repositories = Array.from({ length: COMPONENTS }, (_, i) => `edge/component-${i}`);
+    const expected = new Map<string, string>();
+    await mapLimit(repositories, 16, async (repository) => {
+      for (const [tag, digest] of await pushTags(registry, repository)) if (tag === NEWEST) expected.set(repository, digest);
+    });
+    const credentials = { username: registry.username, password: registry.password };
+    await resolve(registry.host, credentials, repositories.slice(0, 10)); // warm up the registry and this process
+    const times: number[] = [];
+    let requests = 0;
+    let challenged = 0;
+    const cpu = { registry: 0, here: 0 };
+    for (let i = 0; i < RUNS; i++) {
+      const before = { registry: registryCpuMs(), here: process.cpuUsage() };
+      const { ms, value } = await timed(() => resolve(registry.host, credentials, repositories));
+      const here = process.cpuUsage(before.here);
+      cpu.registry += (registryCpuMs() - before.registry) / RUNS;
+      cpu.here += (here.user + here.system) / 1000 / RUNS;
+      challenged = value.challenged;
+      for (const { repository, tag, digest } of value.found) {
+        if (tag !== NEWEST || digest !== expected.get(repository)) throw new Error(`${repository}: resolved ${tag}@${digest}, expected ${NEWEST}@${expected.get(repository)}`);
+      }
+      times.push(ms);
+      requests = value.requests;
+    }
+    const ms = median(times);
+    const note =
+      `UpdateGitOpsVersions' fromRegistry (listTags, newest by tagFilter, digest), ${CONCURRENCY} at a time, median of ${RUNS} runs; ` +
+      `${requests} HTTP requests (${challenged} of them answered 401: the client learns per repository scope that the registry wants Basic), ` +
+      `${round(ms / (requests / CONCURRENCY))} ms each at ${CONCURRENCY} in flight; CPU-bound: per run the registry used ${round(cpu.registry)} ms CPU ` +
+      `(${(cpu.registry / requests).toFixed(1)} ms a request; it checks the bcrypt htpasswd entry on each authenticated one) and this process ` +
+      `${round(cpu.here)} ms (${(cpu.here / requests).toFixed(1)} ms a request: fetch), ${round(cpu.registry + cpu.here)} ms CPU on 2 shared cores (${machineLoad()})`;
+    return [{ name: `registry resolution, ${COMPONENTS} components`, value: round(ms), unit: 'ms', goal: GOAL_MS, note }];
+  } finally {
+    await registry.stop();
+  }
+}

@@ -1,0 +1,122 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Log } from '../../shared/agent';
+import { discoverComponents } from '../../shared/cargo/discover';
+import { run as runProcess } from '../../shared/process';
+import { tagComponents } from '../../shared/tag-components';
+import { GitServer } from '../../test/servers/git-server';
+import { commitTree, gitEnv, inTemp, machineLoad, median, round, timed } from '../measure';
+import type { Figure } from '../run';
+
+const CRATES = 1000;
+const RUNS = 3;
+const GOAL_MS = 1000;
+const TOKEN = 'bench-token-4f1d0c2b9e';
+
+/** 1,000 crates: a workspace of 600 members inheriting its version, and 400 standalone crates. */
+function crates(): Array<[string, string]> {
+  const files: Array<[string, string]> = [
+    ['Cargo.toml', '[workspace]\nresolver = "2"\nmembers = ["services/*"]\n\n[workspace.package]\nversion = "2.1.0"\nedition = "2021"\n'],
+  ];
+  for (let i = 0; i < CRATES; i++) {
+    const workspace = i < 600;
+    const dir = workspace ? `services/svc-${i}` : `standalone/component-${i}`;
+    const version = workspace ? 'version.workspace = true' : `version = "1.${i}.0"`;
+    files.push([`${dir}/Cargo.toml`, `[package]\nname = "${path.posix.basename(dir)}"\n${version}\nedition = "2021"\n`]);
+    files.push([`${dir}/src/main.rs`, 'fn main() {}\n']);
+  }
+  return files;
+}
+
+/** A Log that timestamps the lines tagComponents writes at each phase boundary. */
+function phaseLog(start: bigint) {
+  const marks: Record<string, number> = {};
+  const at = () => Number(process.hrtime.bigint() - start) / 1e6;
+  const log: Log = {
+    debug: (message) => {
+      if (message.startsWith('Reading the tags of')) marks.remoteRead ??= at();
+    },
+    info: (message) => {
+      if (/^(create|keep|skip|move|fail) /.test(message)) {
+        marks.planned ??= at();
+        marks.planEnd = at();
+      }
+      if (message.startsWith('Pushing ')) marks.push = at();
+    },
+    warn: () => undefined,
+    setSecret: () => undefined,
+  };
+  return { log, marks };
+}
+
+/**
+ * For the note: the push tagComponents made, made again to a new remote repository from object ids
+ * (`<sha>:refs/tags/<tag>`) by a clone without local tags, so git has no local refs to match the refspecs against.
+ */
+async function pushObjectIds(server: GitServer, work: string, name: string, env: Record<string, string>): Promise<number> {
+  const tags = (await runProcess('git', ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/tags'], { cwd: work, env })).stdout.trim().split('\n');
+  await runProcess('git', ['update-ref', '--stdin'], { cwd: work, env, input: tags.map((line) => `delete ${line.split(' ')[1]}\n`).join('') });
+  const target = `${name}-ids`;
+  await server.createRepo(target);
+  const refspecs = tags.map((line) => line.replace(' ', ':'));
+  const { ms } = await timed(() => runProcess('git', ['push', '--porcelain', '--atomic', '--', server.repoUrl(target), ...refspecs], { cwd: work, env }));
+  return ms;
+}
+
+/**
+ * TagComponents' core call creating 1,000 annotated tags at HEAD and pushing them in one push to a
+ * real git smart-HTTP remote (test/servers/git-server.ts: `git http-backend`) on loopback. Each run
+ * starts from a fresh clone whose remote has no tags.
+ */
+export async function run(): Promise<Figure[]> {
+  return inTemp('bench-tags-', async (dir) => {
+    const env = gitEnv(path.join(dir, 'home'));
+    await fs.mkdir(env.HOME, { recursive: true });
+    const server = await GitServer.start(TOKEN);
+    // The core call runs git in this process's environment: the same fixed identity and no global config.
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const seed = path.join(dir, 'seed');
+      await commitTree(seed, crates(), env);
+      const auth = { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraheader', GIT_CONFIG_VALUE_0: `AUTHORIZATION: bearer ${TOKEN}` };
+      const totals: number[] = [];
+      const phases: Array<Record<string, number>> = [];
+      let discovery: number[] = [];
+      let alternative = 0;
+      for (let i = 0; i < RUNS; i++) {
+        const name = `app-${i}`;
+        await server.createRepo(name);
+        await runProcess('git', ['push', '--quiet', server.repoUrl(name), 'main'], { cwd: seed, env: auth });
+        const work = path.join(dir, `work-${i}`);
+        await runProcess('git', ['clone', '--quiet', server.repoUrl(name), work], { env: auth });
+        discovery = [...discovery, (await timed(() => discoverComponents(work))).ms];
+        const start = process.hrtime.bigint();
+        const { log, marks } = phaseLog(start);
+        const { ms, value } = await timed(() => tagComponents({ componentsPath: work, token: TOKEN }, log));
+        if (!value.pushed || value.tags.length !== CRATES) throw new Error(`expected ${CRATES} tags pushed, got ${value.tags.length} (pushed: ${value.pushed})`);
+        const remote = await runProcess('git', ['for-each-ref', '--count=2000', '--format=%(objecttype)', 'refs/tags'], { cwd: server.bareDir(name) });
+        const annotated = remote.stdout.split('\n').filter((t) => t === 'tag').length;
+        if (annotated !== CRATES) throw new Error(`the remote holds ${annotated} annotated tags, expected ${CRATES}`);
+        totals.push(ms);
+        phases.push({ ...marks, end: ms });
+        if (i === RUNS - 1) alternative = await pushObjectIds(server, work, name, auth);
+        await fs.rm(work, { recursive: true, force: true });
+      }
+      const m = (pick: (p: Record<string, number>) => number) => round(median(phases.map(pick)));
+      const note =
+        `core call tagComponents(), annotated, median of ${RUNS} runs from fresh clones; split: ` +
+        `discovery ${round(median(discovery))} ms + selection, tag names, manifest status and HEAD ${m((p) => p.remoteRead) - round(median(discovery))} ms, ` +
+        `ls-remote and local tags ${m((p) => p.planned - p.remoteRead)} ms, ` +
+        `tag creation ${m((p) => p.push - p.planEnd)} ms (one pack, then one update-ref transaction writing 1,000 loose ref files), ` +
+        `one push ${m((p) => p.end - p.push)} ms. Bound: git push matches each of the 1,000 refspecs against every local ref, twice ` +
+        `(O(tags x refs)), and both sides write one loose ref file per tag; the same push from object ids with no local tags yet ` +
+        `(\`<sha>:refs/tags/<tag>\`) took ${round(alternative)} ms (${machineLoad()})`;
+      return [{ name: `TagComponents: ${CRATES.toLocaleString('en')} tags in one push`, value: round(median(totals)), unit: 'ms', goal: GOAL_MS, note }];
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+      await server.stop();
+    }
+  });
+}
