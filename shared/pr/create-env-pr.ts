@@ -157,7 +157,10 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     const message = commitMessage(environment, runChanges, build);
     const working = await commitWorkingTree(git, head, paths, message, identity, scratch);
     const reapply = options.reapply ?? reapplyChanges;
-    const maxAttempts = options.maxPushAttempts ?? 6;
+    // Every rejected push means another run's push to the branch landed: the runs as a whole make
+    // progress, and a run only has to outlast its competitors. Twenty runs of a matrix for the same
+    // environment at once lost a run with 6 attempts; 25 covers a pool of that size.
+    const maxAttempts = options.maxPushAttempts ?? DEFAULT_PUSH_ATTEMPTS;
     let commit: string | undefined;
     let targetTip = '';
     let attempts = 0;
@@ -197,7 +200,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
       }
       if (attempts >= maxAttempts)
         throw new UserError(`${sourceBranch} kept moving while this run pushed (${attempts} attempts): run the task again; nothing was changed on the remote by this run.`);
-      const wait = Math.round(Math.random() * Math.min(4000, 250 * 2 ** attempts));
+      const wait = pushRetryWait(attempts);
       log.info(`The push to ${sourceBranch} was rejected because the branch moved; fetching it again and re-applying the change (retry in ${wait} ms).`);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
@@ -215,8 +218,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         return [] as string[];
       });
     }
-    const outcome = await repos.createOrUpdate(
-      {
+    const spec = (title: string, description: string, all: EnvChange[]) => ({
       sourceBranch,
       targetBranch,
       title,
@@ -230,9 +232,30 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
       mergeStrategy,
       deleteSourceBranch: options.deleteSourceBranch ?? true,
       mergeCommitMessage: `${title}\n\n${all.map((c) => `${c.component}: ${shortImage(c.from) || '(new)'} -> ${shortImage(c.to)}`).join('\n')}`.slice(0, 4000),
-      },
-      openPullRequest,
-    );
+    });
+    const outcome = await repos.createOrUpdate(spec(title, description, all), openPullRequest);
+    // A run that pushed after this one may have written its (newer) title and description before this
+    // run's write landed: the pull request would then describe fewer changes than its branch holds. Look
+    // at the branch after writing; while it moved, describe what it holds now. The last writer always
+    // checks after its write, so the description ends matching the branch.
+    let described = commit;
+    try {
+      for (let round = 0; round < 10; round++) {
+        const now = await remoteTip(git, auth, remote, sourceBranch);
+        if (!now || now === described) break;
+        const tips = await fetchTips(git, auth, remote, targetBranch, sourceBranch);
+        if (!tips.source) break;
+        const held = await branchChanges(git, tips.target, tips.source, environment, lockFile, runChanges);
+        if (!held.length) break;
+        const heldContext = { environment, targetBranch, changes: held };
+        log.info(`${sourceBranch} moved to ${tips.source.slice(0, 12)} after this run's push: describing the ${held.length} change(s) it holds now.`);
+        await repos.createOrUpdate(spec(renderTitle(options.title || DEFAULT_TITLE, heldContext), renderDescription(heldContext, options.description), held), { ...outcome });
+        described = tips.source;
+      }
+    } catch (error) {
+      // The pull request is open and holds this run's change; only its text may lag behind the branch.
+      log.warn(`Could not check that pull request ${outcome.id} describes everything ${sourceBranch} holds (${(error as Error).message}); the next run for ${environment} brings it up to date.`);
+    }
     return {
       ...base,
       changed: true,
@@ -396,6 +419,21 @@ async function fetchTips(git: Git, auth: Record<string, string>, remote: string,
   );
   if (result.code !== 0) throw gitFailure(`fetching ${target} from ${remote}`, result.stderr, target);
   return { target: (await git.resolve(targetRef))!, source: await git.resolve(sourceRef) };
+}
+
+/** The commit `branch` points at on the remote, or undefined when it does not exist (git ls-remote). */
+async function remoteTip(git: Git, auth: Record<string, string>, remote: string, branch: string): Promise<string | undefined> {
+  const result = await git.run(['ls-remote', '--', remote, `refs/heads/${branch}`], { allowFailure: true, env: auth });
+  if (result.code !== 0) throw gitFailure(`reading ${branch} from ${remote}`, result.stderr, branch);
+  return result.stdout.split('\n').find((line) => line.endsWith(`\trefs/heads/${branch}`))?.split('\t')[0];
+}
+
+/** How many times a run pushes to a branch that other runs keep moving before it gives up. */
+export const DEFAULT_PUSH_ATTEMPTS = 25;
+
+/** Full-jitter backoff before pushing again after the `attempt`-th rejection: at most 2 s. */
+export function pushRetryWait(attempt: number, random = Math.random): number {
+  return Math.round(random() * Math.min(2000, 250 * 2 ** attempt));
 }
 
 /** Pushes `commit` to `branch` only if the branch is still at `expected` ('' = must not exist yet). */

@@ -109,13 +109,20 @@ export class AzureRepos {
     let repo: GitRepository | null = await ask(`reading repository '${options.repository}'`, () => api.getRepository(options.repository, options.project));
     if (!repo) {
       // A null is a 404 of the project or of the repository; ask which, so the message names it.
-      const project = await ask(`reading project '${options.project}'`, () =>
-        api.rest.get<{ id: string }>(`${collectionUrl}_apis/projects/${encodeURIComponent(options.project)}?api-version=7.1`),
-      );
-      if (project.statusCode === 404)
+      // A cut or dropped answer is asked again inside the retry; only a 404 means the project is missing.
+      const project = await ask(`reading project '${options.project}'`, async () => {
+        const answer = await api.rest.get<{ id: string }>(`${collectionUrl}_apis/projects/${encodeURIComponent(options.project)}?api-version=7.1`);
+        return answer.statusCode === 404 ? null : required(answer.result, `reading project '${options.project}'`);
+      });
+      if (!project)
         throw new UserError(`The project '${options.project}' was not found in ${collectionUrl}: set 'project' to the project that holds the GitOps repository (name or id).`);
-      required(project.result, `reading project '${options.project}'`);
-      repo = await ask(`reading repository '${options.repository}'`, () => api.getRepository(options.repository, options.project));
+      // Only a 404 says the repository is missing: the client answers a cut or dropped answer with null too.
+      repo = await ask(`reading repository '${options.repository}'`, async () => {
+        const answer = await api.rest.get<GitRepository>(
+          `${collectionUrl}${encodeURIComponent(options.project)}/_apis/git/repositories/${encodeURIComponent(options.repository)}?api-version=7.1`,
+        );
+        return answer.statusCode === 404 ? null : required(answer.result, `reading repository '${options.repository}'`);
+      });
       if (!repo)
         throw new UserError(
           `The repository '${options.repository}' was not found in project '${options.project}' (${collectionUrl}): set 'repository' to its name or id, and 'project' to the project that holds it.`,
