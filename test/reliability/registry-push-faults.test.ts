@@ -1,58 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createAppRepo } from '../helpers/app-repo';
 import { workspaceRepo } from '../helpers/containers';
 import { runTask } from '../helpers/run-task';
+import { FaultProxy } from '../servers/fault-proxy';
 import { GitServer } from '../servers/git-server';
 import { registryAvailable, TestRegistry } from '../servers/registry';
 import { snapshot } from './sandbox';
-
-/**
- * A loopback HTTP proxy in front of the real registry that answers 500 where `fault` says so, and
- * forwards everything else untouched. The tasks reach it as they would a registry on a loopback address.
- */
-class FaultyProxy {
-  readonly seen: Array<{ method: string; url: string; status: number }> = [];
-  fault: (index: number, req: http.IncomingMessage) => boolean = () => false;
-  private constructor(
-    private readonly server: http.Server,
-    readonly host: string,
-  ) {}
-
-  static async start(target: string): Promise<FaultyProxy> {
-    const [targetHost, targetPort] = target.split(':');
-    const holder: { proxy?: FaultyProxy } = {};
-    const server = http.createServer((req, res) => {
-      const proxy = holder.proxy!;
-      const index = proxy.seen.length;
-      if (proxy.fault(index, req)) {
-        proxy.seen.push({ method: req.method ?? '', url: req.url ?? '', status: 500 });
-        req.resume();
-        res.writeHead(500, { 'Content-Type': 'application/json', 'Retry-After': '0' }).end('{"errors":[{"code":"UNKNOWN","message":"injected fault"}]}');
-        return;
-      }
-      const upstream = http.request({ host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...req.headers, host: target } }, (answer) => {
-        proxy.seen.push({ method: req.method ?? '', url: req.url ?? '', status: answer.statusCode ?? 0 });
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => res.writeHead(502).end());
-      req.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    holder.proxy = new FaultyProxy(server, `127.0.0.1:${(server.address() as AddressInfo).port}`);
-    return holder.proxy;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-}
 
 /**
  * Faults: the registry answering 500 (on every other request, then on all of them) to
@@ -69,14 +26,14 @@ describe('reliability: faults', function () {
 
   describe('the registry answering 500', function () {
     let registry: TestRegistry;
-    let proxy: FaultyProxy;
+    let proxy: FaultProxy;
     let digest: string;
     before(async function () {
       if (!(await registryAvailable())) this.skip();
       registry = await TestRegistry.start();
       await registry.pushImage('heuristic', 'v1.4.2');
       digest = await registry.pushImage('heuristic', 'v1.4.3');
-      proxy = await FaultyProxy.start(registry.host);
+      proxy = await FaultProxy.start(registry.host);
     });
     after(async () => {
       await proxy?.stop();
@@ -107,11 +64,11 @@ describe('reliability: faults', function () {
 
     it('UpdateGitOpsVersions: every other request failing, the update happens once, with the real digest', async () => {
       const dir = await gitopsRepo();
-      proxy.fault = (index) => index % 2 === 0;
-      const from = proxy.seen.length;
+      proxy.faults = { failWhen: (index) => index % 2 === 0 };
+      const from = proxy.requests.length;
       const run = await updateTask(dir);
       assert.equal(run.result, 'Succeeded', `${run.errors.join('\n')}\n${run.stdout.slice(-1500)}`);
-      assert.ok(proxy.seen.slice(from).filter((r) => r.status === 500).length >= 2, 'faults were injected');
+      assert.ok(proxy.requests.slice(from).filter((r) => r.fault).length >= 2, 'faults were injected');
       const lock = await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8');
       assert.equal((lock.match(/tag: v1\.4\.3/g) ?? []).length, 1);
       assert.ok(lock.includes(`digest: ${digest}`), lock);
@@ -127,7 +84,7 @@ describe('reliability: faults', function () {
     it('UpdateGitOpsVersions: every request failing, it fails naming the registry and writes nothing', async () => {
       const dir = await gitopsRepo();
       const before = await snapshot(dir);
-      proxy.fault = () => true;
+      proxy.faults = { failRate: 1 };
       const run = await updateTask(dir);
       assert.equal(run.result, 'Failed');
       assert.equal(run.errors.length, 1, run.errors.join('\n'));
@@ -147,12 +104,12 @@ describe('reliability: faults', function () {
     it('BuildRustContainers plan: every other request failing, the plan is complete; every request failing, a clear failure and no images.json', async () => {
       const workspace = await workspaceRepo();
       try {
-        proxy.fault = (index) => index % 2 === 0;
+        proxy.faults = { failWhen: (index) => index % 2 === 0 };
         const manifest = path.join(scratch, 'plan-1', 'images.json');
         const ok = await planTask(workspace, manifest);
         assert.equal(ok.result, 'Succeeded', `${ok.errors.join('\n')}\n${ok.stdout.slice(-1500)}`);
         assert.deepEqual(Object.keys(JSON.parse(ok.outputs.matrix) as object).sort(), ['heuristic', 'http_connector', 'telemetry']);
-        proxy.fault = () => true;
+        proxy.faults = { failRate: 1 };
         const failedManifest = path.join(scratch, 'plan-2', 'images.json');
         const failed = await planTask(workspace, failedManifest);
         assert.equal(failed.result, 'Failed');

@@ -14,6 +14,8 @@ export interface ProxyFaults {
   status?: number;
   /** Share (0..1) of requests whose connection is closed without an answer. */
   dropRate?: number;
+  /** Fails exactly the requests (by their index since the proxy started) this returns true for, instead of by chance. */
+  failWhen?: (index: number) => boolean;
   /** Only requests for which this returns true are subject to faults. */
   match?: (method: string, path: string) => boolean;
   seed?: number;
@@ -79,7 +81,7 @@ export class FaultProxy {
     const faults = this.faultsValue;
     if (faults && (faults.match?.(entry.method, new URL(entry.url, 'http://x').pathname) ?? true)) {
       const roll = this.rng();
-      if (roll < (faults.failRate ?? 0)) {
+      if (faults.failWhen ? faults.failWhen(this.requests.length - 1) : roll < (faults.failRate ?? 0)) {
         entry.status = faults.status ?? 500;
         entry.fault = String(entry.status);
         req.resume();
