@@ -6,7 +6,8 @@ import { UserError } from '../errors';
 import { insideRoot } from '../files';
 import { Git } from '../git/git';
 import { fill } from '../inputs';
-import { AzureRepos, isMergeStrategy, type PullRequestInfo, type TokenKind } from '../repos/azure-repos';
+import type { PullRequestInfo, TokenKind } from '../repos/azure-repos';
+import { isMergeStrategy, MERGE_STRATEGY_NAMES } from '../repos/merge-strategy';
 import type { RetryOptions } from '../retry';
 import { lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from './changes';
 import { DEFAULT_TITLE, renderDescription, renderTitle } from './description';
@@ -101,7 +102,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   }
   if (sourceBranch === targetBranch) throw new UserError(`Inputs 'sourceBranch' and 'targetBranch' are both '${targetBranch}': the pull request needs its own branch.`);
   const mergeStrategy = options.mergeStrategy || 'squash';
-  if (!isMergeStrategy(mergeStrategy)) throw new UserError(`Input 'mergeStrategy' '${mergeStrategy}' is not one of squash, noFastForward, rebase, rebaseMerge.`);
+  if (!isMergeStrategy(mergeStrategy)) throw new UserError(`Input 'mergeStrategy' '${mergeStrategy}' is not one of ${MERGE_STRATEGY_NAMES.join(', ')}.`);
 
   const root = path.resolve(options.gitopsPath);
   const lockFile = options.lockFile || 'versions.yaml';
@@ -149,6 +150,8 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   const auth = gitAuth(options.token, options.tokenKind ?? 'bearer', log);
   if (!options.collectionUrl) throw new UserError(`No collection URL: the task reads it from System.CollectionUri; run it in Azure Pipelines or set the connection's URL.`);
 
+  // Loaded only when a pull request is to be written: dry runs and runs without a change skip its load.
+  const { AzureRepos } = await import('../repos/azure-repos');
   const repos = await AzureRepos.open({ collectionUrl: options.collectionUrl, token: options.token, tokenKind: options.tokenKind, project: coordinates.project, repository: coordinates.repository, log, retry: options.retry });
   const remote = repos.repository.remoteUrl;
   const scratch = await fs.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'create-env-pr-'));

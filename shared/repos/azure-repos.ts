@@ -11,6 +11,7 @@ import {
 import type { Log } from '../agent';
 import { UserError } from '../errors';
 import { TransientError, type RetryOptions } from '../retry';
+import type { MergeStrategy } from './merge-strategy';
 import { asTransient, call, required, statusOf, type RestError } from './retry';
 
 /**
@@ -21,8 +22,6 @@ import { asTransient, call, required, statusOf, type RestError } from './retry';
  */
 
 export type TokenKind = 'bearer' | 'pat';
-
-export type MergeStrategy = 'squash' | 'noFastForward' | 'rebase' | 'rebaseMerge';
 
 export interface AzureReposOptions {
   /** The collection URL, e.g. https://dev.azure.com/org/ (System.CollectionUri). */
@@ -85,8 +84,6 @@ const MERGE_STRATEGIES: Record<MergeStrategy, GitPullRequestMergeStrategy> = {
   rebase: GitPullRequestMergeStrategy.Rebase,
   rebaseMerge: GitPullRequestMergeStrategy.RebaseMerge,
 };
-
-export const isMergeStrategy = (value: string): value is MergeStrategy => value in MERGE_STRATEGIES;
 
 const refName = (branch: string) => (branch.startsWith('refs/') ? branch : `refs/heads/${branch}`);
 
