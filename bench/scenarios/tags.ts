@@ -50,16 +50,15 @@ function phaseLog(start: bigint) {
 }
 
 /**
- * For the note: the push tagComponents made, made again to a new remote repository from object ids
- * (`<sha>:refs/tags/<tag>`) by a clone without local tags, so git has no local refs to match the refspecs against.
+ * For the note: the same tags pushed again, to a new remote repository that already holds the commit,
+ * with ONE glob refspec (`refs/tags/*:refs/tags/*`): the same pack and the same loose refs on the server,
+ * without git matching 1,000 explicit refspecs. What remains is transport and the server's ref writes.
  */
-async function pushObjectIds(server: GitServer, work: string, name: string, env: Record<string, string>): Promise<number> {
-  const tags = (await runProcess('git', ['for-each-ref', '--format=%(objectname) %(refname)', 'refs/tags'], { cwd: work, env })).stdout.trim().split('\n');
-  await runProcess('git', ['update-ref', '--stdin'], { cwd: work, env, input: tags.map((line) => `delete ${line.split(' ')[1]}\n`).join('') });
-  const target = `${name}-ids`;
+async function pushGlob(server: GitServer, work: string, name: string, env: Record<string, string>): Promise<number> {
+  const target = `${name}-glob`;
   await server.createRepo(target);
-  const refspecs = tags.map((line) => line.replace(' ', ':'));
-  const { ms } = await timed(() => runProcess('git', ['push', '--porcelain', '--atomic', '--', server.repoUrl(target), ...refspecs], { cwd: work, env }));
+  await runProcess('git', ['push', '--quiet', '--', server.repoUrl(target), 'HEAD:refs/heads/main'], { cwd: work, env });
+  const { ms } = await timed(() => runProcess('git', ['push', '--porcelain', '--atomic', '--', server.repoUrl(target), 'refs/tags/*:refs/tags/*'], { cwd: work, env }));
   return ms;
 }
 
@@ -84,6 +83,7 @@ export async function run(): Promise<Figure[]> {
       const phases: Array<Record<string, number>> = [];
       let discovery: number[] = [];
       let alternative = 0;
+      const gitVersion = (await runProcess('git', ['--version'])).stdout.trim();
       for (let i = 0; i < RUNS; i++) {
         const name = `app-${i}`;
         await server.createRepo(name);
@@ -100,7 +100,7 @@ export async function run(): Promise<Figure[]> {
         if (annotated !== CRATES) throw new Error(`the remote holds ${annotated} annotated tags, expected ${CRATES}`);
         totals.push(ms);
         phases.push({ ...marks, end: ms });
-        if (i === RUNS - 1) alternative = await pushObjectIds(server, work, name, auth);
+        if (i === RUNS - 1) alternative = await pushGlob(server, work, name, auth);
         await fs.rm(work, { recursive: true, force: true });
       }
       const m = (pick: (p: Record<string, number>) => number) => round(median(phases.map(pick)));
@@ -109,9 +109,10 @@ export async function run(): Promise<Figure[]> {
         `discovery ${round(median(discovery))} ms + selection, tag names, manifest status and HEAD ${m((p) => p.remoteRead) - round(median(discovery))} ms, ` +
         `ls-remote and local tags ${m((p) => p.planned - p.remoteRead)} ms, ` +
         `tag creation ${m((p) => p.push - p.planEnd)} ms (one pack, then one update-ref transaction writing 1,000 loose ref files), ` +
-        `one push ${m((p) => p.end - p.push)} ms. Bound: git push matches each of the 1,000 refspecs against every local ref, twice ` +
-        `(O(tags x refs)), and both sides write one loose ref file per tag; the same push from object ids with no local tags yet ` +
-        `(\`<sha>:refs/tags/<tag>\`) took ${round(alternative)} ms (${machineLoad()})`;
+        `one push ${m((p) => p.end - p.push)} ms. Bound: git push (${gitVersion}) matches every explicit refspec's source against ` +
+        `every local ref and its destination against every remote ref, including those added by earlier refspecs (O(tags x refs), ` +
+        `each match formatting every rev-parse rule); the same 1,000 tags pushed with one glob refspec to a new repository took ` +
+        `${round(alternative)} ms (transport, and the server writing one loose ref, in its own directory, per tag) (${machineLoad()})`;
       return [{ name: `TagComponents: ${CRATES.toLocaleString('en')} tags in one push`, value: round(median(totals)), unit: 'ms', goal: GOAL_MS, note }];
     } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
