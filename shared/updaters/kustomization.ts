@@ -1,7 +1,7 @@
-import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { UserError } from '../errors';
 import { changeFor, type FileEdits, type ImageChange, type ParsedFile, repositoryFor, updateText } from './change';
-import { addPairEdit, type Edit, formatScalar, lineOf, removePairEdit, setScalar } from './yaml-text';
+import { addPairEdit, describeNode, type Edit, formatScalar, lineOf, removePairEdit, setScalar } from './yaml-text';
 
 /**
  * kustomize `images:` entries: `name` (the image as the resources write it), `newName`, `newTag`,
@@ -11,15 +11,6 @@ import { addPairEdit, type Edit, formatScalar, lineOf, removePairEdit, setScalar
  */
 
 export const isKustomizationFile = (file: string): boolean => /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/.test(file);
-
-/** What a YAML node is, for a message. */
-function describeNode(node: unknown): string {
-  if (isAlias(node)) return 'an alias (*name): write the entries out';
-  if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
-  if (isScalar(node)) return `the ${typeof node.value} ${JSON.stringify(String(node.value)).slice(0, 60)}`;
-  return 'this value';
-}
 
 const keyOf = (pair: Pair) => (isScalar(pair.key) ? String(pair.key.value) : '');
 

@@ -1,6 +1,7 @@
-import { isMap, isScalar, isSeq, type Node, type Pair, type Scalar } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Node, type Pair, type Scalar } from 'yaml';
+import { UserError } from '../errors';
 import { changeFor, type FileEdits, type ImageChange, newReference, type ParsedFile, parseImageRef, updateText } from './change';
-import { setScalar } from './yaml-text';
+import { describeNode, lineOf, setScalar } from './yaml-text';
 
 /**
  * The `image:` of containers and initContainers in workload manifests (Deployment, StatefulSet,
@@ -34,15 +35,24 @@ export function findWorkloadEdits(parsed: ParsedFile, changes: readonly ImageCha
     if (!path) continue;
     let spec: unknown = document.contents;
     for (const key of path) spec = child(spec, key);
+    // Say what is wrong rather than leave the workload on the old image.
+    const refuse = (what: string, node: unknown) =>
+      new UserError(`${what}, not ${describeNode(node)}.`, { file: parsed.file, line: lineOf(parsed.text, (node as Node).range?.[0] ?? 0) });
     for (const list of ['initContainers', 'containers']) {
       const containers = child(spec, list);
-      if (!isSeq(containers)) continue;
+      if (containers === undefined || containers === null || (isScalar(containers) && !containers.value)) continue;
+      if (!isSeq(containers)) throw refuse(`'${list}' of this ${String((kind as Scalar).value)} must be a list of containers`, containers);
       for (const container of containers.items) {
-        const image = child(container, 'image');
-        if (!isScalar(image) || typeof image.value !== 'string') continue;
+        let image = child(container, 'image');
+        const alias = isAlias(image) ? image : undefined;
+        if (alias) image = alias.resolve(document);
+        if (image !== undefined && image !== null && !isScalar(image)) throw refuse(`A container's 'image' must be an image reference`, image);
+        if (!isScalar(image) || typeof image.value !== 'string' || !image.value) continue;
         const offset = (image as Node).range![0];
         const ref = parseImageRef(image.value);
         const change = ref ? changeFor(changes, ref.name) : undefined;
+        // Editing the anchor would move every other use of it too: only the author can say which to move.
+        if (alias && change) throw refuse(`The image of component '${change.component}' must be written out here to be updated`, alias);
         if (!ref || !change) {
           result.images.push({ image: image.value, offset });
           continue;

@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, parseAllDocuments, parse as parseYaml, type Document, type Node, type Pair, Scalar, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, parse as parseYaml, type Document, type Node, type Pair, Scalar, type YAMLMap } from 'yaml';
 import { UserError } from '../errors';
 
 /**
@@ -12,6 +12,15 @@ export interface Edit {
   start: number;
   end: number;
   text: string;
+}
+
+/** What a YAML node is, for a message. */
+export function describeNode(node: unknown): string {
+  if (isAlias(node)) return `an alias (*${node.source}): write the value out`;
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return `the ${typeof node.value} ${JSON.stringify(String(node.value)).slice(0, 60)}`;
+  return 'this value';
 }
 
 /** 1-based line of a character offset. */

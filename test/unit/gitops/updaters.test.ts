@@ -104,6 +104,30 @@ describe('updaters: only the changed values change', () => {
     assert.equal(kustomization.update(text, [change]).text, 'images:\n- name: heuristic\n  newTag: "1.5"\n');
   });
 
+  it('workloads: containers that are not a list, or an image that is not a reference, are refused naming the line', () => {
+    const refused = (text: string, line: number, message: RegExp) =>
+      assert.throws(
+        () => workloads.update(text, CHANGES, 'base/app.yaml'),
+        (error: unknown) => error instanceof UserError && error.where?.file === 'base/app.yaml' && error.where.line === line && message.test(error.message),
+      );
+    const deployment = (containers: string) => `kind: Deployment\nspec:\n  template:\n    spec:\n      containers:${containers}\n`;
+    refused(deployment(' myacr.azurecr.io/heuristic:v1.4.1'), 5, /'containers' of this Deployment must be a list of containers, not the string/);
+    refused(deployment('\n        image: myacr.azurecr.io/heuristic:v1.4.1'), 6, /must be a list of containers, not a mapping/);
+    refused(deployment('\n      - name: app\n        image:\n          name: myacr.azurecr.io/heuristic'), 8, /'image' must be an image reference, not a mapping/);
+  });
+
+  it('workloads: an image through an alias is left alone unless it is a changed component, then refused', () => {
+    const pod = (image: string) =>
+      `kind: Pod\nmetadata:\n  annotations:\n    sidecar: &img ${image}\nspec:\n  containers:\n  - name: side\n    image: *img\n  - name: app\n    image: myacr.azurecr.io/heuristic:v1.4.1\n`;
+    const other = pod('docker.io/library/busybox:1.36');
+    assert.equal(workloads.update(other, CHANGES).text, other.replace('heuristic:v1.4.1', `heuristic:v1.4.2@${D('1')}`));
+    assert.throws(
+      () => workloads.update(pod('myacr.azurecr.io/collector:v2.0.0'), CHANGES, 'base/pod.yaml'),
+      (error: unknown) =>
+        error instanceof UserError && error.where?.line === 8 && /component 'collector' must be written out here to be updated, not an alias \(\*img\)/.test(error.message),
+    );
+  });
+
   for (const [name, update] of [['kustomization', kustomization.update], ['workloads', workloads.update], ['setters', setters.update]] as const) {
     it(`${name}: malformed YAML is a UserError naming the file and line`, () => {
       const text = 'kind: Deployment\nspec:\n  template:\n    spec:\n      containers: [\n        - image: x\n';
