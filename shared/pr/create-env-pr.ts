@@ -213,11 +213,12 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     const fullContext = { environment, targetBranch, changes: all.length ? all : runChanges };
     const title = renderTitle(options.title || DEFAULT_TITLE, fullContext);
     const description = renderDescription(fullContext, options.description);
-    // Work items are linked when the pull request is opened; an open one found just now is updated.
+    // Work items go with the pull request when it is opened; an open one gets those it lacks, so the
+    // promotion lists the work items of every run it carries.
     let workItems = options.workItems ?? [];
-    if (!openPullRequest && !workItems.length && options.linkRunWorkItems && build?.id) {
+    if (!workItems.length && options.linkRunWorkItems && build?.id) {
       workItems = await repos.buildWorkItems(build.id).catch((error: Error) => {
-        log.warn(`Could not read the work items linked to build ${build.id} (${error.message}); the pull request is opened without them.`);
+        log.warn(`Could not read the work items linked to build ${build.id} (${error.message}); the pull request goes without them.`);
         return [] as string[];
       });
     }

@@ -201,7 +201,10 @@ export class AzureRepos {
       full = outcome.full;
     }
     if (!created || spec.autoComplete) full = await this.update(current, spec, created);
-    if (!created) await this.addMissing(current.id, full, reviewers, spec.labels ?? []);
+    if (!created) {
+      await this.addMissing(current.id, full, reviewers, spec.labels ?? []);
+      await this.linkWorkItems(current.id, spec.workItems ?? []);
+    }
     const result = full ? this.info(full) : current;
     return { ...result, created };
   }
@@ -282,6 +285,40 @@ export class AzureRepos {
     const haveLabels = new Set((full?.labels ?? []).map((l) => (l.name ?? '').toLowerCase()));
     for (const name of labels.filter((l) => !haveLabels.has(l.toLowerCase()))) {
       await this.ask(`labelling pull request ${id} '${name}'`, () => this.api.createPullRequestLabel({ name }, this.repository.id, id, this.repository.projectId));
+    }
+  }
+
+  /**
+   * Links to an open pull request the work items it does not carry yet, each by a "Pull Request"
+   * artifact link on the work item (what the service does for `workItemRefs` when it opens one). A
+   * retried link first looks again, so a link whose answer was lost is not added twice. A work item the
+   * identity may not edit is a warning: the pull request itself is already up to date.
+   */
+  private async linkWorkItems(id: number, wanted: string[]): Promise<void> {
+    if (!wanted.length) return;
+    const linkedNow = async () =>
+      new Set(
+        (await this.ask(`reading the work items of pull request ${id}`, () => this.api.getPullRequestWorkItemRefs(this.repository.id, id, this.repository.projectId))).map((ref) =>
+          String(ref.id),
+        ),
+      );
+    const linked = await linkedNow();
+    const { projectId, id: repositoryId } = this.repository;
+    const link = [{ op: 'add', path: '/relations/-', value: { rel: 'ArtifactLink', url: `vstfs:///Git/PullRequestId/${projectId}%2F${repositoryId}%2F${id}`, attributes: { name: 'Pull Request' } } }];
+    for (const item of wanted.filter((w) => !linked.has(w))) {
+      const url = `${this.options.collectionUrl}${encodeURIComponent(projectId)}/_apis/wit/workitems/${encodeURIComponent(item)}?api-version=7.1`;
+      let tried = false;
+      try {
+        await this.ask(`linking work item ${item} to pull request ${id}`, async () => {
+          if (tried && (await linkedNow()).has(item)) return;
+          tried = true;
+          // The REST client answers a 404 instead of throwing it.
+          const answer = await this.api.rest.update(url, link, { additionalHeaders: { 'Content-Type': 'application/json-patch+json' } });
+          if (answer.statusCode === 404) throw new Error(`work item ${item} does not exist, or this identity may not read it (HTTP 404)`);
+        });
+      } catch (error) {
+        this.options.log.warn(`Could not link work item ${item} to pull request ${id}: ${(error as Error).message}. Link it by hand if it belongs to this promotion.`);
+      }
     }
   }
 

@@ -137,6 +137,8 @@ export class AdoServer {
   private readonly repos: Repo[] = [];
   private readonly pulls: PullRequest[] = [];
   private readonly buildWorkItems = new Map<string, string[]>();
+  /** Ids of the work items that exist (those linked to a build). */
+  private readonly workItems = new Set<string>();
   private readonly failedKeys = new Set<string>();
   private nextPullRequestId = 1;
   private nextLabelId = 1;
@@ -266,9 +268,10 @@ export class AdoServer {
     if (options.deleteSourceBranch ?? true) await run('git', ['update-ref', '-d', pr.sourceRefName, source], { cwd: dir });
   }
 
-  /** Work items the service reports as linked to a build (GET _apis/build/builds/{id}/workitems). */
+  /** Work items the service reports as linked to a build (GET _apis/build/builds/{id}/workitems); they exist from now on. */
   linkWorkItems(buildId: string, ids: string[]): void {
     this.buildWorkItems.set(buildId, ids);
+    for (const id of ids) this.workItems.add(id);
   }
 
   /** REST requests answered with an injected fault. */
@@ -390,7 +393,8 @@ export class AdoServer {
   private async answer(req: http.IncomingMessage, segments: string[], url: URL, body: string): Promise<{ status: number; body?: unknown }> {
     try {
       const json = body ? (JSON.parse(body) as unknown) : undefined;
-      return await this.route(req.method ?? 'GET', segments, url.searchParams, json, this.identityOf(req.headers.authorization)!);
+      const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      return await this.route(req.method ?? 'GET', segments, url.searchParams, json, this.identityOf(req.headers.authorization)!, contentType);
     } catch (error) {
       if (error instanceof HttpError) {
         return {
@@ -403,7 +407,7 @@ export class AdoServer {
     }
   }
 
-  private async route(method: string, s: string[], query: URLSearchParams, body: unknown, caller: AdoIdentity): Promise<{ status: number; body?: unknown }> {
+  private async route(method: string, s: string[], query: URLSearchParams, body: unknown, caller: AdoIdentity, contentType = ''): Promise<{ status: number; body?: unknown }> {
     // OPTIONS <collection>/_apis/<area>: resource-location discovery.
     if (method === 'OPTIONS' && s[0] === '_apis') {
       const area = s[1]?.toLowerCase();
@@ -444,6 +448,7 @@ export class AdoServer {
       const ids = this.buildWorkItems.get(rest[3]) ?? [];
       return { status: 200, body: { count: ids.length, value: ids.map((id) => ({ id, url: `${this.collectionUrl}_apis/wit/workItems/${id}` })) } };
     }
+    if (rest[1] === 'wit' && rest[2]?.toLowerCase() === 'workitems' && rest[3] && method === 'PATCH') return this.patchWorkItem(rest[3], body, contentType);
     if (rest[1] !== 'git' || rest[2] !== 'repositories') throw new HttpError(404, 'The resource cannot be found.', 'NotFound');
     const repo = this.findRepo(project, rest[3]);
     if (!repo)
@@ -551,6 +556,30 @@ export class AdoServer {
       return { status: 200, body: { count: pr.workItems.length, value: pr.workItems.map((id) => ({ id, url: `${this.collectionUrl}_apis/wit/workItems/${id}` })) } };
     }
     throw new HttpError(404, 'The resource cannot be found.', 'NotFound');
+  }
+
+  /**
+   * PATCH <project>/_apis/wit/workitems/{id} with a JSON Patch document: only what linking a pull request
+   * takes, `add /relations/-` of an ArtifactLink to vstfs:///Git/PullRequestId/{project}%2F{repository}%2F{id},
+   * which the service then lists among the pull request's work items.
+   */
+  private patchWorkItem(id: string, body: unknown, contentType: string): { status: number; body?: unknown } {
+    if (contentType !== 'application/json-patch+json')
+      throw new HttpError(415, `The request indicated a Content-Type of "${contentType}" for method type "PATCH" which is not supported. Valid content types for this method are: application/json-patch+json.`, 'VssRequestContentTypeNotSupportedException');
+    if (!this.workItems.has(id)) throw new HttpError(404, `TF401232: Work item ${id} does not exist, or you do not have permissions to read it.`, 'WorkItemUnauthorizedAccessException');
+    if (!Array.isArray(body) || body.length === 0) throw new HttpError(400, 'You must pass a valid patch document in the body of the request.', 'VssPropertyValidationException');
+    const linked: PullRequest[] = [];
+    for (const operation of body as Array<{ op?: unknown; path?: unknown; value?: { rel?: unknown; url?: unknown } }>) {
+      if (!(operation.op === 'add' || operation.op === 0) || operation.path !== '/relations/-' || operation.value?.rel !== 'ArtifactLink')
+        throw new HttpError(400, `This stand-in supports only adding an ArtifactLink relation, not ${JSON.stringify(operation)}.`);
+      const match = /^vstfs:\/\/\/Git\/PullRequestId\/([^%]+)%2f([^%]+)%2f(\d+)$/i.exec(String(operation.value.url ?? ''));
+      const pr = match && this.pulls.find((p) => p.repo.project.id === match[1] && p.repo.id === match[2] && p.pullRequestId === Number(match[3]));
+      if (!pr) throw new HttpError(400, `The artifact ${String(operation.value.url)} was not found.`, 'WorkItemLinkInvalidException');
+      if (pr.workItems.includes(id) || linked.includes(pr)) throw new HttpError(400, `Relation already exists.`, 'WorkItemLinkAlreadyExistsException');
+      linked.push(pr);
+    }
+    for (const pr of linked) pr.workItems.push(id);
+    return { status: 200, body: { id: Number(id), rev: linked.length + 1, fields: {}, url: `${this.collectionUrl}_apis/wit/workItems/${id}` } };
   }
 
   private reviewersFrom(input: unknown): Reviewer[] {

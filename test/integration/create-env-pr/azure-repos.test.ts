@@ -63,6 +63,25 @@ describe('AzureRepos client against the Azure DevOps stand-in', function () {
     assert.ok(lines.some((l) => /connection failed/.test(l)));
   });
 
+  it('links work items to an open pull request once, even when the answer to a link is lost after it was made', async () => {
+    await repoWithBranch('linked');
+    ado.linkWorkItems('9100', ['51', '52', '53']);
+    const client = await open('linked');
+    const first = await client.createOrUpdate({ ...spec, workItems: ['51'] });
+    // Every link is made, then its answer cut mid-body: the client must look before linking again.
+    ado.faults = { truncateRate: 1, match: (method, path) => method === 'PATCH' && /\/_apis\/wit\/workitems\//i.test(path) };
+    lines.length = 0;
+    try {
+      await client.createOrUpdate({ ...spec, workItems: ['51', '52', '53'] });
+    } finally {
+      ado.faults = undefined;
+    }
+    assert.deepEqual(ado.pullRequests('linked')[0].workItems, ['51', '52', '53']);
+    assert.equal(ado.pullRequests('linked')[0].pullRequestId, first.id);
+    assert.ok(ado.requests.some((r) => r.fault === 'truncate'), 'answers were cut');
+    assert.ok(!lines.some((line) => /Could not link/.test(line)), lines.join('\n'));
+  });
+
   it('refuses a description over 4,000 characters with the service message, and an ambiguous reviewer', async () => {
     await repoWithBranch('limits');
     const client = await open('limits');

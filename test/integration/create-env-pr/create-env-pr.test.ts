@@ -163,6 +163,27 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     assert.equal(pr.completionOptions?.mergeStrategy, 'rebaseMerge');
     assert.equal(pr.completionOptions?.deleteSourceBranch, false);
 
+    // A later run's work items join the open pull request: only those it lacks, each linked once.
+    ado.linkWorkItems('7002', ['4243', '4250']);
+    const later = await copy('Edge', 'reviewed');
+    await applyBump(later, 'devtest', { 'http-connector': 'v2.1.0' });
+    const start = ado.requests.length;
+    const updated = await createEnvPR(later, { environment: 'devtest' }, { variables: { 'Build.BuildId': '7002' } });
+    succeeded(updated);
+    assert.equal(updated.outputs.created, 'false');
+    assert.deepEqual(ado.pullRequests('reviewed')[0].workItems, ['4242', '4243', '4250']);
+    const links = ado.requests.slice(start).filter((r) => r.method === 'PATCH' && /_apis\/wit\/workitems\//i.test(r.url));
+    assert.deepEqual(links.map((r) => [r.url.replace(/\?.*/, '').split('/').pop(), r.status]), [['4250', 200]]);
+    assert.deepEqual(updated.warnings, []);
+
+    // One the build identity cannot link (here: a work item that does not exist) is a warning, not a failure.
+    const third = await copy('Edge', 'reviewed');
+    await applyBump(third, 'devtest', { 'http-connector': 'v2.2.0' });
+    const warned = await createEnvPR(third, { environment: 'devtest', workItems: '4250, 9999' });
+    succeeded(warned);
+    assert.match(warned.warnings.join('\n'), /Could not link work item 9999 to pull request \d+: work item 9999 does not exist/);
+    assert.deepEqual(ado.pullRequests('reviewed')[0].workItems, ['4242', '4243', '4250']);
+
     const unknown = await copy('Edge', 'reviewed');
     await applyBump(unknown, 'devtest', { 'edge-agent': 'v1.0.0' });
     const failed = await createEnvPR(unknown, { environment: 'devtest', reviewers: 'nobody@example.com' });
