@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../../shared/process';
 import { gitHttpBackend } from './http-backend';
+import { seededRandom } from './random';
 
 /**
  * A stand-in for Azure DevOps Services that the real azure-devops-node-api client talks to:
@@ -142,7 +143,7 @@ export class AdoServer {
   private readonly failedKeys = new Set<string>();
   private nextPullRequestId = 1;
   private nextLabelId = 1;
-  private rng = mulberry32(1);
+  private rng = seededRandom(1);
   private rngSeed?: number;
   private server?: http.Server;
   /** The identity the build service runs as; the default token maps to it. */
@@ -306,7 +307,7 @@ export class AdoServer {
     const inScope = faults && (faults.scope === 'all' || (faults.scope ?? 'rest') === kind) && (faults.match?.(req.method ?? '', url.pathname) ?? true);
     if (faults && faults.seed !== undefined && faults.seed !== this.rngSeed) {
       this.rngSeed = faults.seed;
-      this.rng = mulberry32(faults.seed);
+      this.rng = seededRandom(faults.seed);
     }
     if (inScope && faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
 
@@ -750,15 +751,4 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 
 async function drain(req: http.IncomingMessage): Promise<void> {
   await readBody(req).catch(() => '');
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

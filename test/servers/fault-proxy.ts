@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from './random';
 
 /**
  * A small HTTP reverse proxy that injects faults in front of a real server (the test registry): a share
@@ -30,7 +31,7 @@ export interface ProxyRequest {
 
 export class FaultProxy {
   readonly requests: ProxyRequest[] = [];
-  private rng = mulberry32(1);
+  private rng = seededRandom(1);
   private seed?: number;
   private faultsValue?: ProxyFaults;
 
@@ -60,7 +61,7 @@ export class FaultProxy {
     this.faultsValue = value;
     if (value?.seed !== undefined && value.seed !== this.seed) {
       this.seed = value.seed;
-      this.rng = mulberry32(value.seed);
+      this.rng = seededRandom(value.seed);
     }
   }
 
@@ -113,15 +114,4 @@ export class FaultProxy {
     });
     req.pipe(upstream);
   }
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
