@@ -5,10 +5,9 @@ import { discoverComponents } from './cargo/discover';
 import type { Component } from './cargo/component';
 import { selectByName } from './cargo/select';
 import { describe, shown, UserError } from './errors';
-import { Git } from './git/git';
+import { Git, isPlainRefName } from './git/git';
 import {
   configuredIdentity,
-  isPlainTagName,
   localTags,
   pushTags,
   remoteFailure,
@@ -183,7 +182,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
     // A plainly valid name needs no git process; anything else (an unknown `{placeholder}` left in it,
     // unusual characters) goes through gitTag, which asks `git check-ref-format` and explains a refusal.
     const filled = fill(tagFormat, { name: component.name, version: component.version });
-    const tag = isPlainTagName(filled) ? filled : await gitTag(tagFormat, component);
+    const tag = isPlainRefName(filled) ? filled : await gitTag(tagFormat, component);
     const other = tags.get(tag);
     if (other) {
       throw new UserError(

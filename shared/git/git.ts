@@ -57,9 +57,26 @@ export class Git {
   static async isValidRef(name: string): Promise<boolean> {
     // Not a ref, and not an argument a process can take (a NUL, or over the kernel's 128 KB per argument).
     if (name.includes('\0') || name.length > 65_536) return false;
+    // The common case without a process (check-ref-format wants two levels or more, as callers give).
+    if (name.includes('/') && isPlainRefName(name)) return true;
     const result = await run('git', ['check-ref-format', name], { allowFailure: true });
     return result.code === 0;
   }
+}
+
+/**
+ * Whether `name` is a valid ref or tag name by git's rules without asking git: letters, digits and `._+-/`
+ * only, no empty or dot-led path component, no `..`, no component ending in `.lock`, no trailing `.`.
+ * Conservative: a name it refuses may still be valid (ask `git check-ref-format` then).
+ */
+export function isPlainRefName(name: string): boolean {
+  return (
+    /^[A-Za-z0-9._+\-/]+$/.test(name) &&
+    !name.includes('..') &&
+    !name.endsWith('.') &&
+    // ASCII only, so length is bytes: a part over 255 bytes cannot be a file name (gitTag explains it).
+    name.split('/').every((part) => part.length > 0 && part.length <= 255 && !part.startsWith('.') && !part.endsWith('.lock'))
+  );
 }
 
 function redact(message: string, token: string | undefined): string {

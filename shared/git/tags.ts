@@ -176,21 +176,6 @@ export async function pushTags(git: Git, remote: string, refs: PushRef[], retry?
 }
 
 /**
- * Whether `name` is a valid tag name by git's rules without asking git: letters, digits and `._+-/`
- * only, no empty or dot-led path component, no `..`, no component ending in `.lock`, no trailing `.`.
- * Conservative: a name it refuses may still be valid (ask `git check-ref-format` then).
- */
-export function isPlainTagName(name: string): boolean {
-  return (
-    /^[A-Za-z0-9._+\-/]+$/.test(name) &&
-    !name.includes('..') &&
-    !name.endsWith('.') &&
-    // ASCII only, so length is bytes: a part over 255 bytes cannot be a file name (gitTag explains it).
-    name.split('/').every((part) => part.length > 0 && part.length <= 255 && !part.startsWith('.') && !part.endsWith('.lock'))
-  );
-}
-
-/**
  * A tag message as `git tag -m` stores it (its default `--cleanup=strip`): comment lines dropped,
  * trailing whitespace cut, blank lines at either end removed and runs of them collapsed, one final newline.
  */
