@@ -108,9 +108,10 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   const lockFile = options.lockFile || 'versions.yaml';
   const manifestsPath = fill(options.manifestsPath || 'environments/{environment}', { environment });
   const git = new Git(root);
-  const top = await git.run(['rev-parse', '--show-toplevel'], { allowFailure: true }).catch(() => undefined);
+  const top = await git.run(['rev-parse', '--show-toplevel', '--show-prefix'], { allowFailure: true }).catch(() => undefined);
   if (!top || top.code !== 0) throw new UserError(`'gitopsPath' ${root} is not a git working copy: check out the GitOps repository there first (a 'checkout:' step).`, { file: root });
-  const prefix = await git.text(['rev-parse', '--show-prefix']);
+  // The second line: gitopsPath relative to the top of the working copy ('' at the top).
+  const prefix = top.stdout.split('\n')[1]?.trim() ?? '';
   await insideRoot(root, lockFile);
   await insideRoot(root, manifestsPath);
   const paths = ['--', lockFile, manifestsPath];
