@@ -12,7 +12,7 @@ export class UserError extends Error {
 }
 
 /** 'path/to/file:12: message', the form editors and the pipeline log link. */
-export function describe(error: unknown): string {
+export function formatError(error: unknown): string {
   if (error instanceof UserError && error.where) {
     const at = error.where.line ? `${error.where.file}:${error.where.line}` : error.where.file;
     return `${at}: ${error.message}`;

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { Git } from '../shared/git/git';
 import { run } from '../shared/process';
-import { AdoServer } from '../test/servers/ado-server';
-import { registryAvailable, TestRegistry } from '../test/servers/registry';
+import { AdoServer } from '../stand-ins/azure-devops';
+import { registryAvailable, TestRegistry } from '../stand-ins/registry';
 import { repoRoot, runTask, type TaskRun, type TaskRunOptions } from './local-agent';
 
 /**

@@ -2,10 +2,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Log } from '../../shared/agent';
-import { buildRustContainers } from '../../shared/build/build-containers';
+import { buildRustContainers } from '../../shared/flows/build-containers';
 import { builderEnvironment, toolAvailable, workspaceFixture } from '../../test/helpers/containers';
 import { runTask } from '../../test/helpers/run-task';
-import { registryAvailable, TestRegistry } from '../../test/servers/registry';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 import type { Figure } from '../run';
 
 const quiet: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, setSecret: () => undefined };

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { runTask } from '../../test/helpers/run-task';
 import { workingCopy } from '../../test/integration/create-env-pr/fixture';
-import { AdoServer } from '../../test/servers/ado-server';
+import { AdoServer } from '../../stand-ins/azure-devops';
 import type { Figure } from '../run';
 
 const LATENCY_MS = 50;

@@ -3,7 +3,7 @@ import type { Log } from '../../shared/agent';
 import { fromRegistry, mapLimit } from '../../shared/gitops/sources';
 import type { LockImage } from '../../shared/lock/lockfile';
 import { RegistryClient } from '../../shared/registry/client';
-import { registryAvailable, TestRegistry } from '../../test/servers/registry';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 import { machineLoad, median, round, timed } from '../measure';
 import type { Figure } from '../run';
 

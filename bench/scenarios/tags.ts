@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import type { Log } from '../../shared/agent';
 import { discoverComponents } from '../../shared/cargo/discover';
 import { run as runProcess } from '../../shared/process';
-import { tagComponents } from '../../shared/tag-components';
-import { GitServer } from '../../test/servers/git-server';
+import { tagComponents } from '../../shared/flows/tag-components';
+import { GitServer } from '../../stand-ins/git-server';
 import { commitTree, gitEnv, inTemp, machineLoad, median, round, timed } from '../measure';
 import type { Figure } from '../run';
 
@@ -64,7 +64,7 @@ async function pushGlob(server: GitServer, work: string, name: string, env: Reco
 
 /**
  * TagComponents' core call creating 1,000 annotated tags at HEAD and pushing them in one push to a
- * real git smart-HTTP remote (test/servers/git-server.ts: `git http-backend`) on loopback. Each run
+ * real git smart-HTTP remote (stand-ins/git-server.ts: `git http-backend`) on loopback. Each run
  * starts from a fresh clone whose remote has no tags.
  */
 export async function run(): Promise<Figure[]> {

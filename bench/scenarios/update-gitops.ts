@@ -2,7 +2,7 @@ import { promises as fs, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Log } from '../../shared/agent';
-import { updateGitOps } from '../../shared/gitops/update';
+import { updateGitOps } from '../../shared/flows/update-gitops';
 import type { Figure } from '../run';
 
 const COMPONENTS = 100;

@@ -1,5 +1,5 @@
 import { shown, UserError } from '../errors';
-import { validateImageTag } from '../versions/tags';
+import { isImageTag, validateImageTag } from './names';
 
 /**
  * Image references as docker reads them: `[registry/]path[:tag][@sha256:<hex>]`. The first path part is
@@ -66,7 +66,7 @@ export function parseImageRef(text: string): ImageRef | undefined {
   if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:[\]]*$/.test(rest) || rest.endsWith('/')) return undefined;
   // No empty, '.' or '..' path component: `reg/a/../b` is not a repository (registries refuse it).
   if (rest.split('/').some((part) => part === '' || part === '.' || part === '..')) return undefined;
-  if (tag !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) return undefined;
+  if (tag !== undefined && !isImageTag(tag)) return undefined;
   return { name: rest, tag, digest };
 }
 

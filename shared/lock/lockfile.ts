@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, YAMLMap } from 'yaml';
 import { UserError } from '../errors';
 import { isDigest, parseImageRef } from '../images/reference';
-import { validateImageTag } from '../versions/tags';
+import { validateImageTag } from '../images/names';
 import { addPairEdit, applyEdits, columnOf, endOfLine, eolOf, type Edit, formatScalar, lastValueEnd, lineOf, parseDocuments, removePairEdit, setScalar } from '../updaters/yaml-text';
 
 /**

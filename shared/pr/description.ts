@@ -1,5 +1,5 @@
 import { UserError } from '../errors';
-import { fill } from '../inputs';
+import { fillTemplate } from '../template';
 import { shortImage, type EnvChange } from './changes';
 
 /** Azure Repos refuses a pull request description longer than this. */
@@ -15,9 +15,7 @@ export interface DescriptionContext {
 
 /** The title from its template: `{environment}`, `{count}`; anything else in braces is a UserError. */
 export function renderTitle(template: string, context: DescriptionContext): string {
-  const title = fill(template || DEFAULT_TITLE, { environment: context.environment, count: String(context.changes.length) }).trim();
-  const unknown = /\{(\w+)\}/.exec(title);
-  if (unknown) throw new UserError(`Input 'title' uses the unknown placeholder {${unknown[1]}}: use {environment} or {count}.`);
+  const title = fillTemplate('title', template || DEFAULT_TITLE, { environment: context.environment, count: String(context.changes.length) }).trim();
   if (!title) throw new UserError(`Input 'title' is empty after filling its placeholders: give the pull request a title.`);
   if (title.length > 400) throw new UserError(`Input 'title' is ${title.length} characters long: Azure Repos accepts at most 400.`);
   return title;
@@ -46,7 +44,8 @@ export function tableRows(changes: EnvChange[]): string[] {
 export function renderDescription(context: DescriptionContext, template = ''): string {
   if (template) {
     const table = renderTable(context.changes, MAX_DESCRIPTION - template.length);
-    const text = fill(template, { environment: context.environment, count: String(context.changes.length), table, targetBranch: context.targetBranch });
+    const values = { environment: context.environment, count: String(context.changes.length), table, targetBranch: context.targetBranch };
+    const text = fillTemplate('description', template, values, { keepUnknown: true });
     if (text.length > MAX_DESCRIPTION)
       throw new UserError(`Input 'description' is ${text.length} characters long once filled: Azure Repos accepts at most ${MAX_DESCRIPTION}. Shorten it, or leave it empty for the default table.`);
     return text;

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Log } from '../agent';
 import { UserError } from '../errors';
 import type { Git } from '../git/git';
-import { updateGitOps } from '../gitops/update';
+import { updateGitOps } from '../flows/update-gitops';
 import { compareVersions, parseVersion } from '../versions/order';
 import { lockEntries, splitImage, type EnvChange } from './changes';
 

@@ -12,7 +12,7 @@ import type { Log } from '../agent';
 import { UserError } from '../errors';
 import { TransientError, type RetryOptions } from '../retry';
 import type { MergeStrategy } from './merge-strategy';
-import { asTransient, call, required, statusOf, type RestError } from './retry';
+import { asTransient, call, required, statusOf, type RestError } from './rest-retry';
 
 /**
  * A small Azure Repos client for one repository: find the open pull request for a source and target

@@ -1,4 +1,4 @@
-import { buildRustContainers, type BuildContainersResult } from '../../shared/build/build-containers';
+import { buildRustContainers, type BuildContainersResult } from '../../shared/flows/build-containers';
 import { UserError } from '../../shared/errors';
 import { parseList } from '../../shared/inputs';
 import type { Agent } from '../../shared/agent';

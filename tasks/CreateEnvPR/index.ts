@@ -1,5 +1,5 @@
 import { parseList } from '../../shared/inputs';
-import { createEnvPR } from '../../shared/pr/create-env-pr';
+import { createEnvPR } from '../../shared/flows/create-env-pr';
 import { runTask } from '../common/task-lib-agent';
 
 void runTask(__dirname, async (agent) => {

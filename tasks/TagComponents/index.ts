@@ -1,5 +1,5 @@
 import type { Agent } from '../../shared/agent';
-import { DEFAULT_IDENTITY, TagComponentsError, tagComponents, tagSummary, type TagComponentsResult } from '../../shared/tag-components';
+import { DEFAULT_IDENTITY, TagComponentsError, tagComponents, tagSummary, type TagComponentsResult } from '../../shared/flows/tag-components';
 import { runTask } from '../common/task-lib-agent';
 
 function report(agent: Agent, result: TagComponentsResult): void {

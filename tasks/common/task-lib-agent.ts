@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Agent, SourceLocation } from '../../shared/agent';
-import { describe, UserError } from '../../shared/errors';
+import { formatError, UserError } from '../../shared/errors';
 
 /**
  * The task.json beside the running script; the unbundled tsc output (build/tasks/<Task>/index.js,
@@ -143,8 +143,8 @@ export async function runTask(taskDir: string, body: (agent: Agent) => Promise<s
     const where = error instanceof UserError ? error.where : undefined;
     if (!(error instanceof UserError)) tl.debug(String((error as Error)?.stack ?? error));
     // One error issue, linked to the file and line; then the result, without setResult repeating the issue.
-    agent.error(describe(error), where);
-    tl.command('task.complete', { result: 'Failed' }, describe(error));
+    agent.error(formatError(error), where);
+    tl.command('task.complete', { result: 'Failed' }, formatError(error));
   }
 }
 

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../../shared/process';
-import type { GitServer } from '../servers/git-server';
+import type { GitServer } from '../../stand-ins/git-server';
 
 /** A Rust app repository: a bare repo on the test git server and a working copy cloned from it. */
 export interface AppRepo {

@@ -6,7 +6,7 @@ import { run } from '../../shared/process';
 import { RegistryClient } from '../../shared/registry/client';
 import { builderEnvironment, git, imageConfigs, PodmanService, toolAvailable, workspaceRepo } from '../helpers/containers';
 import { runTask, type TaskRun } from '../helpers/run-task';
-import { registryAvailable, TestRegistry } from '../servers/registry';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 
 const SERVICES = ['heuristic', 'http-connector', 'telemetry'];
 const VERSIONS: Record<string, string> = { heuristic: '1.4.2', 'http-connector': '0.3.0', telemetry: '2.0.0' };

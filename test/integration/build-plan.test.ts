@@ -3,12 +3,12 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverComponents } from '../../shared/cargo/discover';
-import { affectedComponents } from '../../shared/build/changes';
-import { hostPlatform } from '../../shared/build/build-containers';
+import { affectedComponents } from '../../shared/git/changed-components';
+import { hostPlatform } from '../../shared/flows/build-containers';
 import { UserError } from '../../shared/errors';
 import { git, workspaceRepo } from '../helpers/containers';
 import { runTask } from '../helpers/run-task';
-import { registryAvailable, TestRegistry } from '../servers/registry';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 
 const append = (dir: string, file: string, text: string) => fs.appendFile(path.join(dir, file), text);
 

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Git } from '../../shared/git/git';
-import { AdoServer } from '../servers/ado-server';
+import { AdoServer } from '../../stand-ins/azure-devops';
 import { gitopsTree } from '../helpers/gitops-tree';
 import { repoRoot } from '../helpers/run-task';
 

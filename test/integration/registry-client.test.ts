@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { RegistryClient } from '../../shared/registry/client';
 import { UserError } from '../../shared/errors';
-import { registryAvailable, TestRegistry } from '../servers/registry';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 
 describe('RegistryClient against a real registry (docker-registry, htpasswd)', function () {
   let registry: TestRegistry;

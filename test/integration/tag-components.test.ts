@@ -1,10 +1,10 @@
 import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { TaggedComponent } from '../../shared/tag-components';
+import type { TaggedComponent } from '../../shared/flows/tag-components';
 import { createAppRepo, type AppRepo } from '../helpers/app-repo';
 import { runTask, type TaskRun } from '../helpers/run-task';
-import { GitServer } from '../servers/git-server';
+import { GitServer } from '../../stand-ins/git-server';
 
 const TOKEN = 'tok-5c1e9a77f0d24b3e8a61-secret';
 

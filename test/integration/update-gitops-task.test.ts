@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { runTask } from '../helpers/run-task';
-import { registryAvailable, TestRegistry } from '../servers/registry';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 import { gitopsTree, snapshot } from '../helpers/gitops-tree';
 
 /** Lines that would show `secret` on the agent, which masks a value from its ##vso[task.setsecret] line on. */

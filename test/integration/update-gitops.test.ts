@@ -4,10 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { UserError } from '../../shared/errors';
-import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/gitops/update';
+import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/flows/update-gitops';
 import { run } from '../../shared/process';
 import { gitopsTree, snapshot, testLog } from '../helpers/gitops-tree';
-import { registryAvailable, TestRegistry } from '../servers/registry';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 

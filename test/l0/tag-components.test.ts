@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 import { run } from '../../shared/process';
-import type { TaggedComponent, TagComponentsOptions } from '../../shared/tag-components';
+import type { TaggedComponent, TagComponentsOptions } from '../../shared/flows/tag-components';
 import { repoRoot } from '../helpers/run-task';
 import type { Scenario } from './tag-components/scenario';
 

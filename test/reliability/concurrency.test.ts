@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import { readLock } from '../../shared/lock/lockfile';
 import { digestOf, gitopsFiles, REGISTRY, workingCopy, type Pins } from '../integration/create-env-pr/fixture';
 import { runTask, type TaskRun } from '../helpers/run-task';
-import { AdoServer } from '../servers/ado-server';
+import { AdoServer } from '../../stand-ins/azure-devops';
 
 /** Runs `work` over `items` with at most `limit` in flight, as a pool of agents would. */
 export async function pool<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {

@@ -680,7 +680,7 @@ function gitopsCases(): HostileCase[] {
   add('manifests-sentinel', 'outside-path', {}, outside(), { manifestsPath: '../outside/overlay' });
   add('manifests-absolute', 'outside-path', {}, outside(), { manifestsPath: '/etc' });
   add('manifests-template-climb', 'outside-path', {}, outside(), { manifestsPath: 'environments/{environment}/../../..' });
-  add('manifests-prototype-key', 'outside-path', {}, { error: /is not a folder/ }, { manifestsPath: '{constructor}' });
+  add('manifests-prototype-key', 'outside-path', {}, { error: /manifestsPath '\{constructor\}' uses \{constructor\}, which is not known: use \{environment\}/ }, { manifestsPath: '{constructor}' });
   add('lock-outside', 'outside-path', {}, outside(), { lockFile: `../outside/versions.yaml` });
   add('lock-etc-passwd', 'outside-path', {}, outside(), { lockFile: '/etc/passwd' });
   add('symlinked-overlay-dir', 'symlink', { [KUST]: null, [DEPLOY]: null, 'environments/devtest': { symlink: `${OUTSIDE}/overlay` } }, outside());

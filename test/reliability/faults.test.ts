@@ -4,17 +4,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../../shared/errors';
 import { readLock } from '../../shared/lock/lockfile';
-import { createEnvPR as createEnvPRCore, DEFAULT_PUSH_ATTEMPTS } from '../../shared/pr/create-env-pr';
+import { createEnvPR as createEnvPRCore, DEFAULT_PUSH_ATTEMPTS } from '../../shared/flows/create-env-pr';
 import { createAppRepo } from '../helpers/app-repo';
 import { workspaceRepo } from '../helpers/containers';
 import { gitopsTree, snapshot, testLog } from '../helpers/gitops-tree';
 import { runTask, type TaskRun, type TaskRunOptions } from '../helpers/run-task';
 import { applyBump, BASE_PINS, digestOf, gitopsFiles, workingCopy } from '../integration/create-env-pr/fixture';
 import { AzureRepos } from '../../shared/repos/azure-repos';
-import { AdoServer, type FaultOptions } from '../servers/ado-server';
-import { FaultProxy } from '../servers/fault-proxy';
-import { GitServer } from '../servers/git-server';
-import { registryAvailable, TestRegistry } from '../servers/registry';
+import { AdoServer, type FaultOptions } from '../../stand-ins/azure-devops';
+import { FaultProxy } from '../../stand-ins/fault-proxy';
+import { GitServer } from '../../stand-ins/git-server';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 
 /**
  * Each task, when the services around it misbehave, either succeeds exactly once or fails with a clear

@@ -2,13 +2,13 @@ import * as assert from 'node:assert/strict';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Log, SourceLocation } from '../../shared/agent';
-import { buildRustContainers } from '../../shared/build/build-containers';
-import { describe as describeError, UserError } from '../../shared/errors';
-import { updateGitOps } from '../../shared/gitops/update';
+import { buildRustContainers } from '../../shared/flows/build-containers';
+import { formatError, UserError } from '../../shared/errors';
+import { updateGitOps } from '../../shared/flows/update-gitops';
 import { parseList } from '../../shared/inputs';
 import { lockEntries } from '../../shared/pr/changes';
-import { tagComponents } from '../../shared/tag-components';
-import { imageTag } from '../../shared/versions/tags';
+import { tagComponents } from '../../shared/flows/tag-components';
+import { imageTag } from '../../shared/images/names';
 import { repoRoot } from '../helpers/run-task';
 import { guardChildProcesses, type ChildCall } from './child-guard';
 import { aliasBomb, CLEAN_APP, hostileCorpus, type FileSpec, type HostileCase } from './corpus';
@@ -39,7 +39,7 @@ export class RecordingLog implements Log {
 /** The checks every error a user sees must pass; `file` is the repository-relative file it must name. */
 export function assertClearError(error: unknown, repo: string | undefined, expect: { error?: RegExp; file?: string }): void {
   assert.ok(error instanceof UserError, `not a UserError (a crash): ${(error as Error)?.stack ?? String(error)}`);
-  const text = describeError(error);
+  const text = formatError(error);
   assert.ok(text.trim().length > 10, `empty message: ${JSON.stringify(text)}`);
   assert.doesNotMatch(text, /\n\s+at .+:\d+:\d+/, 'a stack trace in the message');
   for (const word of GARBAGE) assert.ok(!text.includes(word), `'${word}' in the message: ${text.slice(0, 500)}`);
@@ -243,7 +243,7 @@ describe('reliability: hostile input', function () {
       assert.ok(!('error' in c.expect), `expected an error matching ${'error' in c.expect ? c.expect.error : ''}, got ${JSON.stringify(outcome.value)?.slice(0, 300)}`);
       result(outcome.value);
     } else {
-      assert.ok(!('tags' in c.expect) && !('imageTag' in c.expect) && !('planned' in c.expect), `expected a result, got: ${describeError(outcome.error).slice(0, 500)}\n${(outcome.error as Error)?.stack ?? ''}`);
+      assert.ok(!('tags' in c.expect) && !('imageTag' in c.expect) && !('planned' in c.expect), `expected a result, got: ${formatError(outcome.error).slice(0, 500)}\n${(outcome.error as Error)?.stack ?? ''}`);
       assertClearError(outcome.error, repo, 'error' in c.expect ? c.expect : {});
     }
   }

@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import { createAppRepo } from '../helpers/app-repo';
 import { workspaceRepo } from '../helpers/containers';
 import { runTask } from '../helpers/run-task';
-import { FaultProxy } from '../servers/fault-proxy';
-import { GitServer } from '../servers/git-server';
-import { registryAvailable, TestRegistry } from '../servers/registry';
+import { FaultProxy } from '../../stand-ins/fault-proxy';
+import { GitServer } from '../../stand-ins/git-server';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 import { snapshot } from './sandbox';
 
 /**

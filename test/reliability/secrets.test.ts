@@ -6,10 +6,10 @@ import { createAppRepo } from '../helpers/app-repo';
 import { builderEnvironment, toolAvailable, workspaceRepo } from '../helpers/containers';
 import { runTask, type TaskRun, type TaskRunOptions } from '../helpers/run-task';
 import { SecretScan, secretForms } from '../helpers/secrets';
-import { AdoServer } from '../servers/ado-server';
-import { GitServer } from '../servers/git-server';
+import { AdoServer } from '../../stand-ins/azure-devops';
+import { GitServer } from '../../stand-ins/git-server';
 import { applyBump, BASE_PINS, gitopsFiles, workingCopy } from '../integration/create-env-pr/fixture';
-import { registryAvailable, TestRegistry } from '../servers/registry';
+import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 
 const TOKEN = 'job-token-3c9e1f07a5d24b6e-secret';
 const WRONG_TOKEN = 'stale-token-88a1c0de55f2-secret';

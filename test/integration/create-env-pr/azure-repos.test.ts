@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { Log } from '../../../shared/agent';
 import { AzureRepos, identityHost } from '../../../shared/repos/azure-repos';
-import { AdoServer } from '../../servers/ado-server';
+import { AdoServer } from '../../../stand-ins/azure-devops';
 
 /** The Azure Repos client (real azure-devops-node-api GitApi) against the stand-in. */
 describe('AzureRepos client against the Azure DevOps stand-in', function () {

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../../../shared/process';
 import { runTask, type TaskRun, type TaskRunOptions } from '../../helpers/run-task';
-import { AdoServer } from '../../servers/ado-server';
+import { AdoServer } from '../../../stand-ins/azure-devops';
 import { applyBump, BASE_PINS, digestOf, gitopsFiles, workingCopy } from './fixture';
 
 /**

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Git } from '../../../shared/git/git';
-import type { AdoServer } from '../../servers/ado-server';
+import type { AdoServer } from '../../../stand-ins/azure-devops';
 
 /** What an environment pins: component -> tag (digests derived from the tag, so they change with it). */
 export type Pins = Record<string, string>;

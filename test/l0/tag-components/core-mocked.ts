@@ -1,10 +1,10 @@
 // The task's adapter alone: shared/tag-components is replaced by a stand-in that prints the options
 // it receives (as JSON on a marked line) and returns a fixed result, so input handling is seen exactly.
 import { runner } from './scenario';
-import type { TagComponentsOptions, TagComponentsResult } from '../../../shared/tag-components';
+import type { TagComponentsOptions, TagComponentsResult } from '../../../shared/flows/tag-components';
 
 const tmr = runner();
-tmr.registerMock('../../shared/tag-components', {
+tmr.registerMock('../../shared/flows/tag-components', {
   TagComponentsError: class extends Error {},
   DEFAULT_IDENTITY: { name: 'Azure Pipelines', email: 'pipeline@dev.azure.com' },
   tagComponents: async (options: TagComponentsOptions): Promise<TagComponentsResult> => {

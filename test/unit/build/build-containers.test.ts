@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { buildRustContainers, legName, parseRegistry } from '../../../shared/build/build-containers';
-import { componentTagPattern } from '../../../shared/build/changes';
+import { buildRustContainers, legName, parseRegistry } from '../../../shared/flows/build-containers';
+import { componentTagPattern } from '../../../shared/git/changed-components';
 import { parseBuilderChoice } from '../../../shared/builders';
 import type { Log } from '../../../shared/agent';
 import { UserError } from '../../../shared/errors';

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverComponents } from '../../../shared/cargo/discover';
-import { describe as describeError, UserError } from '../../../shared/errors';
+import { formatError, UserError } from '../../../shared/errors';
 import { cargoAvailable, cargoMetadata, crate, writeTree } from './helpers';
 
 interface Case {
@@ -154,7 +154,7 @@ describe('cargo discovery: errors Cargo also refuses', function () {
       assert.equal(error.where?.file, path.join(dir, c.file));
       assert.equal(error.where?.line, c.line);
       assert.match(error.message, c.message);
-      assert.ok(describeError(error).startsWith(`${path.join(dir, c.file)}:${c.line}: `));
+      assert.ok(formatError(error).startsWith(`${path.join(dir, c.file)}:${c.line}: `));
       if (hasCargo) {
         const cargo = await cargoMetadata(path.join(dir, c.cargoRoot), targetDir);
         assert.notEqual(cargo.code, 0, `cargo metadata accepted what discovery refused: ${JSON.stringify(cargo.packages.map((p) => p.name))}`);

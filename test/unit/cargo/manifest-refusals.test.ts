@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { packageNameProblem, parseManifest, readManifest } from '../../../shared/cargo/manifest';
-import { describe as describeError, UserError } from '../../../shared/errors';
+import { formatError, UserError } from '../../../shared/errors';
 
 const FILE = path.resolve('/repo/crates/a/Cargo.toml');
 
@@ -36,7 +36,7 @@ describe('cargo: manifests Cargo itself refuses', () => {
       await fs.writeFile(file, Buffer.from('[package]\nversion = "1.0.0"\nname = "caf\xe9"\n', 'latin1'));
       assert.throws(() => readManifest(file), (error: unknown) => {
         assert.ok(error instanceof UserError);
-        assert.equal(describeError(error), `${file}:3: Cargo.toml is not valid UTF-8 (Cargo refuses it): save it as UTF-8.`);
+        assert.equal(formatError(error), `${file}:3: Cargo.toml is not valid UTF-8 (Cargo refuses it): save it as UTF-8.`);
         return true;
       });
       await fs.writeFile(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[package]\nname = "a"\nversion = "1.0.0"\n')]));

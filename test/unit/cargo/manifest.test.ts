@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { isSemVer, lineOf, parseManifest } from '../../../shared/cargo/manifest';
-import { describe as describeError } from '../../../shared/errors';
+import { formatError } from '../../../shared/errors';
 
 const FILE = path.resolve('/repo/crates/a/Cargo.toml');
 const parse = (text: string) => parseManifest(FILE, text);
@@ -70,7 +70,7 @@ describe('cargo: manifest', () => {
       assert.equal(error.name, 'UserError');
       assert.deepEqual(error.where, { file: FILE, line: 4 });
       assert.match(error.message, /^Invalid TOML in Cargo\.toml: .+ \(line 4, column \d+\)\.$/);
-      assert.ok(describeError(error).startsWith(`${FILE}:4: `));
+      assert.ok(formatError(error).startsWith(`${FILE}:4: `));
       return true;
     });
     assert.throws(() => parse('[package]\nname = "a"\nname = "b"\n'), { name: 'UserError', where: { file: FILE, line: 3 } });

@@ -2,8 +2,8 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe as describeError } from '../../../shared/errors';
-import { updateGitOps } from '../../../shared/gitops/update';
+import { formatError } from '../../../shared/errors';
+import { updateGitOps } from '../../../shared/flows/update-gitops';
 import { testLog } from '../../helpers/gitops-tree';
 
 const LOCK = 'schemaVersion: 1\nenvironments:\n  devtest:\n    heuristic:\n      image: reg.example.com/heuristic\n      tag: v1.4.2\n';
@@ -38,7 +38,7 @@ describe('gitops: files that are not what they should be', () => {
       const original = latin1(file === 'versions.yaml' ? LOCK : DEPLOYMENT);
       await assert.rejects(update({ [file]: original }), (error: Error) => {
         assert.equal(error.name, 'UserError');
-        assert.equal(describeError(error), `${file}:${file === 'versions.yaml' ? 7 : 8}: ${file} is not valid UTF-8: save it as UTF-8 and run again.`);
+        assert.equal(formatError(error), `${file}:${file === 'versions.yaml' ? 7 : 8}: ${file} is not valid UTF-8: save it as UTF-8 and run again.`);
         return true;
       });
       assert.deepEqual(await fs.readFile(path.join(dir, file)), original);
@@ -62,7 +62,7 @@ describe('gitops: files that are not what they should be', () => {
     it(`refuses kustomization images that are ${what}, naming file and line (kustomize refuses them too)`, async () => {
       await assert.rejects(update({ 'environments/devtest/kustomization.yaml': `resources:\n  - deploy.yaml\n${images}`.replace('resources:\n  - deploy.yaml\nx:', 'x:') }), (error: Error) => {
         assert.equal(error.name, 'UserError');
-        assert.match(describeError(error), new RegExp(`^environments/devtest/kustomization\\.yaml:${line + (what === 'an alias' ? 0 : 2)}: `));
+        assert.match(formatError(error), new RegExp(`^environments/devtest/kustomization\\.yaml:${line + (what === 'an alias' ? 0 : 2)}: `));
         assert.match(error.message, /'images' must be a list|Each 'images' entry must be a mapping/);
         return true;
       });

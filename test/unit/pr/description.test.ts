@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { UserError } from '../../../shared/errors';
 import { lockDiff, parseChanges, shortImage, splitImage } from '../../../shared/pr/changes';
 import { MAX_DESCRIPTION, renderDescription, renderTitle } from '../../../shared/pr/description';
-import { commitMessage, parseRemoteUrl } from '../../../shared/pr/create-env-pr';
+import { commitMessage, parseRemoteUrl } from '../../../shared/flows/create-env-pr';
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, 'a')}`;
 const change = (i: number) => ({
@@ -40,7 +40,7 @@ describe('pull request description', () => {
   it('titles from a template with {environment} and {count}; unknown placeholders are refused', () => {
     const context = { environment: 'devtest', targetBranch: 'main', changes: [change(1), change(2)] };
     assert.equal(renderTitle('chore({environment}): update {count} component(s)', context), 'chore(devtest): update 2 component(s)');
-    assert.throws(() => renderTitle('release {version}', context), /unknown placeholder \{version\}/);
+    assert.throws(() => renderTitle('release {version}', context), /title 'release {version}' uses {version}, which is not known: use {environment}, {count}/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { asTransient, call, required } from '../../../shared/repos/retry';
+import { asTransient, call, required } from '../../../shared/repos/rest-retry';
 import { TransientError } from '../../../shared/retry';
 
 /** Errors shaped as typed-rest-client raises them: statusCode and lower-cased responseHeaders. */

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { shown } from '../../../shared/errors';
-import { gitTag, validateImageTag } from '../../../shared/versions/tags';
+import { gitTag } from '../../../shared/git/tag-name';
+import { validateImageTag } from '../../../shared/images/names';
 
 describe('versions: tags that cannot reach git or a registry', () => {
   it('refuses a tag whose part is longer than a file name may be, or that holds a NUL, as a UserError (not E2BIG)', async () => {

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Component } from '../cargo/component';
 import { UserError } from '../errors';
-import { Git } from '../git/git';
+import { Git } from './git';
 import { compareVersions } from '../versions/order';
 
 export interface ChangeOptions {

@@ -5,13 +5,13 @@ import type { Log } from '../agent';
 import { UserError } from '../errors';
 import { insideRoot } from '../files';
 import { Git } from '../git/git';
-import { fill } from '../inputs';
+import { fillTemplate } from '../template';
 import type { PullRequestInfo, TokenKind } from '../repos/azure-repos';
 import { isMergeStrategy, MERGE_STRATEGY_NAMES } from '../repos/merge-strategy';
 import type { RetryOptions } from '../retry';
-import { lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from './changes';
-import { DEFAULT_TITLE, renderDescription, renderTitle } from './description';
-import { reapplyChanges, type Reapply } from './reapply';
+import { lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from '../pr/changes';
+import { DEFAULT_TITLE, renderDescription, renderTitle } from '../pr/description';
+import { reapplyChanges, type Reapply } from '../pr/reapply';
 
 /**
  * CreateEnvPR's core: commits what UpdateGitOpsVersions changed in the GitOps working copy onto one
@@ -96,7 +96,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(environment))
     throw new UserError(`Input 'environment' '${environment}' is not an environment name: use letters, digits, '.', '_' and '-'.`);
   const targetBranch = branchName(options.targetBranch || 'main');
-  const sourceBranch = branchName(fill(options.sourceBranch || 'gitops/{environment}', { environment }));
+  const sourceBranch = branchName(fillTemplate('sourceBranch', options.sourceBranch || 'gitops/{environment}', { environment }));
   for (const [input, branch] of [['targetBranch', targetBranch], ['sourceBranch', sourceBranch]] as const) {
     if (!(await Git.isValidRef(`refs/heads/${branch}`))) throw new UserError(`Input '${input}' '${branch}' is not a valid branch name (git check-ref-format).`);
   }
@@ -106,7 +106,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
 
   const root = path.resolve(options.gitopsPath);
   const lockFile = options.lockFile || 'versions.yaml';
-  const manifestsPath = fill(options.manifestsPath || 'environments/{environment}', { environment });
+  const manifestsPath = fillTemplate('manifestsPath', options.manifestsPath || 'environments/{environment}', { environment });
   const git = new Git(root);
   const top = await git.run(['rev-parse', '--show-toplevel', '--show-prefix'], { allowFailure: true }).catch(() => undefined);
   if (!top || top.code !== 0) throw new UserError(`'gitopsPath' ${root} is not a git working copy: check out the GitOps repository there first (a 'checkout:' step).`, { file: root });

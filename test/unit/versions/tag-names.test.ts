@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { gitTag, imageTag, validateImageTag, validateRepository } from '../../../shared/versions/tags';
+import { gitTag } from '../../../shared/git/tag-name';
+import { imageTag, validateImageTag, validateRepository } from '../../../shared/images/names';
 
 const heuristic = { name: 'heuristic', version: '1.4.2' };
 

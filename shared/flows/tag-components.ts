@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Log } from './agent';
-import { discoverComponents } from './cargo/discover';
-import type { Component } from './cargo/component';
-import { selectByName } from './cargo/select';
-import { describe, shown, UserError } from './errors';
-import { Git, isPlainRefName } from './git/git';
+import type { Log } from '../agent';
+import { discoverComponents } from '../cargo/discover';
+import type { Component } from '../cargo/component';
+import { selectByName } from '../cargo/select';
+import { formatError, shown, UserError } from '../errors';
+import { Git, isPlainRefName } from '../git/git';
 import {
   configuredIdentity,
   localTags,
@@ -18,10 +18,10 @@ import {
   uncommitted,
   writeTags,
   type TagRef,
-} from './git/tags';
-import { fill } from './inputs';
-import type { RetryOptions } from './retry';
-import { gitTag } from './versions/tags';
+} from '../git/tags';
+import { fillTemplate } from '../template';
+import type { RetryOptions } from '../retry';
+import { gitTag } from '../git/tag-name';
 
 export type OnExisting = 'skip' | 'fail' | 'move';
 export const ON_EXISTING: readonly OnExisting[] = ['skip', 'fail', 'move'];
@@ -103,17 +103,6 @@ function short(sha: string): string {
   return sha.slice(0, 12);
 }
 
-/** Fills the annotated tag message; an unknown placeholder is refused. */
-function tagMessage(template: string, values: Record<string, string>): string {
-  const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((key) => !Object.hasOwn(values, key));
-  if (unknown.length) {
-    throw new UserError(
-      `message ${shown(template)} uses {${unknown[0]}}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`,
-    );
-  }
-  return fill(template, values);
-}
-
 async function workingCopy(componentsPath: string): Promise<Git> {
   const dir = path.resolve(componentsPath);
   const stat = await fs.stat(dir).catch(() => undefined);
@@ -133,7 +122,7 @@ async function discover(root: string): Promise<Component[]> {
     return await discoverComponents(root);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`Could not read the Cargo manifests under ${root}: ${describe(error)}`);
+    throw new UserError(`Could not read the Cargo manifests under ${root}: ${formatError(error)}`);
   }
 }
 
@@ -181,7 +170,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   for (const component of selected) {
     // A plainly valid name needs no git process; anything else (an unknown `{placeholder}` left in it,
     // unusual characters) goes through gitTag, which asks `git check-ref-format` and explains a refusal.
-    const filled = fill(tagFormat, { name: component.name, version: component.version });
+    const filled = fillTemplate('tagFormat', tagFormat, { name: component.name, version: component.version });
     const tag = isPlainRefName(filled) ? filled : await gitTag(tagFormat, component);
     const other = tags.get(tag);
     if (other) {
@@ -190,7 +179,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
       );
     }
     tags.set(tag, component);
-    const message = tagMessage(messageTemplate, { name: component.name, version: component.version, tag, path: component.path });
+    const message = fillTemplate('message', messageTemplate, { name: component.name, version: component.version, tag, path: component.path });
     planned.push({ component, tag, message });
   }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gitHttpBackend } from './http-backend';
-import { run } from '../../shared/process';
+import { run } from '../shared/process';
 
 export interface GitRequest {
   method: string;

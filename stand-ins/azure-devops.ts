@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { run } from '../../shared/process';
+import { run } from '../shared/process';
 import { gitHttpBackend } from './http-backend';
 import { seededRandom } from './random';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { run } from '../../shared/process';
+import { run } from '../shared/process';
 
 export const registryAvailable = async () => (await run('sh', ['-c', 'command -v docker-registry && command -v htpasswd'], { allowFailure: true })).code === 0;
 

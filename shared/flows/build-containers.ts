@@ -8,9 +8,10 @@ import { selectByName } from '../cargo/select';
 import { shown, UserError } from '../errors';
 import { writeAllOrNothing } from '../files';
 import { parseList } from '../inputs';
+import { fillTemplate } from '../template';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
-import { imageTag, validateImageTag, validateRepository } from '../versions/tags';
-import { affectedComponents } from './changes';
+import { imageTag, validateImageTag, validateRepository } from '../images/names';
+import { affectedComponents } from '../git/changed-components';
 
 export interface BuildContainersOptions {
   /** Where the Cargo workspace(s) are; paths in templates are relative to it. */
@@ -159,13 +160,6 @@ function parseBuildArgs(values: string[]): Record<string, string> {
   return args;
 }
 
-function fillTemplate(template: string, values: Record<string, string>, input: string): string {
-  return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
-    if (!Object.hasOwn(values, key)) throw new UserError(`${input} ${shown(template)} uses ${whole}, which is not known: use ${Object.keys(values).map((k) => `{${k}}`).join(', ')}.`);
-    return values[key];
-  });
-}
-
 async function isFile(file: string): Promise<boolean> {
   return (await fs.stat(file).catch(() => undefined))?.isFile() ?? false;
 }
@@ -201,7 +195,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
       name: component.name,
       version: component.version,
     };
-    const dockerfile = path.resolve(root, fillTemplate(options.dockerfile || '{path}/Dockerfile', values, 'dockerfile'));
+    const dockerfile = path.resolve(root, fillTemplate('dockerfile', options.dockerfile || '{path}/Dockerfile', values));
     const outcome: ComponentOutcome = { component: component.name, version: component.version, path: component.path, status: 'no Dockerfile' };
     if (!(await isFile(dockerfile))) {
       if (explicit.has(component.name)) {
@@ -214,7 +208,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
       outcomes.push(outcome);
       continue;
     }
-    const context = path.resolve(root, fillTemplate(options.buildContext || '{path}', values, 'buildContext'));
+    const context = path.resolve(root, fillTemplate('buildContext', options.buildContext || '{path}', values));
     if (!(await fs.stat(context).catch(() => undefined))?.isDirectory()) {
       throw new UserError(`The build context of '${component.name}', ${path.relative(root, context) || '.'}, is not a folder: check buildContext.`);
     }

@@ -5,7 +5,7 @@ import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
 import { decodeUtf8, insideRoot, writeAllOrNothing } from '../files';
 import { formatImageRef, parseImageRef, splitRegistry } from '../images/reference';
-import { fill } from '../inputs';
+import { fillTemplate } from '../template';
 import { emptyLock, type Lock, type LockImage, readLock, updateLock } from '../lock/lockfile';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import type { FileEdits, ImageChange, SeenImage } from '../updaters/change';
@@ -14,10 +14,10 @@ import { findSetterEdits, mentionsSetter } from '../updaters/setters';
 import { findWorkloadEdits } from '../updaters/workloads';
 import { applyEdits, type Edit, lineOf, parseDocuments } from '../updaters/yaml-text';
 import { bumpKind, compareVersions, parseVersion } from '../versions/order';
-import { listManifests } from './manifests';
-import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, registryLocation, type RegistryLike } from './sources';
+import { listManifests } from '../gitops/manifests';
+import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, registryLocation, type RegistryLike } from '../gitops/sources';
 
-export type { RegistryLike } from './sources';
+export type { RegistryLike } from '../gitops/sources';
 
 export type UpdateSource = 'images' | 'registry' | 'environment';
 export type MaxBump = 'major' | 'minor' | 'patch';
@@ -161,7 +161,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const lockName = options.lockFile || 'versions.yaml';
   const lockPath = await insideRoot(root, lockName);
   const lockShown = path.relative(realRoot, lockPath).split(path.sep).join('/') || lockName;
-  const manifestsName = fill(options.manifestsPath || 'environments/{environment}', { environment });
+  const manifestsName = fillTemplate('manifestsPath', options.manifestsPath || 'environments/{environment}', { environment });
   const manifestsDir = await insideRoot(root, manifestsName);
   try {
     if (!(await fs.stat(manifestsDir)).isDirectory()) throw new Error();
