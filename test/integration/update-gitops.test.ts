@@ -341,6 +341,14 @@ describe('updateGitOps with a real registry (docker-registry, htpasswd)', functi
     assert.deepEqual(await snapshot(dir), before);
   });
 
+  it('sends the credentials to the registry however the registry input spells its host', async () => {
+    const result = await updateGitOps(
+      { gitopsPath: dir, environment: 'devtest', source: 'registry', components: 'heuristic', registry: `HTTP://${registry.host}/`, credentials: credentials().credentials },
+      testLog(),
+    );
+    assert.deepEqual(result.changes.map((c) => c.to), [`${registry.host}/heuristic:v1.4.1@${pushed['heuristic:v1.4.1']}`]);
+  });
+
   it('refuses wrong credentials naming the registry', async () => {
     await assert.rejects(
       updateGitOps({ gitopsPath: dir, environment: 'devtest', source: 'registry', registry: registry.host, credentials: { username: registry.username, password: 'wrong' } }, testLog()),

@@ -15,7 +15,7 @@ import { aliasBomb, CLEAN_APP, hostileCorpus, type FileSpec, type HostileCase } 
 import { Sandbox, SENTINEL, snapshot } from './sandbox';
 
 /** Words that mean a message was built from a value that was not there or not a string. */
-const GARBAGE = ['undefined', '[object Object]', 'NaN', 'function Object', '[native code]'];
+const GARBAGE = ['undefined', '[object Object]', 'NaN', 'function Object', '[native code]', 'Maximum call stack'];
 
 /** A Log that keeps everything, to check that warnings are as clear as errors. */
 export class RecordingLog implements Log {

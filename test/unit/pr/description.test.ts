@@ -69,6 +69,7 @@ describe('changes', () => {
     ]);
     assert.deepEqual(lockDiff(undefined, lock('v1.4.1', 'v1.0.0'), 'devtest'), [{ component: 'heuristic', to: `r/heuristic:v1.4.1@${digest(1)}`, bump: 'none' }]);
     assert.throws(() => lockDiff('a: [', lock('v1', 'v1'), 'devtest'), /versions\.yaml is not valid YAML/);
+    assert.throws(() => lockDiff(lock('v1', 'v1'), `${lock('v1', 'v1')}  prod: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, 'devtest'), (e: unknown) => e instanceof UserError && /^versions\.yaml is nested too deeply/.test(e.message) && e.where?.line === 12);
     assert.throws(() => lockDiff(lock('v1', 'v1'), lock('v1', 'v1').replace(digest(1), 'sha256:1'), 'devtest', 'deploy/versions.yaml'), (e: unknown) => e instanceof UserError && e.where?.file === 'deploy/versions.yaml' && e.where.line === 7);
   });
 
