@@ -336,7 +336,10 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
 
-/** The Markdown table of the changes, for the summary tab and CreateEnvPR's description. */
+/**
+ * The Markdown table of the changes (full references and the files changed), for the run's summary tab and
+ * the `summary` output file. CreateEnvPR renders its own, shorter table (pr/description.ts).
+ */
 export function summarize(environment: string, changes: ComponentChange[], checked: number, dryRun: boolean): string {
   const title = `### ${environment}: ${changes.length ? `${changes.length} component(s) updated` : 'up to date'}${dryRun ? ' (dry run: nothing written)' : ''}`;
   if (!changes.length) return `${title}\n\n${checked} component(s) checked; every one already runs the requested image.\n`;
