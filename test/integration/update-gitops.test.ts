@@ -269,6 +269,13 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     await assert.rejects(updateGitOps(options({ allowedRegistries: [R, 'docker.io/library/busybox'] }), testLog()), /pod.yaml runs redis:7, outside allowedRegistries/);
   });
 
+  it('reads allowedRegistries and image hosts in any spelling of the host: case, scheme, Docker Hub\'s aliases', async () => {
+    await fs.writeFile(path.join(dir, 'environments/devtest/pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: local\nspec:\n  containers:\n  - name: h\n    image: Registry-1.Docker.io/library/redis:7\n  - name: i\n    image: MyACR.AzureCR.io/sidecar:v1\n');
+    const result = await updateGitOps(options({ allowedRegistries: [`HTTPS://${R.toUpperCase()}/`, 'index.docker.io/library/redis', 'docker.io/library/busybox'] }), testLog());
+    assert.equal(result.changed, true);
+    await assert.rejects(updateGitOps(options({ allowedRegistries: [R, 'docker.io/library/busybox'] }), testLog()), /pod.yaml runs Registry-1.Docker.io\/library\/redis:7, outside allowedRegistries/);
+  });
+
   it('warns about a :digest marker it cannot fill when the new image has no digest', async () => {
     const file = path.join(dir, 'environments/devtest/helmrelease.yaml');
     await fs.appendFile(file, `      digest: ${D('a')} # {"$imagepolicy": "flux-system:collector:digest"}\n`);
