@@ -11,6 +11,7 @@ import { parseList } from '../inputs';
 import { fillTemplate } from '../template';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import { imageTag, validateImageTag, validateRepository } from '../images/names';
+import { splitRegistryAddress } from '../images/registry-host';
 import { affectedComponents } from '../git/changed-components';
 
 export interface BuildContainersOptions {
@@ -114,16 +115,13 @@ interface Candidate {
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 
-/** Splits a registry input into the host for references and API calls, and a namespace to prefix. */
-export function parseRegistry(input: string): { host: string; apiHost: string; namespace: string } {
-  const trimmed = input.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
-  const [host, ...rest] = trimmed.split('/');
-  if (!host || !/^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9a-fA-F:]+\](?::\d+)?$/.test(host)) {
+/** Splits a registry input (a host or URL, optionally with a path) into its host, spelled as registryHost does, and a namespace to prefix. */
+export function parseRegistry(input: string): { host: string; namespace: string } {
+  const { host, path } = splitRegistryAddress(input);
+  if (!/^[a-z0-9.-]+(?::\d+)?$|^\[[0-9a-f:]+\](?::\d+)?$/.test(host)) {
     throw new UserError(`registry ${shown(input)} is not a registry host: give e.g. myacr.azurecr.io, or choose a Docker registry service connection.`);
   }
-  const hub = host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io';
-  const namespace = rest.filter((part) => part && part !== 'v1').join('/');
-  return { host: hub ? 'docker.io' : host.toLowerCase(), apiHost: hub ? 'registry-1.docker.io' : host.toLowerCase(), namespace: namespace ? `${namespace}/` : '' };
+  return { host, namespace: path ? `${path}/` : '' };
 }
 
 /** A leg name Azure Pipelines accepts: letters, digits and `_`, starting with a letter. */
@@ -239,7 +237,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   }
 
   // The registry: credentials first (a refusal stops everything before any build), then what exists.
-  const client = new RegistryClient(registry.apiHost, options.credentials ?? {});
+  const client = new RegistryClient(registry.host, options.credentials ?? {});
   if (push && work.length) {
     await client.ping();
     const pending: Candidate[] = [];

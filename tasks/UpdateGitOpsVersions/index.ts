@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../shared/errors';
-import { registryHost } from '../../shared/gitops/sources';
+import { registryHost } from '../../shared/images/registry-host';
 import { type MaxBump, updateGitOps, type UpdateSource } from '../../shared/flows/update-gitops';
 import { parseList } from '../../shared/inputs';
 import { runTask } from '../common/task-lib-agent';

@@ -18,11 +18,14 @@ describe('BuildRustContainers inputs', () => {
   });
 
   it('reads a registry host from a host, a URL or a service connection registry, keeping a namespace', () => {
-    assert.deepEqual(parseRegistry('myacr.azurecr.io'), { host: 'myacr.azurecr.io', apiHost: 'myacr.azurecr.io', namespace: '' });
-    assert.deepEqual(parseRegistry('https://MyACR.azurecr.io/'), { host: 'myacr.azurecr.io', apiHost: 'myacr.azurecr.io', namespace: '' });
-    assert.deepEqual(parseRegistry('ghcr.io/edge-team'), { host: 'ghcr.io', apiHost: 'ghcr.io', namespace: 'edge-team/' });
-    assert.deepEqual(parseRegistry('https://index.docker.io/v1/'), { host: 'docker.io', apiHost: 'registry-1.docker.io', namespace: '' });
-    assert.deepEqual(parseRegistry('http://127.0.0.1:5000'), { host: '127.0.0.1:5000', apiHost: '127.0.0.1:5000', namespace: '' });
+    assert.deepEqual(parseRegistry('myacr.azurecr.io'), { host: 'myacr.azurecr.io', namespace: '' });
+    assert.deepEqual(parseRegistry('https://MyACR.azurecr.io/'), { host: 'myacr.azurecr.io', namespace: '' });
+    assert.deepEqual(parseRegistry('ghcr.io/edge-team'), { host: 'ghcr.io', namespace: 'edge-team/' });
+    assert.deepEqual(parseRegistry('ghcr.io/v1'), { host: 'ghcr.io', namespace: 'v1/' });
+    assert.deepEqual(parseRegistry('https://index.docker.io/v1/'), { host: 'docker.io', namespace: '' });
+    assert.deepEqual(parseRegistry('registry-1.docker.io/edgeteam'), { host: 'docker.io', namespace: 'edgeteam/' });
+    assert.deepEqual(parseRegistry('http://127.0.0.1:5000'), { host: '127.0.0.1:5000', namespace: '' });
+    assert.deepEqual(parseRegistry('[::1]:5000'), { host: '[::1]:5000', namespace: '' });
     assert.throws(() => parseRegistry('not a host'), UserError);
   });
 
