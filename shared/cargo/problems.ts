@@ -77,7 +77,7 @@ export function nameList(names: string[], max = 10): string {
 }
 
 /** The summary section listing skipped Cargo.toml files; empty when there are none. */
-export function skippedManifestsSummary(skipped: SkippedManifest[], max = 50): string {
+export function skippedManifestsSummary(skipped: SkippedManifest[] = [], max = 50): string {
   if (!skipped.length) return '';
   const cell = (value: string) => value.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
   const rows = skipped.slice(0, max).map((s) => `| \`${cell(s.file)}${s.line ? `:${s.line}` : ''}\` | ${cell(s.message)} | ${cell(nameList(s.packages))} |`);
