@@ -53,10 +53,17 @@ export function selectComponents(discovery: Discovery, input: string | string[] 
   const patterns = Array.isArray(input) ? input : parseList(input);
   const names = new Set(components.map((c) => c.name));
   const leftOut = problems.flatMap((problem) => problem.packages.filter((name) => !names.has(name)).map((name) => ({ name, problem })));
-  const chosen = selectByName<{ name: string; component?: Component; problem?: ManifestProblem }>(
-    [...components.map((component) => ({ name: component.name, component })), ...leftOut],
-    patterns,
-  );
+  const shortPath = (file: string) => path.relative(discovery.root, file).split(path.sep).join('/') || '.';
+  const at = (problem: ManifestProblem) => `${shortPath(problem.file)}${problem.line ? `:${problem.line}` : ''}`;
+  let chosen: Array<{ name: string; component?: Component; problem?: ManifestProblem }>;
+  try {
+    chosen = selectByName([...components.map((component) => ({ name: component.name, component })), ...leftOut], patterns);
+  } catch (error) {
+    // A pattern that matches nothing may name a package whose Cargo.toml does not show its name.
+    const unnamed = problems.filter((problem) => problem.roots.length && !problem.packages.length);
+    if (!(error instanceof UserError) || !unnamed.length) throw error;
+    throw new UserError(`${error.message} It may be in a Cargo.toml that could not be read: ${nameList(unnamed.map(at), 5)}.`, { file: unnamed[0].file, line: unnamed[0].line });
+  }
   const selected = chosen.flatMap((item) => (item.component ? [item.component] : []));
 
   const why = new Map<ManifestProblem, string>();
@@ -70,12 +77,11 @@ export function selectComponents(discovery: Discovery, input: string | string[] 
   }
   const fatal = problems.filter((problem) => why.has(problem));
   if (fatal.length) {
-    const more = fatal.slice(1).map((p) => `${p.file}${p.line ? `:${p.line}` : ''}`);
+    const more = fatal.slice(1).map(at);
     const error = problemError(fatal[0], why.get(fatal[0]));
     throw more.length ? new UserError(`${error.message} The selection needs ${more.length} more: ${nameList(more, 5)}.`, error.where) : error;
   }
 
-  const shortPath = (file: string) => path.relative(discovery.root, file).split(path.sep).join('/') || '.';
   return {
     selected,
     skipped: problems.map((problem) => {
