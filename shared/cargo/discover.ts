@@ -51,11 +51,12 @@ export async function discoverCargo(root: string, options: DiscoverOptions = {})
 
   // The root each Cargo.toml found belongs to (Cargo's find_root); where that fails, Cargo refuses it.
   const rootOf = new Map<string, string>();
-  const workspaces = new Set<string>();
+  /** Workspace root to the Cargo.toml files found whose root lookup lands there. */
+  const claims = new Map<string, string[]>();
   for (const file of tree.manifests) {
     try {
       const rootFile = model.findRoot(file) ?? file;
-      if (model.manifest(rootFile)?.workspace) workspaces.add(rootFile);
+      if (model.manifest(rootFile)?.workspace) claims.set(rootFile, [...(claims.get(rootFile) ?? []), file]);
       rootOf.set(file, rootFile);
     } catch (error) {
       problems.refuse(error, file, packageNames(model, file));
@@ -78,8 +79,7 @@ export async function discoverCargo(root: string, options: DiscoverOptions = {})
   };
   // A workspace is all or nothing: Cargo refuses it when one member cannot be resolved.
   const done = new Set<string>();
-  for (const rootFile of [...workspaces].sort()) {
-    const would = [...rootOf].filter(([, r]) => r === rootFile).map(([file]) => file);
+  for (const [rootFile, would] of [...claims].sort(([a], [b]) => compare(a, b))) {
     try {
       const root = model.manifest(rootFile)!;
       const { members } = model.workspace(root);
