@@ -8,7 +8,7 @@ import { skippedManifestsSummary } from '../../../shared/cargo/problems';
 import { selectComponents } from '../../../shared/cargo/select';
 import { formatError, UserError } from '../../../shared/errors';
 import { run } from '../../../shared/process';
-import { cargoAvailable, cargoMetadata, crate, FIXTURES, rel, writeTree } from './helpers';
+import { cargoAvailable, cargoMetadata, crate, FIXTURES, rel, tempTrees } from './helpers';
 
 interface Warning {
   message: string;
@@ -40,13 +40,7 @@ const EXAMPLES = path.join(FIXTURES, 'broken-example-path-dep');
 const SUITE = 'tests/testsuite';
 
 describe('cargo discovery: a broken Cargo.toml outside the selection', () => {
-  const made: string[] = [];
-  const tree = async (files: Record<string, string>) => {
-    const dir = await writeTree(files);
-    made.push(dir);
-    return dir;
-  };
-  after(async () => Promise.all(made.map((dir) => fs.rm(dir, { recursive: true, force: true }))));
+  const tree = tempTrees();
 
   describe('a tool repository whose test suite keeps invalid fixture manifests under tests/', () => {
     it('discovers every usable root and returns each broken manifest with the roots Cargo refuses and the packages left out', async () => {
