@@ -2,9 +2,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Log } from '../agent';
 import { openBuilder, parseBuilderChoice, type Builder } from '../builders';
-import { discoverComponents } from '../cargo/discover';
+import { discoverCargo } from '../cargo/discover';
 import type { Component } from '../cargo/component';
-import { selectByName } from '../cargo/select';
+import type { SkippedManifest } from '../cargo/problems';
+import { selectComponents } from '../cargo/select';
 import { shown, UserError } from '../errors';
 import { writeAllOrNothing } from '../files';
 import { parseList } from '../inputs';
@@ -19,6 +20,8 @@ export interface BuildContainersOptions {
   componentsPath: string;
   /** The `components` input: names or globs, `!` excludes; empty selects all. */
   components?: string;
+  /** Folders (globs relative to componentsPath) not searched for Cargo.toml files. */
+  excludePaths?: string[];
   /** Template, default `{path}/Dockerfile`; `{path}`, `{workspaceRoot}`, `{name}`, `{version}`. */
   dockerfile?: string;
   /** Template, default `{path}`. */
@@ -99,6 +102,8 @@ export interface BuildContainersResult {
   builder?: string;
   /** The file written, when one was. */
   manifestPath?: string;
+  /** Cargo.toml files the run went on without: no selected component needs them. */
+  skippedManifests?: SkippedManifest[];
 }
 
 interface Candidate {
@@ -179,9 +184,8 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   const push = options.push ?? true;
   const root = path.resolve(options.componentsPath);
 
-  const discovered = await discoverComponents(root, { log });
-  if (!discovered.length) throw new UserError(`No Cargo package was found under ${root}: set componentsPath to the folder holding Cargo.toml.`);
-  const selected = selectByName(discovered, options.components ?? '');
+  const discovery = await discoverCargo(root, { log, excludePaths: options.excludePaths });
+  const { selected, skipped } = selectComponents(discovery, options.components, log);
   const explicit = new Set(parseList(options.components).filter((p) => !p.startsWith('!') && !/[*?]/.test(p)));
 
   const outcomes: ComponentOutcome[] = [];
@@ -222,7 +226,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   if (options.changedOnly && work.length) {
     // Every discovered component goes in, so path dependencies are followed through libraries too.
     const verdicts = await affectedComponents(
-      discovered,
+      discovery.components,
       { root, changedSince: options.changedSince, tagFormat: options.tagFormat, extraPaths: new Map(work.map((c) => [c.component.name, [c.dockerfile]])) },
     );
     work = work.filter((candidate) => {
@@ -325,6 +329,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
     skipped: outcomes.filter((o) => o.status === 'exists' || o.status === 'unchanged').length,
     outcomes,
     builder: builder?.name,
+    skippedManifests: skipped,
   };
   if (options.manifestPath && !options.dryRun) {
     const manifest: ImagesManifest = { schemaVersion: 1, buildId: options.buildId ?? '', commit: options.commit ?? '', images };

@@ -1,4 +1,5 @@
 import { buildRustContainers, type BuildContainersResult } from '../../shared/flows/build-containers';
+import { skippedManifestsSummary } from '../../shared/cargo/problems';
 import { UserError } from '../../shared/errors';
 import { parseList } from '../../shared/inputs';
 import type { Agent } from '../../shared/agent';
@@ -24,7 +25,7 @@ function summary(result: BuildContainersResult): string {
   const rows = result.outcomes.map(
     (o) => `| ${o.component} | ${o.version} | ${o.reference ? `\`${o.reference}\`` : ''} | ${o.status} | ${o.digest ? `\`${o.digest}\`` : o.note ?? ''} |`,
   );
-  return [`Built ${result.built}, skipped ${result.skipped}${result.builder ? ` (with ${result.builder})` : ''}.`, '', '| Component | Version | Image | Status | Digest |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return [`Built ${result.built}, skipped ${result.skipped}${result.builder ? ` (with ${result.builder})` : ''}.`, '', '| Component | Version | Image | Status | Digest |', '| --- | --- | --- | --- | --- |', ...rows].join('\n') + '\n' + skippedManifestsSummary(result.skippedManifests);
 }
 
 void runTask(__dirname, async (agent) => {
@@ -33,6 +34,7 @@ void runTask(__dirname, async (agent) => {
     {
       componentsPath: agent.input('componentsPath') || agent.variable('Build.SourcesDirectory') || process.cwd(),
       components: agent.input('components'),
+      excludePaths: parseList(agent.input('excludePaths')),
       dockerfile: agent.input('dockerfile'),
       buildContext: agent.input('buildContext'),
       registry: access.registry,

@@ -1,5 +1,6 @@
 import type { Agent } from '../../shared/agent';
 import { DEFAULT_IDENTITY, TagComponentsError, tagComponents, tagSummary, type TagComponentsResult } from '../../shared/flows/tag-components';
+import { parseList } from '../../shared/inputs';
 import { runTask } from '../common/task-lib-agent';
 
 function report(agent: Agent, result: TagComponentsResult): void {
@@ -14,6 +15,7 @@ void runTask(__dirname, async (agent) => {
   const options = {
     componentsPath: agent.input('componentsPath') || agent.variable('Build.SourcesDirectory') || process.cwd(),
     components: agent.input('components'),
+    excludePaths: parseList(agent.input('excludePaths')),
     tagFormat: agent.input('tagFormat'),
     annotated: agent.boolInput('annotated', true),
     message: agent.input('message'),

@@ -93,6 +93,7 @@ describe('TagComponents@1 mock-runner (L0) tests: input handling of the unbundle
     assert.deepEqual(r.options, {
       componentsPath: '/agent/_work/1/s',
       components: '',
+      excludePaths: [],
       tagFormat: '',
       annotated: true,
       message: '',
@@ -113,6 +114,7 @@ describe('TagComponents@1 mock-runner (L0) tests: input handling of the unbundle
       inputs: {
         componentsPath: '/repo/services',
         components: 'heuristic\n!edge-*',
+        excludePaths: 'tests/**/fixtures\nexamples',
         tagFormat: '{name}-v{version}',
         annotated: 'false',
         message: 'Release {name}',
@@ -127,6 +129,7 @@ describe('TagComponents@1 mock-runner (L0) tests: input handling of the unbundle
     assert.deepEqual(r.options, {
       componentsPath: '/repo/services',
       components: 'heuristic\n!edge-*',
+      excludePaths: ['tests/**/fixtures', 'examples'],
       tagFormat: '{name}-v{version}',
       annotated: false,
       message: 'Release {name}',
@@ -174,7 +177,7 @@ describe('TagComponents@1 mock-runner (L0) tests: input handling of the unbundle
     const defaults = Object.fromEntries(
       taskJson.inputs.map((input) => [input.name, (input.defaultValue ?? '').replace('$(Build.SourcesDirectory)', repo)]),
     );
-    assert.deepEqual(Object.keys(defaults).sort(), ['annotated', 'componentsPath', 'components', 'dryRun', 'message', 'onExisting', 'push', 'remote', 'tagFormat'].sort());
+    assert.deepEqual(Object.keys(defaults).sort(), ['annotated', 'componentsPath', 'components', 'dryRun', 'excludePaths', 'message', 'onExisting', 'push', 'remote', 'tagFormat'].sort());
     // dryRun's default is false: keep this comparison side-effect free by forcing it on in both runs.
     const explicit = await l0('real-core', { inputs: { ...defaults, dryRun: 'true' } });
     const implicit = await l0('real-core', { inputs: { dryRun: 'true' }, variables: { 'Build.SourcesDirectory': repo } });

@@ -5,6 +5,7 @@ import { parseBuilderChoice } from '../../../shared/builders';
 import type { Log } from '../../../shared/agent';
 import { UserError } from '../../../shared/errors';
 import { workspaceFixture } from '../../helpers/containers';
+import * as path from 'node:path';
 
 const quiet: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, setSecret: () => undefined };
 
@@ -76,5 +77,19 @@ describe('BuildRustContainers inputs', () => {
       { component: 'common', version: '1.4.2', path: 'libs/common', status: 'no Dockerfile' },
     );
     assert.equal(result.manifestPath, undefined);
+  });
+
+  it('goes on without a broken Cargo.toml the selection does not need, warning and reporting it; fails when a selected component needs it', async () => {
+    const examples = path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'cargo', 'broken-example-path-dep');
+    const warnings: string[] = [];
+    const log: Log = { ...quiet, warn: (message, where) => warnings.push(`${path.relative(examples, where!.file)}:${where!.line}`) };
+    const plan = { ...base, componentsPath: examples, mode: 'plan' };
+    const result = await buildRustContainers({ ...plan, components: 'edge-*' }, log);
+    assert.deepEqual(result.outcomes.map((o) => o.component), ['edge-server']);
+    assert.deepEqual(result.skippedManifests?.map((s) => `${s.file}:${s.line}`), ['examples/demo/Cargo.toml:8', 'examples/loose/Cargo.toml:7']);
+    assert.deepEqual(warnings, ['examples/demo/Cargo.toml:8', 'examples/loose/Cargo.toml:7']);
+    await assert.rejects(buildRustContainers({ ...plan, components: 'loose-example' }, quiet), /'loose-example' depends on it by path/);
+    const excluded = await buildRustContainers({ ...plan, excludePaths: ['examples/**'] }, quiet);
+    assert.deepEqual(excluded.skippedManifests, []);
   });
 });
