@@ -9,6 +9,17 @@ export interface SourceLocation {
   line?: number;
 }
 
+/** A service connection as tasks use it: its URL, its credentials (the password masked) and data fields. */
+export interface ServiceConnection {
+  url?: string;
+  /** `username` (Docker registry), `registryid` or `serviceprincipalid` (Azure Container Registry). */
+  username?: string;
+  /** `password`, `apitoken` (Azure Repos / TFS) or `serviceprincipalkey`. */
+  password?: string;
+  /** `registry`, `registrytype`, `loginServer` when the connection has them. */
+  data: Record<string, string>;
+}
+
 /** What library code may say while it works. */
 export interface Log {
   debug(message: string): void;
@@ -19,11 +30,8 @@ export interface Log {
 }
 
 export interface Agent extends Log {
-  /** The input's value, trimmed; '' when it is not set. */
+  /** The input's value, trimmed; '' when it is not set. (Required and boolean inputs: shared/inputs.ts.) */
   input(name: string): string;
-  /** The input's value; throws a UserError naming the input when it is empty. */
-  requiredInput(name: string): string;
-  boolInput(name: string, defaultValue: boolean): boolean;
   /** A secret input (a password), masked before anything logs it; '' when not set. */
   secretInput(name: string): string;
   variable(name: string): string | undefined;
@@ -31,12 +39,12 @@ export interface Agent extends Log {
   accessToken(): string | undefined;
   /** The organisation's collection URL, e.g. https://dev.azure.com/org/. */
   collectionUrl(): string | undefined;
-  /** Username and password of a service connection (Docker registry or generic), masked. */
-  endpoint(id: string): { url?: string; username?: string; password?: string; data: Record<string, string> } | undefined;
+  /** A service connection by id (what a connectedService input holds); undefined when missing or not authorized. */
+  endpoint(id: string): ServiceConnection | undefined;
   error(message: string, where?: SourceLocation): void;
   setOutput(name: string, value: string): void;
-  /** Attaches a Markdown section to the run's summary tab. */
-  summary(title: string, markdown: string): void;
+  /** Attaches a Markdown section to the run's summary tab; returns the file attached (under tempDir). */
+  summary(title: string, markdown: string): string;
   /** A directory that the agent cleans after the job. */
   tempDir(): string;
   succeed(message?: string): void;

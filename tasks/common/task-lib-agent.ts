@@ -3,7 +3,7 @@ import { _getVariableKey, _vault } from 'azure-pipelines-task-lib/internal';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Agent, SourceLocation } from '../../shared/agent';
+import type { Agent, ServiceConnection, SourceLocation } from '../../shared/agent';
 import { formatError, UserError } from '../../shared/errors';
 
 /**
@@ -29,24 +29,11 @@ export class TaskLibAgent implements Agent {
     return (tl.getInput(name, false) ?? '').trim();
   }
 
-  requiredInput(name: string): string {
-    const value = this.input(name);
-    if (!value) throw new UserError(`Input '${name}' is required: set it in the task's inputs.`);
-    return value;
-  }
-
   secretInput(name: string): string {
     // tl.getInput prints every value to the debug log: read the vault directly and mask first.
     const value = (_vault.retrieveSecret(`INPUT_${_getVariableKey(name)}`) ?? '').trim();
     if (value) tl.setSecret(value);
     return value;
-  }
-
-  boolInput(name: string, defaultValue: boolean): boolean {
-    const value = this.input(name).toLowerCase();
-    if (!value) return defaultValue;
-    if (value === 'true' || value === 'false') return value === 'true';
-    throw new UserError(`Input '${name}' must be true or false, not '${value}'.`);
   }
 
   variable(name: string): string | undefined {
@@ -65,7 +52,7 @@ export class TaskLibAgent implements Agent {
     return tl.getEndpointUrl('SYSTEMVSSCONNECTION', true) || tl.getVariable('System.CollectionUri') || undefined;
   }
 
-  endpoint(id: string) {
+  endpoint(id: string): ServiceConnection | undefined {
     const url = tl.getEndpointUrl(id, true);
     const auth = tl.getEndpointAuthorization(id, true);
     if (!url && !auth) return undefined;
@@ -107,10 +94,11 @@ export class TaskLibAgent implements Agent {
     tl.setVariable(name, value, false, true);
   }
 
-  summary(title: string, markdown: string): void {
+  summary(title: string, markdown: string): string {
     const file = path.join(this.tempDir(), `${title.replace(/[^A-Za-z0-9]+/g, '-')}.md`);
     writeFileSync(file, markdown);
     tl.uploadSummary(file);
+    return file;
   }
 
   tempDir(): string {
