@@ -2,6 +2,7 @@
  * The build agent as the shared library sees it. Tasks implement this over azure-pipelines-task-lib
  * (tasks/common/task-lib-agent.ts); tests implement it in memory. Nothing in shared/ imports task-lib.
  */
+import { formatError, UserError } from './errors';
 
 /** Where a message points: a file, and a 1-based line when one is known. */
 export interface SourceLocation {
@@ -48,5 +49,20 @@ export interface Agent extends Log {
   /** A directory that the agent cleans after the job. */
   tempDir(): string;
   succeed(message?: string): void;
+  /** Ends the task as failed, saying `message` (without logging another error issue). */
   fail(message: string): void;
+}
+
+/**
+ * Runs a task's body on `agent`: succeeds with the message it returns; any failure becomes one error
+ * issue pointing at its file and line, and a failed result. Anything but a UserError is a bug: its stack goes to the debug log.
+ */
+export async function runWithAgent(agent: Agent, body: (agent: Agent) => Promise<string | void>): Promise<void> {
+  try {
+    agent.succeed((await body(agent)) || undefined);
+  } catch (error) {
+    if (!(error instanceof UserError)) agent.debug(String((error as Error)?.stack ?? error));
+    agent.error(formatError(error), error instanceof UserError ? error.where : undefined);
+    agent.fail(formatError(error));
+  }
 }
