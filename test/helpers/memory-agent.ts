@@ -26,7 +26,7 @@ export interface Issue {
  */
 export class MemoryAgent implements Agent {
   readonly outputs: Record<string, string> = {};
-  /** Values registered for masking, in order. */
+  /** Values registered for masking, in order, each once. */
   readonly secrets: string[] = [];
   /** debug and info lines. */
   readonly lines: string[] = [];
@@ -86,7 +86,7 @@ export class MemoryAgent implements Agent {
   }
 
   setSecret(value: string): void {
-    if (value) this.secrets.push(value);
+    if (value && !this.secrets.includes(value)) this.secrets.push(value);
   }
 
   setOutput(name: string, value: string): void {
