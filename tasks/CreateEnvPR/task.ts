@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { Agent } from '../../shared/agent';
 import type { CreateEnvPROptions, CreateEnvPRResult } from '../../shared/flows/create-env-pr';
+import { DEFAULT_TITLE } from '../../shared/pr/description';
 import { boolInput, parseList, requiredInput, serviceConnection } from '../../shared/inputs';
 import { pullRequestSummary } from '../../shared/summaries';
 
@@ -30,7 +31,7 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     repository: agent.input('repository'),
     targetBranch: agent.input('targetBranch') || 'main',
     sourceBranch: agent.input('sourceBranch') || 'gitops/{environment}',
-    title: agent.input('title') || 'chore({environment}): update {count} component(s)',
+    title: agent.input('title') || DEFAULT_TITLE,
     description: agent.input('description'),
     changes: agent.input('changes'),
     reviewers: parseList(agent.input('reviewers')),
