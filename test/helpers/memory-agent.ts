@@ -125,3 +125,14 @@ export class MemoryAgent implements Agent {
     this.scratch = undefined;
   }
 }
+
+/** Makes MemoryAgents for the mocha suite it is called in, and disposes of every one after the suite. */
+export function memoryAgents(): (setup?: MemoryAgentSetup) => MemoryAgent {
+  const made: MemoryAgent[] = [];
+  after(() => made.forEach((agent) => agent.dispose()));
+  return (setup = {}) => {
+    const agent = new MemoryAgent(setup);
+    made.push(agent);
+    return agent;
+  };
+}

@@ -7,7 +7,7 @@ import { UserError } from '../../shared/errors';
 import { createEnvPR, type CreateEnvPRResult } from '../../shared/flows/create-env-pr';
 import { run } from '../../shared/process';
 import { readOptions, report } from '../../tasks/CreateEnvPR/task';
-import { MemoryAgent, type MemoryAgentSetup } from '../helpers/memory-agent';
+import { memoryAgents, type MemoryAgentSetup } from '../helpers/memory-agent';
 
 const TOKEN = 'job-token-pr-l0';
 const PAT = 'other-org-pat-l0';
@@ -37,13 +37,9 @@ const OPENED: CreateEnvPRResult = {
 };
 
 describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agent', () => {
-  const agents: MemoryAgent[] = [];
-  const agent = (setup: MemoryAgentSetup, inputs: Record<string, string> = {}) => {
-    const created = new MemoryAgent({ ...setup, inputs: { gitopsPath: '/gitops', environment: 'devtest', ...inputs } });
-    agents.push(created);
-    return created;
-  };
-  after(() => agents.forEach((a) => a.dispose()));
+  const memoryAgent = memoryAgents();
+  const agent = (setup: MemoryAgentSetup, inputs: Record<string, string> = {}) =>
+    memoryAgent({ ...setup, inputs: { gitopsPath: '/gitops', environment: 'devtest', ...inputs } });
 
   describe('readOptions', () => {
     it("reads every input empty as its default: the job's token (bearer, masked), the project from the working copy, the run's build and work items", () => {

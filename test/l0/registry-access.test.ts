@@ -4,7 +4,7 @@ import { UserError } from '../../shared/errors';
 import { registryAccess } from '../../shared/registry/credentials';
 import { readOptions as buildOptions } from '../../tasks/BuildRustContainers/task';
 import { readOptions as gitopsOptions } from '../../tasks/UpdateGitOpsVersions/task';
-import { MemoryAgent, type MemoryAgentSetup } from '../helpers/memory-agent';
+import { memoryAgents, type MemoryAgentSetup } from '../helpers/memory-agent';
 
 const PASSWORD = 'connection-Pa55word';
 const INPUT_PASSWORD = 'input-Pa55word';
@@ -13,13 +13,7 @@ const INPUT_PASSWORD = 'input-Pa55word';
 const DOCKER = { url: 'https://edge.azurecr.io/', username: 'edge-pull', password: PASSWORD, data: { registry: 'https://edge.azurecr.io/' } };
 
 describe('Registry credentials: one resolver for containerRegistry, registry, registryUsername and registryPassword', () => {
-  const agents: MemoryAgent[] = [];
-  const agent = (setup: MemoryAgentSetup) => {
-    const created = new MemoryAgent(setup);
-    agents.push(created);
-    return created;
-  };
-  after(() => agents.forEach((a) => a.dispose()));
+  const agent = memoryAgents();
 
   it('takes registry and credentials from a Docker registry service connection, masking the password', async () => {
     const a = agent({ inputs: { containerRegistry: 'acr' }, endpoints: { acr: DOCKER } });

@@ -7,13 +7,12 @@ import { UserError } from '../../shared/errors';
 import { tagComponents, TagComponentsError, type TagComponentsResult } from '../../shared/flows/tag-components';
 import { run } from '../../shared/process';
 import { readOptions, report, reportFailure } from '../../tasks/TagComponents/task';
-import { MemoryAgent, type MemoryAgentSetup } from '../helpers/memory-agent';
+import { memoryAgents, type MemoryAgent } from '../helpers/memory-agent';
 
 const TOKEN = 'job-token-tag-l0';
 
 /** The task's body as index.ts runs it, on an in-memory agent. */
-async function runTag(setup: MemoryAgentSetup): Promise<MemoryAgent> {
-  const agent = new MemoryAgent(setup);
+async function runTag(agent: MemoryAgent): Promise<MemoryAgent> {
   await runWithAgent(agent, async (a) => report(a, await tagComponents(readOptions(a), a).catch((error: unknown) => reportFailure(a, error))));
   return agent;
 }
@@ -30,13 +29,7 @@ const RESULT: TagComponentsResult = {
 };
 
 describe('TagComponents@1 in-process: readOptions and report on the in-memory agent', () => {
-  const agents: MemoryAgent[] = [];
-  const agent = (setup: MemoryAgentSetup = {}) => {
-    const created = new MemoryAgent(setup);
-    agents.push(created);
-    return created;
-  };
-  after(() => agents.forEach((a) => a.dispose()));
+  const agent = memoryAgents();
 
   describe('readOptions', () => {
     it('reads every input empty as its default: the workspace from Build.SourcesDirectory, the job token (masked), the pipeline as tagger', () => {
@@ -170,8 +163,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
     after(() => fs.rm(temp, { recursive: true, force: true }));
 
     it('dryRun reads the remote, sets the outputs and summary a real run would, and writes no tag', async () => {
-      const a = await runTag({ inputs: { dryRun: 'true' }, variables: { 'Build.SourcesDirectory': repo } });
-      agents.push(a);
+      const a = await runTag(agent({ inputs: { dryRun: 'true' }, variables: { 'Build.SourcesDirectory': repo } }));
       assert.deepEqual(a.result, { succeeded: true, message: 'Dry run: 2 created, 0 moved, 0 already there, 0 skipped (nothing written)' });
       assert.equal(a.outputs.tags, 'heuristic/2.0.1,telemetry/0.9.0');
       assert.deepEqual(JSON.parse(a.outputs.components), [
@@ -185,8 +177,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
     });
 
     it('an onExisting value outside skip, fail, move fails the task with one error, sets no output and tags nothing', async () => {
-      const a = await runTag({ inputs: { componentsPath: repo, onExisting: 'replace' } });
-      agents.push(a);
+      const a = await runTag(agent({ inputs: { componentsPath: repo, onExisting: 'replace' } }));
       assert.deepEqual(a.result, { succeeded: false, message: "onExisting 'replace' is not one of skip, fail, move." });
       assert.deepEqual(a.errors, [{ message: "onExisting 'replace' is not one of skip, fail, move.", where: undefined }]);
       assert.deepEqual(a.outputs, {});

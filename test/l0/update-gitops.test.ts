@@ -6,19 +6,13 @@ import { UserError } from '../../shared/errors';
 import { DEFAULT_TAG_FILTER, updateGitOps } from '../../shared/flows/update-gitops';
 import { readOptions, report } from '../../tasks/UpdateGitOpsVersions/task';
 import { gitopsTree, snapshot } from '../helpers/gitops-tree';
-import { MemoryAgent, type MemoryAgentSetup } from '../helpers/memory-agent';
+import { memoryAgents } from '../helpers/memory-agent';
 
 const REGISTRY = 'myacr.azurecr.io';
 const PASSWORD = 'gitops-Pa55word-l0';
 
 describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-memory agent', () => {
-  const agents: MemoryAgent[] = [];
-  const agent = (setup: MemoryAgentSetup = {}) => {
-    const created = new MemoryAgent(setup);
-    agents.push(created);
-    return created;
-  };
-  after(() => agents.forEach((a) => a.dispose()));
+  const agent = memoryAgents();
 
   describe('readOptions', () => {
     it('reads every input empty as its default', async () => {
