@@ -1,13 +1,26 @@
 /**
  * The build agent as the shared library sees it. Tasks implement it over azure-pipelines-task-lib
- * (tasks/common/task-lib-agent.ts); library code and its tests need only the Log part, which tests
- * implement in memory. Nothing in shared/ imports task-lib.
+ * (tasks/common/task-lib-agent.ts); tests implement it in memory (test/helpers/memory-agent.ts).
+ * Library code needs only the Log part. Nothing in shared/ imports task-lib.
  */
+import { formatError, UserError } from './errors';
 
 /** Where a message points: a file, and a 1-based line when one is known. */
 export interface SourceLocation {
   file: string;
   line?: number;
+}
+
+/** A service connection as tasks use it: its URL, its credentials (the password masked) and data fields. */
+export interface ServiceConnection {
+  /** Its URL, else its loginServer or registry. */
+  url?: string;
+  /** `username` (Docker registry), `registryid` or `serviceprincipalid` (Azure Container Registry). */
+  username?: string;
+  /** `password`, `apitoken` (Azure Repos / TFS) or `serviceprincipalkey`. */
+  password?: string;
+  /** `registry`, `registrytype`, `loginServer` when the connection has them. */
+  data: Record<string, string>;
 }
 
 /** What library code may say while it works. */
@@ -23,12 +36,8 @@ export interface Log {
 }
 
 export interface Agent extends Log {
-  /** The input's value, trimmed; '' when it is not set. */
+  /** The input's value, trimmed; '' when it is not set. (Required and boolean inputs: shared/inputs.ts.) */
   input(name: string): string;
-  /** The input's value, trimmed; throws a UserError naming the input when it is empty. */
-  requiredInput(name: string): string;
-  /** 'true' or 'false' in any case; `defaultValue` when empty; anything else is a UserError naming the input. */
-  boolInput(name: string, defaultValue: boolean): boolean;
   /** A secret input (a password), trimmed, masked before anything logs it (read without task-lib's debug echo); '' when not set. */
   secretInput(name: string): string;
   /** A pipeline variable; undefined when unset or empty. */
@@ -37,18 +46,14 @@ export interface Agent extends Log {
   accessToken(): string | undefined;
   /** The organisation's collection URL, e.g. https://dev.azure.com/org/ (the SystemVssConnection endpoint's URL, else System.CollectionUri). */
   collectionUrl(): string | undefined;
-  /**
-   * A service connection: its URL (else its loginServer or registry), username and password (masked) under the
-   * names Docker registry, Azure Container Registry and generic connections use, and its `registry`,
-   * `registrytype` and `loginServer` data; undefined when the pipeline has no such connection.
-   */
-  endpoint(id: string): { url?: string; username?: string; password?: string; data: Record<string, string> } | undefined;
+  /** A service connection by id (what a connectedService input holds); undefined when missing or not authorized. */
+  endpoint(id: string): ServiceConnection | undefined;
   /** An error issue on the run, linked to the file and line when given. */
   error(message: string, where?: SourceLocation): void;
   /** An output variable (isOutput=true), readable by later steps and jobs. */
   setOutput(name: string, value: string): void;
-  /** Attaches Markdown to the run's summary tab (uploaded as a file named after `title`). */
-  summary(title: string, markdown: string): void;
+  /** Attaches a Markdown section to the run's summary tab; returns the file attached (under tempDir). */
+  summary(title: string, markdown: string): string;
   /**
    * A private scratch directory of this task, made on first use under Agent.TempDirectory (which the agent
    * empties after the job), or under the system's temporary directory outside a pipeline.
@@ -56,6 +61,20 @@ export interface Agent extends Log {
   tempDir(): string;
   /** Ends the task as succeeded with `message`. */
   succeed(message?: string): void;
-  /** Ends the task as failed with `message`. */
+  /** Ends the task as failed, saying `message` (without logging another error issue). */
   fail(message: string): void;
+}
+
+/**
+ * Runs a task's body on `agent`: succeeds with the message it returns; any failure becomes one error
+ * issue pointing at its file and line, and a failed result. Anything but a UserError is a bug: its stack goes to the debug log.
+ */
+export async function runWithAgent(agent: Agent, body: (agent: Agent) => Promise<string | void>): Promise<void> {
+  try {
+    agent.succeed((await body(agent)) || undefined);
+  } catch (error) {
+    if (!(error instanceof UserError)) agent.debug(String((error as Error)?.stack ?? error));
+    agent.error(formatError(error), error instanceof UserError ? error.where : undefined);
+    agent.fail(formatError(error));
+  }
 }

@@ -75,20 +75,3 @@ export interface SkippedManifest {
 export function nameList(names: string[], max = 10): string {
   return names.length > max ? `${names.slice(0, max).join(', ')} and ${names.length - max} more` : names.join(', ');
 }
-
-/** The summary section listing skipped Cargo.toml files; empty when there are none. */
-export function skippedManifestsSummary(skipped: SkippedManifest[] = [], max = 50): string {
-  if (!skipped.length) return '';
-  const cell = (value: string) => value.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
-  const rows = skipped.slice(0, max).map((s) => `| \`${cell(s.file)}${s.line ? `:${s.line}` : ''}\` | ${cell(s.message)} | ${cell(nameList(s.packages))} |`);
-  return [
-    '',
-    `**Skipped Cargo manifests** (${skipped.length}): no selected component needs them, so the run went on without them.`,
-    '',
-    '| Cargo.toml | Problem | Left out |',
-    '|---|---|---|',
-    ...rows,
-    ...(skipped.length > max ? [`| and ${skipped.length - max} more | | |`] : []),
-    '',
-  ].join('\n');
-}

@@ -92,6 +92,8 @@ export interface ComponentOutcome {
 }
 
 export interface BuildContainersResult {
+  mode: 'build' | 'plan';
+  dryRun: boolean;
   images: ImageRecord[];
   /** For `strategy: matrix:`: leg name -> string values. */
   matrix: Record<string, Record<string, string>>;
@@ -323,6 +325,8 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
 
   const images = candidates.flatMap((c) => (c.record ? [c.record] : []));
   const result: BuildContainersResult = {
+    mode,
+    dryRun: !!options.dryRun,
     images,
     matrix,
     built: images.filter((i) => i.status === 'pushed' || i.status === 'built').length,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Log } from '../agent';
 import { discoverCargo, type Discovery } from '../cargo/discover';
 import type { Component } from '../cargo/component';
-import { skippedManifestsSummary, type SkippedManifest } from '../cargo/problems';
+import type { SkippedManifest } from '../cargo/problems';
 import { selectComponents } from '../cargo/select';
 import { formatError, shown, UserError } from '../errors';
 import { Git, isPlainRefName } from '../git/git';
@@ -313,22 +313,4 @@ async function restore(git: Git, plans: Plan[], log: Log): Promise<void> {
     const result = await git.run(args, { allowFailure: true });
     if (result.code !== 0) log.warn(`Could not restore local tag '${p.tag}': ${result.stderr.trim()}`);
   }
-}
-
-/** The run's summary tab section: one row per component. */
-export function tagSummary(result: TagComponentsResult): string {
-  const cell = (value: string) => value.replace(/\|/g, '\\|');
-  const verb: Record<TagStatus, string> = result.dryRun
-    ? { created: 'would create', moved: 'would move', exists: 'exists', skipped: 'skipped', failed: 'failed' }
-    : { created: 'created', moved: 'moved', exists: 'exists', skipped: 'skipped', failed: 'failed' };
-  const lines = [
-    `${result.dryRun ? '**Dry run**: nothing was tagged or pushed. ' : ''}Commit \`${result.commit.slice(0, 12)}\`.`,
-    '',
-    '| Component | Version | Version from | Path | Tag | Status |',
-    '|---|---|---|---|---|---|',
-    ...result.components.map(
-      (c) => `| ${cell(c.name)} | ${cell(c.version)} | ${c.versionSource} | ${cell(c.path)} | \`${cell(c.tag)}\` | ${verb[c.status]} |`,
-    ),
-  ];
-  return lines.join('\n') + '\n' + skippedManifestsSummary(result.skippedManifests);
 }

@@ -74,9 +74,11 @@ export interface ComponentChange {
 }
 
 export interface UpdateGitOpsResult {
+  environment: string;
   changed: boolean;
   changes: ComponentChange[];
-  summaryMarkdown: string;
+  /** Components whose image was looked at (the summary's "checked"). */
+  checked: number;
   /** Files written (or that would be, on a dry run), relative to gitopsPath. */
   files: string[];
   dryRun: boolean;
@@ -323,26 +325,5 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   if (newFiles.size && !options.dryRun) writeAllOrNothing(newFiles);
   log.debug(`wrote ${newFiles.size} file(s) in ${Date.now() - writing} ms`);
   for (const change of changes) log.info(`${change.component}: ${change.from || '(new)'} -> ${change.to} (${change.bump})`);
-  return {
-    changed: changes.length > 0,
-    changes,
-    files: written,
-    dryRun: !!options.dryRun,
-    summaryMarkdown: summarize(environment, changes, desired.size, !!options.dryRun),
-  };
-}
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|');
-}
-
-/**
- * The Markdown table of the changes (full references and the files changed), for the run's summary tab and
- * the `summary` output file. CreateEnvPR renders its own, shorter table (pr/description.ts).
- */
-export function summarize(environment: string, changes: ComponentChange[], checked: number, dryRun: boolean): string {
-  const title = `### ${environment}: ${changes.length ? `${changes.length} component(s) updated` : 'up to date'}${dryRun ? ' (dry run: nothing written)' : ''}`;
-  if (!changes.length) return `${title}\n\n${checked} component(s) checked; every one already runs the requested image.\n`;
-  const rows = changes.map((c) => `| ${cell(c.component)} | ${c.from ? `\`${cell(c.from)}\`` : '(new)'} | \`${cell(c.to)}\` | ${c.bump} | ${c.files.map(cell).join('<br>')} |`);
-  return [title, '', '| Component | From | To | Bump | Files |', '|---|---|---|---|---|', ...rows, ''].join('\n');
+  return { environment, changed: changes.length > 0, changes, checked: desired.size, files: written, dryRun: !!options.dryRun };
 }

@@ -212,7 +212,7 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
 
     assert.equal(run.result, 'Succeeded', run.stdout);
     assert.match(run.message, /Dry run/);
-    assert.deepEqual(Object.values(statuses(run)), ['created', 'created', 'created']);
+    assert.deepEqual(Object.values(statuses(run)), ['planned', 'planned', 'planned']);
     assert.deepEqual(run.outputs.tags.split(',').sort(), ['edge-http-connector/0.3.1', 'edgectl/0.0.0', 'heuristic/1.4.2']);
     assert.match(run.summaries[0], /Dry run/);
     assert.match(run.summaries[0], /would create/);

@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { UserError } from '../../shared/errors';
 import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/flows/update-gitops';
 import { run } from '../../shared/process';
+import { gitopsSummary } from '../../shared/summaries';
 import { gitopsTree, snapshot, testLog } from '../helpers/gitops-tree';
 import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
 
@@ -88,7 +89,7 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     assert.deepEqual(changedFiles, ['environments/devtest/helmrelease.yaml', 'environments/devtest/jobs.yaml', 'environments/devtest/kustomization.yaml', 'versions.yaml']);
     const lock = await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8');
     assert.ok(lock.includes('  devtest:\n    heuristic:\n      image: myacr.azurecr.io/heuristic   # repository, without tag\n      tag: v1.4.2\n    collector:\n      image: myacr.azurecr.io/collector\n      tag: "v2.1.0"\n  qa:\n'), lock);
-    assert.match(result.summaryMarkdown, /\| heuristic \| `myacr.azurecr.io\/heuristic:v1.4.1` \| `myacr.azurecr.io\/heuristic:v1.4.2` \| patch \|/);
+    assert.match(gitopsSummary(result), /\| heuristic \| `myacr.azurecr.io\/heuristic:v1.4.1` \| `myacr.azurecr.io\/heuristic:v1.4.2` \| patch \|/);
     if (!(await kubectlAvailable())) this.skip();
     assert.deepEqual(await rendered(dir, 'environments/devtest'), [
       `CronJob/collector/collector=${R}/collector:v2.1.0`,
@@ -134,7 +135,7 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     assert.deepEqual(again.changes, []);
     assert.deepEqual(again.files, []);
     assert.deepEqual(await snapshot(dir), before);
-    assert.match(again.summaryMarkdown, /up to date/);
+    assert.match(gitopsSummary(again), /up to date/);
   });
 
   it('re-applies its own changes semantically (as CreateEnvPR does) with identical bytes', async () => {

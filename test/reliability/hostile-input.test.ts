@@ -1,7 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Log, SourceLocation } from '../../shared/agent';
 import { buildRustContainers } from '../../shared/flows/build-containers';
 import { formatError, UserError } from '../../shared/errors';
 import { updateGitOps } from '../../shared/flows/update-gitops';
@@ -9,6 +8,7 @@ import { parseList } from '../../shared/inputs';
 import { lockDiff } from '../../shared/pr/changes';
 import { tagComponents } from '../../shared/flows/tag-components';
 import { imageTag } from '../../shared/images/names';
+import { MemoryAgent } from '../helpers/memory-agent';
 import { repoRoot } from '../helpers/run-task';
 import { guardChildProcesses, type ChildCall } from './child-guard';
 import { aliasBomb, CLEAN_APP, hostileCorpus, type FileSpec, type HostileCase } from './corpus';
@@ -16,25 +16,6 @@ import { Sandbox, SENTINEL, snapshot } from './sandbox';
 
 /** Words that mean a message was built from a value that was not there or not a string. */
 const GARBAGE = ['undefined', '[object Object]', 'NaN', 'function Object', '[native code]', 'Maximum call stack'];
-
-/** A Log that keeps everything, to check that warnings are as clear as errors. */
-export class RecordingLog implements Log {
-  readonly lines: string[] = [];
-  readonly warnings: Array<{ message: string; where?: SourceLocation }> = [];
-  readonly secrets: string[] = [];
-  debug(message: string): void {
-    this.lines.push(message);
-  }
-  info(message: string): void {
-    this.lines.push(message);
-  }
-  warn(message: string, where?: SourceLocation): void {
-    this.warnings.push({ message, where });
-  }
-  setSecret(value: string): void {
-    this.secrets.push(value);
-  }
-}
 
 /** The checks every error a user sees must pass; `file` is the repository-relative file it must name. */
 export function assertClearError(error: unknown, repo: string | undefined, expect: { error?: RegExp; file?: string }): void {
@@ -53,7 +34,7 @@ export function assertClearError(error: unknown, repo: string | undefined, expec
   }
 }
 
-function assertClearLog(log: RecordingLog): void {
+function assertClearLog(log: MemoryAgent): void {
   for (const { message } of log.warnings) {
     for (const word of GARBAGE) assert.ok(!message.includes(word), `'${word}' in a warning: ${message.slice(0, 300)}`);
     assert.ok(message.length < 2000, `warning of ${message.length} characters`);
@@ -140,7 +121,7 @@ describe('reliability: hostile input', function () {
     }
     try {
       const before = await snapshot(repo, ['.git/index', '.git/objects']);
-      const log = new RecordingLog();
+      const log = new MemoryAgent();
       const outcome = await attempt(() => tagComponents({ componentsPath: repo, push: false, dryRun: true, ...c.inputs }, log));
       check(c, outcome, repo, (value) => {
         const result = value as Awaited<ReturnType<typeof tagComponents>>;
@@ -161,7 +142,7 @@ describe('reliability: hostile input', function () {
     const repo = await sandbox.repo(c.files ?? {});
     try {
       const before = await snapshot(repo);
-      const log = new RecordingLog();
+      const log = new MemoryAgent();
       const outcome = await attempt(() =>
         buildRustContainers(
           {
@@ -205,7 +186,7 @@ describe('reliability: hostile input', function () {
     const repo = await sandbox.repo(c.files ?? {});
     try {
       const before = await snapshot(repo);
-      const log = new RecordingLog();
+      const log = new MemoryAgent();
       const inputs = c.inputs ?? {};
       const outcome = await attempt(() =>
         updateGitOps(

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SourceLocation } from '../../../shared/agent';
 import { discoverCargo, type DiscoverOptions } from '../../../shared/cargo/discover';
-import { skippedManifestsSummary } from '../../../shared/cargo/problems';
+import { skippedManifestsSummary } from '../../../shared/summaries';
 import { selectComponents } from '../../../shared/cargo/select';
 import { formatError, UserError } from '../../../shared/errors';
 import { run } from '../../../shared/process';

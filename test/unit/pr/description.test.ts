@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../../shared/errors';
 import { lockDiff, parseChanges, shortImage } from '../../../shared/pr/changes';
+import { gitopsSummary } from '../../../shared/summaries';
 import { MAX_DESCRIPTION, renderDescription, renderTitle } from '../../../shared/pr/description';
 import { commitMessage, parseRemoteUrl } from '../../../shared/flows/create-env-pr';
 import { updateGitOps } from '../../../shared/flows/update-gitops';
@@ -85,7 +86,7 @@ describe('changes', () => {
       assert.deepEqual(fromRun.map((c) => [c.component, c.bump]), [['collector', 'digest'], ['heuristic', 'minor'], ['telemetry', 'none']]);
       const table = renderDescription({ environment: 'devtest', targetBranch: 'main', changes: lockDiff(before, after, 'devtest') });
       assert.match(table, /\| telemetry \| \(new\) \| v0\.1\.0 \| none \| +\|/);
-      assert.match(result.summaryMarkdown, /\| telemetry \| \(new\) \| `r\.example\.com\/telemetry:v0\.1\.0` \| none \|/);
+      assert.match(gitopsSummary(result), /\| telemetry \| \(new\) \| `r\.example\.com\/telemetry:v0\.1\.0` \| none \|/);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
