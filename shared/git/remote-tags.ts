@@ -71,7 +71,7 @@ export async function pushTags(remote: Remote, refs: PushRef[], tempDir = os.tmp
 
     const refspecs = refs.map((ref) => `${ref.force ? '+' : ''}${ref.object}:refs/tags/${ref.tag}`);
     const attempt = (atomic: boolean) =>
-      remote.run(`Pushing to ${remote.name}`, ['push', '--porcelain', '--no-verify', ...(atomic ? ['--atomic'] : []), '--', remote.name, ...refspecs], { env: { GIT_DIR: scratch } });
+      remote.run(`Pushing to ${remote.name}`, ['push', '--porcelain', '--no-verify', ...(atomic ? ['--atomic'] : []), '--', remote.name, ...refspecs], { GIT_DIR: scratch });
     let result = await attempt(true);
     // A server without atomic push refuses before any pack is sent: pushing again is still one push.
     if (result.code !== 0 && /does not support --atomic/i.test(result.stderr)) result = await attempt(false);

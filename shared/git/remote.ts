@@ -1,7 +1,7 @@
 import type { Log } from '../agent';
 import { shown, UserError } from '../errors';
 import type { RunResult } from '../process';
-import { TransientError, withRetry, type RetryOptions } from '../retry';
+import { isTransientStatus, TransientError, withRetry, type RetryOptions } from '../retry';
 import type { Git } from './git';
 
 /** An HTTP(S) proxy git goes through to reach the remote. */
@@ -79,8 +79,10 @@ export function classifyGitFailure(output: string): GitFailureKind {
   if (status === '404' || /repository '[^']*' not found/i.test(output)) return 'not-found';
   if (/couldn't find remote ref/i.test(output)) return 'missing-ref';
   // A push refused because the ref moved or already exists (a hook's or a protected branch's refusal is not one).
-  if (/stale info|fetch first|non-fast-forward|already exists|cannot lock ref|failed to update ref/.test(output) && !/hook declined|protected branch/i.test(output)) return 'rejected';
-  if (/returned error: (429|5\d\d)|RPC failed|Connection reset|timed out|unexpected disconnect|early EOF|Empty reply from server|remote end hung up unexpectedly/i.test(output)) return 'transient';
+  if (/\[rejected\]|stale info|fetch first|non-fast-forward|already exists|cannot lock ref|failed to update ref/.test(output) && !/hook declined|protected branch/i.test(output)) return 'rejected';
+  if (status) return isTransientStatus(Number(status)) ? 'transient' : 'other';
+  // A connection dropped or cut short: what curl and git say then.
+  if (/RPC failed|Connection reset|timed out|unexpected disconnect|early EOF|Empty reply from server|remote end hung up unexpectedly/i.test(output)) return 'transient';
   return 'other';
 }
 
@@ -106,8 +108,8 @@ export interface RemoteOptions {
   log?: Log;
 }
 
-/** Attempts of a git network command, and the first backoff: waits of up to 0.5, 1, 2 and 4 s. */
-const GIT_RETRY: RetryOptions = { attempts: 5, baseMs: 500, capMs: 8000 };
+/** Attempts of a git network command, and the backoff between them: full-jitter waits of up to 0.5, 1, 2, 4 and 8 s. */
+const GIT_RETRY: RetryOptions = { attempts: 6, baseMs: 500, capMs: 8000 };
 
 /**
  * A git remote (a configured remote's name, or a URL) as the tasks talk to it: every network command
@@ -133,15 +135,15 @@ export class Remote {
    * Runs `git <args>` against the remote; `what` says in the log what is retried. Returns the last
    * result, failed or not: the caller reads a failure with `classifyGitFailure` or `failure`.
    */
-  async run(what: string, args: string[], options: { env?: Record<string, string>; retryIf?: (result: RunResult) => Promise<boolean> } = {}): Promise<RunResult> {
+  async run(what: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
     let last: RunResult | undefined;
     const onRetry = (_error: Error, attempt: number, waitMs: number) =>
       this.options.log?.info(`${what} failed transiently (attempt ${attempt}); trying again in ${(waitMs / 1000).toFixed(1)} s`);
     try {
       return await withRetry(
         async () => {
-          last = await this.git.run(args, { allowFailure: true, env: { ...options.env, ...this.env } });
-          if (last.code !== 0 && classifyGitFailure(last.stderr) === 'transient' && (await (options.retryIf?.(last) ?? true))) throw new TransientError(last.stderr);
+          last = await this.git.run(args, { allowFailure: true, env: { ...env, ...this.env } });
+          if (last.code !== 0 && classifyGitFailure(last.stderr) === 'transient') throw new TransientError(last.stderr);
           return last;
         },
         { ...GIT_RETRY, onRetry, ...this.options.retry },
@@ -175,7 +177,7 @@ export class Remote {
     const said = lines.filter((line) => /^(remote:|fatal:|error:|rejected )/.test(line) && !/^error: failed to push some refs/.test(line));
     const detail = (said.length ? said : lines.slice(-3)).slice(-6).join(' | ');
     const hint = /permission|TF401027|TF401028/i.test(text) ? ` ${hints.forbidden}` : '';
-    return new UserError(`${where}: ${detail}.${hint}`);
+    return new UserError(`${where}: ${detail.replace(/\.$/, '')}.${hint}`);
   }
 }
 
