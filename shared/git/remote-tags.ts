@@ -54,7 +54,7 @@ function porcelainResults(stdout: string): Map<string, { ok: boolean; summary: s
  * The push runs from a temporary git directory that borrows the repository's objects (alternates) and
  * its configuration (an include: remotes, URL rewrites, http settings) but holds no ref. git (2.39)
  * matches each explicit refspec's source against every local ref, with every rev-parse rule: 1,000 tags
- * pushed from a repository holding 1,000 refs cost over a second of CPU that way, and nothing here.
+ * pushed from a repository holding 1,000 refs cost 1.9 s of CPU that way, 0.3 s from here.
  * The directory is removed whatever happens; hooks do not run (--no-verify), as they would not find
  * the repository they expect.
  */

@@ -181,7 +181,7 @@ export class Remote {
   }
 }
 
-/** A remote's name as git allows it, which no git command can take for an option, a URL or a path. */
+/** The characters of a remote's name, without a leading '-' (an option): never a URL (':') or a line break. */
 const REMOTE_NAME = /^(?!-)[A-Za-z0-9._@+/-]+$/;
 
 /**

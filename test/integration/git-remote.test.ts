@@ -81,20 +81,25 @@ describe('git remotes: settings in the environment, transient failures retried, 
     sinon.restore();
   });
 
+  /** Every request answered with the status `fault()` names, or its connection dropped ('drop'); served when it names none. */
+  const answer = (fault: () => string | undefined) => {
+    server.beforeRequest = (req, res) => {
+      const what = fault();
+      if (!what) return false;
+      req.resume();
+      if (what === 'drop') req.socket.destroy();
+      else res.writeHead(Number(what)).end('fault');
+      return true;
+    };
+  };
+
   const remote = (settings: RemoteSettings = { token: TOKEN }, waits: number[] = []) =>
     new Remote(work, 'origin', { settings, hints: HINTS, log: testLog(), retry: { sleep: async (ms) => void waits.push(ms) } });
 
   it('runs a command again after HTTP 503 and a dropped connection, waiting the jittered backoff', async () => {
     sinon.stub(Math, 'random').returns(0.5);
     const faults = ['503', 'drop'];
-    server.beforeRequest = (req, res) => {
-      const fault = faults.shift();
-      if (!fault) return false;
-      req.resume();
-      if (fault === 'drop') req.socket.destroy();
-      else res.writeHead(503).end('busy');
-      return true;
-    };
+    answer(() => faults.shift());
     const waits: number[] = [];
     const tags = await remoteTags(remote({ token: TOKEN }, waits));
     assert.equal(tags.size, 0);
@@ -105,24 +110,14 @@ describe('git remotes: settings in the environment, transient failures retried, 
 
   it('gives up after six attempts with what git said, and never retries a refusal', async () => {
     let refused = 0;
-    server.beforeRequest = (req, res) => {
-      refused++;
-      req.resume();
-      res.writeHead(503).end('busy');
-      return true;
-    };
+    answer(() => (refused++, '503'));
     const waits: number[] = [];
     await assert.rejects(remoteTags(remote({ token: TOKEN }, waits)), (error: Error) => error instanceof UserError && /Could not read the tags of origin: .*503/.test(error.message));
     assert.equal(refused, 6);
     assert.equal(waits.length, 5);
 
     let denied = 0;
-    server.beforeRequest = (req, res) => {
-      denied++;
-      req.resume();
-      res.writeHead(403).end('denied');
-      return true;
-    };
+    answer(() => (denied++, '403'));
     await assert.rejects(remoteTags(remote()), /Could not read the tags of origin: access denied \(HTTP 403\)\. Grant "Create tag"\./);
     assert.equal(denied, 1);
     await assert.rejects(remoteTags(remote({ token: 'tok-wrong-1' })), /the access token was refused \(HTTP 401\)\. Use a valid token\./);
