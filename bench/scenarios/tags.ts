@@ -109,8 +109,8 @@ export async function run(): Promise<Figure[]> {
         `core call tagComponents(), annotated, median of ${RUNS} runs from fresh clones; split: ` +
         `discovery ${round(median(discovery))} ms + selection, tag names, manifest status and HEAD ${m((p) => p.remoteRead) - round(median(discovery))} ms, ` +
         `ls-remote and local tags ${m((p) => p.planned - p.remoteRead)} ms, ` +
-        `tag creation ${m((p) => p.push - p.planEnd)} ms (one pack, then one update-ref transaction writing 1,000 loose ref files), ` +
-        `one push ${m((p) => p.end - p.push)} ms. The push runs from a scratch git directory that holds no ref (objects through alternates, ` +
+        `tag objects ${m((p) => p.push - p.planEnd)} ms (one pack), then at once the local refs (one update-ref transaction writing 1,000 loose ` +
+        `ref files) and one push: ${m((p) => p.end - p.push)} ms. The push runs from a scratch git directory that holds no ref (objects through alternates, ` +
         `configuration through an include) and names each tag's object: git push (${gitVersion}) matches every explicit refspec's source ` +
         `against every local ref with every rev-parse rule, so the same push from the repository itself (1,000 explicit refspecs, as before) took ` +
         `${round(alternative)} ms. What remains of the push: git matching each destination against the remote's refs (twice: push and send-pack, ` +

@@ -7,7 +7,7 @@ import type { SkippedManifest } from '../cargo/problems';
 import { selectComponents } from '../cargo/select';
 import { formatError, shown, UserError } from '../errors';
 import { Git, isPlainRefName } from '../git/git';
-import { localTags, resetTags, writeTags, type TagRef } from '../git/local-tags';
+import { localTags, makeTagObjects, resetTags, setTagRefs, type TagRef } from '../git/local-tags';
 import { configuredRemoteUrl, Remote, safeUrl, type FailureHints } from '../git/remote';
 import { pushTags, remoteTags } from '../git/remote-tags';
 import { identityEnv, uncommitted } from '../git/working-copy';
@@ -255,7 +255,9 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   }
   if (dryRun) return result;
 
-  // 3. Write locally, then push everything in one go; undo the local writes if the push fails.
+  // 3. Make the tag objects, then write the local tags (one transaction: all or none) while pushing every
+  // new or moved tag in one push; undo the local writes if the push fails. Both are mostly file-system work
+  // (a loose ref file per tag, here and on the server), so they go at once.
   const written = plans.filter((p) => p.writeLocal);
   let tagEnv: Record<string, string> = {};
   if (annotated && written.length) {
@@ -263,34 +265,45 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
     tagEnv = await identityEnv(local, fallback);
     if (tagEnv.GIT_COMMITTER_NAME || tagEnv.GIT_COMMITTER_EMAIL) log.debug(`git has no committer identity: tagging as ${fallback.name} <${fallback.email}>`);
   }
-  // One transaction: every tag is written locally, or none (nothing to undo on failure).
-  const objects = await writeTags(
-    local,
-    head,
-    written.map((p) => ({ tag: p.tag, message: p.message, previous: p.previousLocal })),
-    { annotated, env: tagEnv },
-  );
+  const writes = written.map((p) => ({ tag: p.tag, message: p.message, previous: p.previousLocal }));
+  const { objects, refsWritten } = await makeTagObjects(local, head, writes, { annotated, env: tagEnv });
   const object = new Map(written.map((p, i) => [p.tag, objects[i]]));
-  const toPush = plans.filter((p) => p.push);
-  if (origin && toPush.length) {
-    log.info(`Pushing ${toPush.length} tag(s) to ${origin.label} in one push`);
-    const refs = toPush.map((p) => ({ tag: p.tag, object: object.get(p.tag) ?? p.previousLocal!.object, force: p.force }));
-    const pushed = await pushTags(origin, refs, options.tempDir);
-    if (!pushed.ok) {
-      // Atomic: nothing landed, and every local write is undone. (A server without atomic push may have
-      // taken some tags: those stay, locally and remotely.)
-      const undone = written.filter((p) => !pushed.accepted.has(p.tag));
-      await restore(local, undone, log);
-      const rejected = toPush.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag);
-      const failed = new Set([...rejected, ...undone.map((p) => p.tag)]);
-      const error = origin.failure('push tags to', pushed.stderr);
-      throw new TagComponentsError(
-        `${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created for them were removed, so a re-run starts clean.`,
-        report((p) => (failed.has(p.tag) ? 'failed' : p.status)),
-      );
-    }
-    result.pushed = true;
+  const toPush = origin ? plans.filter((p) => p.push) : [];
+  if (origin && toPush.length) log.info(`Pushing ${toPush.length} tag(s) to ${origin.label} in one push`);
+  const [localWrite, pushing] = await Promise.allSettled([
+    refsWritten ? undefined : setTagRefs(local, writes, objects),
+    origin && toPush.length ? pushTags(origin, toPush.map((p) => ({ tag: p.tag, object: object.get(p.tag) ?? p.previousLocal!.object, force: p.force })), options.tempDir) : undefined,
+  ]);
+  // A push that failed, or never ran (a git process that could not start): the local tags it did not land are undone.
+  const undo = async (accepted: Set<string>) => {
+    if (localWrite.status === 'fulfilled') await restore(local, written.filter((p) => !accepted.has(p.tag)), log);
+  };
+  if (pushing.status === 'rejected') {
+    await undo(new Set());
+    throw pushing.reason;
   }
+  const pushed = pushing.value;
+  if (pushed && !pushed.ok) {
+    // Atomic: nothing landed. (A server without atomic push may have taken some tags: those stay, locally and remotely.)
+    await undo(pushed.accepted);
+    const rejected = toPush.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag);
+    const failed = new Set([...rejected, ...written.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag)]);
+    const error = origin!.failure('push tags to', pushed.stderr);
+    throw new TagComponentsError(
+      `${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created for them were removed, so a re-run starts clean.`,
+      report((p) => (failed.has(p.tag) ? 'failed' : p.status)),
+    );
+  }
+  if (localWrite.status === 'rejected') {
+    if (!pushed) throw localWrite.reason;
+    // The remote holds every tag; only this working copy lacks them (a tag written here meanwhile, a full disk).
+    throw new TagComponentsError(
+      `The tags were pushed to ${origin!.label}, but writing them in the local repository failed: ${formatError(localWrite.reason).replace(/\.$/, '')}. ` +
+        `The remote holds them; fetch them (git fetch --tags) where this working copy needs them.`,
+      { ...result, pushed: true },
+    );
+  }
+  result.pushed = !!pushed;
   return result;
 }
 

@@ -51,53 +51,60 @@ export interface TagWrite {
 }
 
 /**
- * Points every tag of `writes` at `commit` in a fixed number of git processes, whatever their count
- * (for 1,000 tags, one `git tag` each took seconds): annotated tag objects, made as `git tag -a -m`
- * makes them (tagger: `git var GIT_COMMITTER_IDENT`, honouring `env`), go in one pack to `git index-pack`,
- * then every ref set in ONE `git update-ref --stdin` transaction: all tags are written or none, a tag
- * that appeared meanwhile is refused (`create`) and a replaced one must still be what was read (`update`
- * with its old value). Where git is configured to sign tags (tag.gpgSign), each is made by `git tag -s`.
- * Returns what each tag points to now (its tag object, or `commit` for a lightweight tag), in order.
+ * The objects the tags of `writes` are to point at, made in a fixed number of git processes whatever
+ * their count (for 1,000 tags, one `git tag` each took seconds): for annotated tags, tag objects made as
+ * `git tag -a -m` makes them (tagger: `git var GIT_COMMITTER_IDENT`, honouring `env`), in one pack to
+ * `git index-pack`; for lightweight tags, `commit` itself. No ref is written (`setTagRefs` does), except
+ * where git is configured to sign tags (tag.gpgSign): each is then made, ref and all, by `git tag -s`
+ * (`refsWritten`), and all are undone if one fails.
  */
-export async function writeTags(git: Git, commit: string, writes: TagWrite[], options: { annotated: boolean; env?: Record<string, string> }): Promise<string[]> {
-  if (writes.length === 0) return [];
+export async function makeTagObjects(
+  git: Git,
+  commit: string,
+  writes: TagWrite[],
+  options: { annotated: boolean; env?: Record<string, string> },
+): Promise<{ objects: string[]; refsWritten: boolean }> {
+  if (!options.annotated || writes.length === 0) return { objects: writes.map(() => commit), refsWritten: false };
   const env = options.env ?? {};
-  let objects = writes.map(() => commit);
-  if (options.annotated) {
-    const config = await git.config(['tag.gpgsign', 'core.commentchar']);
-    if (/^(true|yes|on|1)$/i.test(config.get('tag.gpgsign') ?? '')) {
-      // Signing needs git tag (and the user's gpg): one process per tag, as git itself would do.
-      const done: TagWrite[] = [];
-      try {
-        for (const write of writes) {
-          await git.run(['tag', ...(write.previous ? ['-f'] : []), '-a', '-m', write.message, '--', write.tag, commit], { env });
-          done.push(write);
-        }
-      } catch (error) {
-        await resetTags(git, done.map((write) => ({ tag: write.tag, object: write.previous?.object })));
-        throw error;
+  const config = await git.config(['tag.gpgsign', 'core.commentchar']);
+  if (/^(true|yes|on|1)$/i.test(config.get('tag.gpgsign') ?? '')) {
+    // Signing needs git tag (and the user's gpg): one process per tag, as git itself would do.
+    const done: TagWrite[] = [];
+    try {
+      for (const write of writes) {
+        await git.run(['tag', ...(write.previous ? ['-f'] : []), '-a', '-m', write.message, '--', write.tag, commit], { env });
+        done.push(write);
       }
-      const written = await localTags(git);
-      return writes.map((write) => written.get(write.tag)!.object);
+    } catch (error) {
+      await resetTags(git, done.map((write) => ({ tag: write.tag, object: write.previous?.object })));
+      throw error;
     }
-    const commentChar = config.get('core.commentchar');
-    const tagger = await git.text(['var', 'GIT_COMMITTER_IDENT'], { env });
-    const bodies = writes.map((write) =>
-      Buffer.from(
-        `object ${commit}\ntype commit\ntag ${write.tag}\ntagger ${tagger}\n\n${cleanTagMessage(write.message, commentChar === 'auto' ? '#' : (commentChar ?? '#'))}`,
-      ),
-    );
-    // A SHA-256 repository names its commits with 64 hex digits.
-    const hash = commit.length === 64 ? 'sha256' : 'sha1';
-    objects = bodies.map((body) => createHash(hash).update(`tag ${body.length}\0`).update(body).digest('hex'));
-    // --strict: git checks every tag object (fsck) and that the commit exists before the pack is kept.
-    await git.run(['index-pack', '--stdin', '--strict'], { input: packOf(bodies, hash) });
+    const written = await localTags(git);
+    return { objects: writes.map((write) => written.get(write.tag)!.object), refsWritten: true };
   }
+  const commentChar = config.get('core.commentchar');
+  const tagger = await git.text(['var', 'GIT_COMMITTER_IDENT'], { env });
+  const bodies = writes.map((write) =>
+    Buffer.from(`object ${commit}\ntype commit\ntag ${write.tag}\ntagger ${tagger}\n\n${cleanTagMessage(write.message, commentChar === 'auto' ? '#' : (commentChar ?? '#'))}`),
+  );
+  // A SHA-256 repository names its commits with 64 hex digits.
+  const hash = commit.length === 64 ? 'sha256' : 'sha1';
+  // --strict: git checks every tag object (fsck) and that the commit exists before the pack is kept.
+  await git.run(['index-pack', '--stdin', '--strict'], { input: packOf(bodies, hash) });
+  return { objects: bodies.map((body) => createHash(hash).update(`tag ${body.length}\0`).update(body).digest('hex')), refsWritten: false };
+}
+
+/**
+ * Points each tag of `writes` at its object in ONE `git update-ref --stdin` transaction: all are written
+ * or none, a tag that appeared meanwhile is refused (`create`) and a replaced one must still be what was
+ * read (`update` with its old value).
+ */
+export async function setTagRefs(git: Git, writes: TagWrite[], objects: string[]): Promise<void> {
+  if (writes.length === 0) return;
   const commands = writes.map((write, i) =>
     write.previous ? `update refs/tags/${write.tag}\0${objects[i]}\0${write.previous.object}` : `create refs/tags/${write.tag}\0${objects[i]}`,
   );
   await git.run(['update-ref', '-z', '--stdin'], { input: commands.join('\0') + '\0' });
-  return objects;
 }
 
 /** A version 2 packfile of tag objects (type 4), as `git index-pack --stdin` reads it: one write for any number of tags. */

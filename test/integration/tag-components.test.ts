@@ -269,6 +269,28 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
     assert.deepEqual(Object.values(statuses(run)), ['created', 'created', 'created']);
   });
 
+  it('says so when the push landed but a local tag could not be written (another git process holds it)', async () => {
+    // The local tags are written while the push runs; a lock on one of them refuses the whole local transaction.
+    await fs.mkdir(path.join(app.work, '.git', 'refs', 'tags', 'heuristic'), { recursive: true });
+    const lock = path.join(app.work, '.git', 'refs', 'tags', 'heuristic', '1.4.2.lock');
+    await fs.writeFile(lock, '');
+    const { run, pushes } = await tag({});
+    assert.equal(run.result, 'Failed', run.stdout);
+    assert.equal(pushes.length, 1);
+    assert.equal(run.errors.length, 1);
+    assert.match(run.errors[0], /^The tags were pushed to remote 'origin' \(http:\/\/127\.0\.0\.1:\d+\/app-\d+\.git\), but writing them in the local repository failed: git update-ref failed .*[^.]\. The remote holds them; fetch them/s);
+    assert.deepEqual(run.outputs.tags.split(',').sort(), ['edge-http-connector/0.3.1', 'edgectl/0.0.0', 'heuristic/1.4.2']);
+    const state = await app.tagState();
+    assert.equal(state.local, '', 'no local tag: the transaction wrote none');
+    assert.equal(state.remote.split('\n').length, 3);
+    // Once the lock is gone, a re-run finds every tag on the remote, on this commit.
+    await fs.rm(lock);
+    const again = await tag({});
+    assert.equal(again.run.result, 'Succeeded', again.run.stdout);
+    assert.deepEqual(Object.values(statuses(again.run)), ['exists', 'exists', 'exists']);
+    assert.equal(again.pushes.length, 0);
+  });
+
   it('pushes the same tags again after a transient server error (HTTP 503), and succeeds', async () => {
     let refused = 0;
     server.beforeRequest = (req, res) => {
