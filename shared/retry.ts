@@ -15,14 +15,15 @@ export interface RetryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms` milliseconds (the default sleep of every retry). */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs `action` until it succeeds, retrying TransientErrors with full-jitter exponential backoff
  * capped at `capMs`, or exactly the server's Retry-After when it gave one. Other errors end at once.
  */
 export async function withRetry<T>(action: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { attempts = 6, baseMs = 200, capMs = 10_000, onRetry, sleep = defaultSleep } = options;
+  const { attempts = 6, baseMs = 200, capMs = 10_000, onRetry, sleep: pause = sleep } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       return await action(attempt);
@@ -30,7 +31,7 @@ export async function withRetry<T>(action: (attempt: number) => Promise<T>, opti
       if (!(error instanceof TransientError) || attempt >= attempts) throw error;
       const wait = error.retryAfterMs ?? Math.random() * Math.min(capMs, baseMs * 2 ** (attempt - 1));
       onRetry?.(error, attempt, wait);
-      await sleep(Math.min(wait, capMs * 6));
+      await pause(Math.min(wait, capMs * 6));
     }
   }
 }

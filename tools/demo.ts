@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { Git } from '../shared/git/git';
+import { remoteEnv } from '../shared/git/remote';
 import { run } from '../shared/process';
 import { AdoServer } from '../stand-ins/azure-devops';
 import { registryAvailable, TestRegistry } from '../stand-ins/registry';
@@ -181,7 +182,7 @@ async function hasBuilder(): Promise<boolean> {
 
 /** Clones as the agent's checkout does: the token in the environment only, never in .git/config. */
 async function clone(url: string, dir: string): Promise<void> {
-  await new Git(path.dirname(dir), TOKEN).run(['clone', '--quiet', url, dir]);
+  await new Git(path.dirname(dir)).run(['clone', '--quiet', url, dir], { env: remoteEnv({ token: TOKEN }).env });
   const git = new Git(dir);
   await git.run(['config', 'user.name', 'Demo Pipeline']);
   await git.run(['config', 'user.email', 'pipeline@example.com']);
@@ -203,7 +204,7 @@ function digestsOf(lock: string | undefined, environment: string): Record<string
 async function saveRemotes(ado: AdoServer, workdir: string): Promise<void> {
   const remotes = path.join(workdir, 'remotes');
   for (const name of ['app', 'gitops']) {
-    await new Git(workdir, TOKEN).run(['clone', '--quiet', '--mirror', ado.remoteUrl('Edge', name), path.join(remotes, `${name}.git`)]);
+    await new Git(workdir).run(['clone', '--quiet', '--mirror', ado.remoteUrl('Edge', name), path.join(remotes, `${name}.git`)], { env: remoteEnv({ token: TOKEN }).env });
   }
 }
 

@@ -5,13 +5,19 @@ import type { Log } from '../agent';
 import { UserError } from '../errors';
 import { insideRoot } from '../files';
 import { Git } from '../git/git';
+import { Remote, safeUrl } from '../git/remote';
+import { identityEnv } from '../git/working-copy';
 import { fillTemplate } from '../template';
 import type { PullRequestInfo, TokenKind } from '../repos/azure-repos';
 import { isMergeStrategy, MERGE_STRATEGY_NAMES } from '../repos/merge-strategy';
-import type { RetryOptions } from '../retry';
+import { sleep, type RetryOptions } from '../retry';
+import { DEFAULT_PUSH_ATTEMPTS, fetchTips, pushBranch, pushRetryWait, remoteTip } from '../pr/branch';
 import { lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from '../pr/changes';
+import { commitMessage } from '../pr/commit-message';
+import { branchChanges, changeOn, commitWorkingTree, showFile } from '../pr/commits';
 import { DEFAULT_TITLE, renderDescription, renderTitle } from '../pr/description';
 import { reapplyChanges, type Reapply } from '../pr/reapply';
+import { repositoryCoordinates } from '../pr/repository';
 
 /**
  * CreateEnvPR's core: commits what UpdateGitOpsVersions changed in the GitOps working copy onto one
@@ -65,6 +71,7 @@ export interface CreateEnvPROptions {
   /** How a change is applied again to a newer branch tip (default: the shared GitOps updater). */
   reapply?: Reapply;
   maxPushAttempts?: number;
+  /** Waits between attempts of a REST call or a git network command, and between pushes to a moving branch. */
   retry?: RetryOptions;
   /** Scratch space (the agent's temp directory); default the OS temp directory. */
   tempDir?: string;
@@ -148,16 +155,25 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   }
   if (!options.token) throw new UserError(`No access token: the task needs the job's access token (System.AccessToken) or a 'connection' to push and open the pull request.`);
   log.setSecret(options.token);
-  const auth = gitAuth(options.token, options.tokenKind ?? 'bearer', log);
   if (!options.collectionUrl) throw new UserError(`No collection URL: the task reads it from System.CollectionUri; run it in Azure Pipelines or set the connection's URL.`);
 
   // Loaded only when a pull request is to be written: dry runs and runs without a change skip its load.
   const { AzureRepos } = await import('../repos/azure-repos');
   const repos = await AzureRepos.open({ collectionUrl: options.collectionUrl, token: options.token, tokenKind: options.tokenKind, project: coordinates.project, repository: coordinates.repository, log, retry: options.retry });
-  const remote = repos.repository.remoteUrl;
+  const url = repos.repository.remoteUrl;
+  const remote = new Remote(git, url, {
+    settings: { token: options.token, tokenKind: options.tokenKind },
+    label: `the GitOps repository (${safeUrl(url)})`,
+    hints: {
+      unauthorized: `Grant the build service 'Contribute' on the GitOps repository, and use a token valid for it.`,
+      forbidden: `Grant the build service 'Contribute' and 'Create branch' on the GitOps repository.`,
+    },
+    retry: options.retry,
+    log,
+  });
   const scratch = await fs.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'create-env-pr-'));
   try {
-    const identity = await committerEnv(git);
+    const identity = await identityEnv(git, COMMITTER);
     const message = commitMessage(environment, runChanges, build);
     const working = await commitWorkingTree(git, head, paths, message, identity, scratch);
     const reapply = options.reapply ?? reapplyChanges;
@@ -173,7 +189,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     let openPullRequest: PullRequestInfo | undefined;
     for (;;) {
       attempts++;
-      const tips = await fetchTips(git, auth, remote, targetBranch, sourceBranch);
+      const tips = await fetchTips(remote, targetBranch, sourceBranch);
       targetTip = tips.target;
       let baseCommit = tips.target;
       openPullRequest = undefined;
@@ -197,7 +213,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         log.info(`${sourceBranch} already holds this change: nothing to push.`);
         break;
       }
-      const pushed = await push(git, auth, remote, commit, sourceBranch, tips.source ?? NO_BRANCH);
+      const pushed = await pushBranch(remote, commit, sourceBranch, tips.source ?? NO_BRANCH);
       if (pushed === 'ok') {
         log.info(`Pushed ${commit.slice(0, 12)} to ${sourceBranch}${tips.source ? ` (on top of ${tips.source.slice(0, 12)})` : ''}.`);
         break;
@@ -206,7 +222,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         throw new UserError(`${sourceBranch} kept moving while this run pushed (${attempts} attempts): run the task again; nothing was changed on the remote by this run.`);
       const wait = pushRetryWait(attempts);
       log.info(`The push to ${sourceBranch} was rejected because the branch moved; fetching it again and re-applying the change (retry in ${wait} ms).`);
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await (options.retry?.sleep ?? sleep)(wait);
     }
 
     // Describe everything the branch carries into the target, not just this run.
@@ -246,9 +262,9 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     let described = commit;
     try {
       for (let round = 0; round < 10; round++) {
-        const now = await remoteTip(git, auth, remote, sourceBranch);
+        const now = await remoteTip(remote, sourceBranch);
         if (!now || now === described) break;
-        const tips = await fetchTips(git, auth, remote, targetBranch, sourceBranch);
+        const tips = await fetchTips(remote, targetBranch, sourceBranch);
         if (!tips.source) break;
         const held = await branchChanges(git, tips.target, tips.source, environment, lockFile, runChanges);
         if (!held.length) break;
@@ -280,201 +296,4 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   }
 }
 
-/**
- * git's environment for the remote: the token reaches git only as an http.extraheader through
- * GIT_CONFIG_* variables, never argv or .git/config. A personal access token goes as Basic.
- */
-function gitAuth(token: string, kind: TokenKind, log: Log): Record<string, string> {
-  let header = `AUTHORIZATION: bearer ${token}`;
-  if (kind === 'pat') {
-    const basic = Buffer.from(`pat:${token}`).toString('base64');
-    log.setSecret(basic);
-    header = `AUTHORIZATION: basic ${basic}`;
-  }
-  return { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraheader', GIT_CONFIG_VALUE_0: header };
-}
-
 const branchName = (value: string) => value.trim().replace(/^refs\/heads\//, '');
-
-async function showFile(git: Git, commit: string, file: string): Promise<string | undefined> {
-  const result = await git.run(['show', `${commit}:./${file}`], { allowFailure: true });
-  return result.code === 0 ? result.stdout : undefined;
-}
-
-/**
- * Project and repository of the pull request: the inputs, else what the working copy's origin URL
- * names (`…/<project>/_git/<repo>`, or `v3/<org>/<project>/<repo>` over SSH), else System.TeamProject.
- * Reading the project from the URL is what puts the pull request where the GitOps repository lives.
- */
-export async function repositoryCoordinates(git: Git, options: Pick<CreateEnvPROptions, 'project' | 'repository' | 'defaultProject'>): Promise<{ project: string; repository: string }> {
-  const origin = await git.run(['remote', 'get-url', 'origin'], { allowFailure: true });
-  const parsed = origin.code === 0 ? parseRemoteUrl(origin.stdout.trim()) : undefined;
-  const repository = options.repository || parsed?.repository;
-  // The origin's project counts only for the origin's repository.
-  const originProject = parsed && (!options.repository || options.repository.toLowerCase() === parsed.repository.toLowerCase()) ? parsed.project : undefined;
-  const project = options.project || originProject || options.defaultProject;
-  if (!repository) throw new UserError(`Input 'repository' is empty and the working copy has no Azure Repos 'origin' to read it from: set 'repository' to the GitOps repository's name or id.`);
-  if (!project) throw new UserError(`Input 'project' is empty and could not be read from the working copy's origin: set 'project'.`);
-  return { project, repository };
-}
-
-export function parseRemoteUrl(url: string): { project: string; repository: string } | undefined {
-  const ssh = /^(?:ssh:\/\/)?[^@]+@[^:/]+[:/]v3\/[^/]+\/([^/]+)\/([^/]+?)\/?$/.exec(url);
-  if (ssh) return { project: decodeURIComponent(ssh[1]), repository: decodeURIComponent(ssh[2]) };
-  try {
-    const parts = new URL(url).pathname.split('/').filter(Boolean);
-    const at = parts.indexOf('_git');
-    if (at < 1 || !parts[at + 1]) return undefined;
-    return { project: decodeURIComponent(parts[at - 1]), repository: decodeURIComponent(parts[at + 1]).replace(/\.git$/, '') };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The commit identity: the working copy's configured one, else "Azure Pipelines". */
-async function committerEnv(git: Git): Promise<Record<string, string>> {
-  const name = (await git.run(['config', 'user.name'], { allowFailure: true })).stdout.trim();
-  const email = (await git.run(['config', 'user.email'], { allowFailure: true })).stdout.trim();
-  if (name && email) return {};
-  return {
-    GIT_AUTHOR_NAME: name || COMMITTER.name,
-    GIT_AUTHOR_EMAIL: email || COMMITTER.email,
-    GIT_COMMITTER_NAME: name || COMMITTER.name,
-    GIT_COMMITTER_EMAIL: email || COMMITTER.email,
-  };
-}
-
-/** `chore(devtest): heuristic v1.4.2, …` with one line per change and the producing build as a trailer. */
-export function commitMessage(environment: string, changes: EnvChange[], build?: BuildRef): string {
-  const names = changes.map((c) => `${c.component} ${shortImage(c.to)}`);
-  const subject = names.length === 0 ? `chore(${environment}): update manifests` : names.length <= 3 ? `chore(${environment}): ${names.join(', ')}` : `chore(${environment}): update ${names.length} components`;
-  const body = changes.map((c) => `${c.component}: ${c.from ?? '(new)'} -> ${c.to}${c.bump ? ` (${c.bump})` : ''}`);
-  const trailer = build ? [`Build: ${build.number ?? build.id}${build.id ? ` (id ${build.id})` : ''}${build.url ? ` ${build.url}` : ''}`] : [];
-  return [subject, '', ...body, ...(trailer.length ? ['', ...trailer] : [])].join('\n') + '\n';
-}
-
-/** Commits the working tree's lock and manifests on top of HEAD, through a private index: the working copy is left as it is. */
-async function commitWorkingTree(git: Git, head: string, paths: string[], message: string, identity: Record<string, string>, scratch: string): Promise<string> {
-  const env = { ...identity, GIT_INDEX_FILE: path.join(scratch, 'index') };
-  await git.run(['read-tree', head], { env });
-  await addAll(git, paths, env);
-  const tree = await git.text(['write-tree'], { env });
-  if (tree === (await git.text(['rev-parse', `${head}^{tree}`]))) return head;
-  return git.text(['commit-tree', tree, '-p', head, '-F', '-'], { env, input: message });
-}
-
-/** `git add --all` of the lock and manifests that exist on disk or in the index (a missing one is not an error). */
-async function addAll(git: Git, paths: string[], env: Record<string, string>): Promise<void> {
-  const present: string[] = [];
-  for (const p of paths.slice(1)) {
-    const onDisk = await fs.stat(path.join(git.dir, p)).then(() => true, () => false);
-    if (onDisk || (await git.text(['ls-files', '--', p], { env }))) present.push(p);
-  }
-  if (present.length) await git.run(['add', '--all', '--', ...present], { env });
-}
-
-interface ChangeContext {
-  /** gitopsPath relative to the repository's top ('' or 'sub/dir/'). */
-  prefix: string;
-  environment: string;
-  lockFile: string;
-  manifestsPath: string;
-  changes: EnvChange[];
-  paths: string[];
-  message: string;
-  identity: Record<string, string>;
-  scratch: string;
-  reapply: Reapply;
-  log: Log;
-}
-
-/**
- * This run's change as a commit on `base`: the working-tree commit itself when it was made on `base`,
- * else the change applied again to `base`'s files in a scratch worktree. Returns `base` when `base`
- * already holds it.
- */
-async function changeOn(git: Git, base: string, head: string, working: string, context: ChangeContext): Promise<string> {
-  if (base === head) return working;
-  const dir = path.join(context.scratch, `apply-${base.slice(0, 12)}-${Date.now()}`);
-  await git.run(['worktree', 'add', '--detach', '--quiet', dir, base]);
-  try {
-    // The same folder of the repository as the working copy's gitopsPath (which may be a subfolder).
-    const folder = path.join(dir, context.prefix);
-    const tree = new Git(folder);
-    await context.reapply({ dir: folder, git: tree, base, head, working, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, changes: context.changes, log: context.log });
-    const env = context.identity;
-    await addAll(tree, context.paths, env);
-    const written = await tree.text(['write-tree'], { env });
-    if (written === (await tree.text(['rev-parse', `${base}^{tree}`]))) return base;
-    return await tree.text(['commit-tree', written, '-p', base, '-F', '-'], { env, input: context.message });
-  } finally {
-    await git.run(['worktree', 'remove', '--force', dir], { allowFailure: true });
-  }
-}
-
-/** Fetches the target and (when it exists) the source branch into private refs; returns their tips. */
-async function fetchTips(git: Git, auth: Record<string, string>, remote: string, target: string, source: string): Promise<{ target: string; source?: string }> {
-  const targetRef = 'refs/create-env-pr/target';
-  const sourceRef = `refs/create-env-pr/source/${source}`;
-  await git.run(['update-ref', '-d', sourceRef], { allowFailure: true });
-  // A pattern refspec fetches the source branch only when it exists, in the same round trip.
-  const result = await git.run(
-    ['fetch', '--quiet', '--no-tags', '--prune', '--no-write-fetch-head', remote, `+refs/heads/${target}:${targetRef}`, `+refs/heads/${source}*:refs/create-env-pr/source/${source}*`],
-    { allowFailure: true, env: auth },
-  );
-  if (result.code !== 0) throw gitFailure(`fetching ${target} from ${remote}`, result.stderr, target);
-  return { target: (await git.resolve(targetRef))!, source: await git.resolve(sourceRef) };
-}
-
-/** The commit `branch` points at on the remote, or undefined when it does not exist (git ls-remote). */
-async function remoteTip(git: Git, auth: Record<string, string>, remote: string, branch: string): Promise<string | undefined> {
-  const result = await git.run(['ls-remote', '--', remote, `refs/heads/${branch}`], { allowFailure: true, env: auth });
-  if (result.code !== 0) throw gitFailure(`reading ${branch} from ${remote}`, result.stderr, branch);
-  return result.stdout.split('\n').find((line) => line.endsWith(`\trefs/heads/${branch}`))?.split('\t')[0];
-}
-
-/** How many times a run pushes to a branch that other runs keep moving before it gives up. */
-export const DEFAULT_PUSH_ATTEMPTS = 25;
-
-/** Full-jitter backoff before pushing again after the `attempt`-th rejection: at most 2 s. */
-export function pushRetryWait(attempt: number, random = Math.random): number {
-  return Math.round(random() * Math.min(2000, 250 * 2 ** attempt));
-}
-
-/** Pushes `commit` to `branch` only if the branch is still at `expected` ('' = must not exist yet). */
-async function push(git: Git, auth: Record<string, string>, remote: string, commit: string, branch: string, expected: string): Promise<'ok' | 'moved'> {
-  const result = await git.run(['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expected}`, remote, `${commit}:refs/heads/${branch}`], { allowFailure: true, env: auth });
-  if (result.code === 0) return 'ok';
-  const output = `${result.stdout}\n${result.stderr}`;
-  // The lease failed, or another push created or moved the branch between git's look and its update.
-  if (/stale info|fetch first|non-fast-forward|\[rejected\]|cannot lock ref|reference already exists|failed to update ref/.test(output) && !/pre-receive hook declined|protected branch/i.test(output)) return 'moved';
-  throw gitFailure(`pushing to ${branch}`, output, branch);
-}
-
-function gitFailure(what: string, output: string, branch: string): UserError {
-  const detail = output.trim().split('\n').slice(-4).join(' ');
-  if (/couldn't find remote ref/i.test(output)) return new UserError(`The branch '${branch}' does not exist in the GitOps repository: set 'targetBranch' to an existing branch.`);
-  if (/\b401\b|Authentication failed|could not read Username/i.test(output))
-    return new UserError(`git ${what}: the token was refused (${detail}). Grant the build service 'Contribute' on the GitOps repository, and use a token valid for it.`);
-  if (/\b403\b/.test(output)) return new UserError(`git ${what}: access denied (${detail}). Grant the build service 'Contribute' and 'Create branch' on the GitOps repository.`);
-  return new UserError(`git ${what} failed: ${detail}`);
-}
-
-/** The changes the branch carries into the target (lock diff), with bumps and producing builds from the commits. */
-async function branchChanges(git: Git, target: string, tip: string, environment: string, lockFile: string, runChanges: EnvChange[]): Promise<EnvChange[]> {
-  const diff = lockDiff(await showFile(git, target, lockFile), await showFile(git, tip, lockFile), environment, lockFile);
-  if (!diff.length) return [];
-  const log = await git.text(['log', '--format=%B%x00', `${target}..${tip}`]);
-  const bodies = log.split('\0').map((b) => b.trim()).filter(Boolean);
-  return diff.map((change) => {
-    const own = runChanges.find((c) => c.component === change.component && shortImage(c.to) === shortImage(change.to));
-    if (own) return { ...change, bump: own.bump ?? change.bump, files: own.files, build: own.build };
-    for (const body of bodies) {
-      const line = body.split('\n').find((l) => l.startsWith(`${change.component}: `) && l.includes(`-> ${change.to}`));
-      if (!line) continue;
-      const buildLine = /^Build: (\S+)(?: \(id (\S+)\))?(?: (\S+))?$/m.exec(body);
-      return buildLine ? { ...change, build: { number: buildLine[1], id: buildLine[2], url: buildLine[3] } } : change;
-    }
-    return change;
-  });
-}

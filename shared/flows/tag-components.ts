@@ -7,19 +7,10 @@ import type { SkippedManifest } from '../cargo/problems';
 import { selectComponents } from '../cargo/select';
 import { formatError, shown, UserError } from '../errors';
 import { Git, isPlainRefName } from '../git/git';
-import {
-  configuredIdentity,
-  localTags,
-  pushTags,
-  remoteFailure,
-  remoteTags,
-  remoteUrl,
-  resetTags,
-  safeUrl,
-  uncommitted,
-  writeTags,
-  type TagRef,
-} from '../git/tags';
+import { localTags, makeTagObjects, resetTags, setTagRefs, type TagRef } from '../git/local-tags';
+import { configuredRemoteUrl, Remote, safeUrl, type FailureHints } from '../git/remote';
+import { pushTags, remoteTags } from '../git/remote-tags';
+import { identityEnv, uncommitted } from '../git/working-copy';
 import { fillTemplate } from '../template';
 import type { RetryOptions } from '../retry';
 import { gitTag } from '../git/tag-name';
@@ -51,6 +42,10 @@ export interface TagComponentsOptions {
   token?: string;
   /** Tagger identity used when git has none configured (a bare agent). */
   identity?: { name: string; email: string };
+  /** Waits between attempts of a git network command (tests make them instant). */
+  retry?: RetryOptions;
+  /** Scratch space for the push (the agent's temp directory); default the OS temp directory. */
+  tempDir?: string;
 }
 
 export type TagStatus = 'created' | 'exists' | 'moved' | 'skipped' | 'failed';
@@ -88,6 +83,13 @@ export class TagComponentsError extends UserError {
 }
 
 export const DEFAULT_IDENTITY = { name: 'Azure Pipelines', email: 'pipeline@dev.azure.com' };
+
+/** What the project's build service identity needs on the app repository. */
+const PERMISSIONS = `Give the project's build service identity the "Contribute" and "Create tag" permissions on the repository (and "Force push" to move tags).`;
+const HINTS: FailureHints = {
+  unauthorized: 'Check that the job can use System.AccessToken (the SystemVssConnection) and that the token belongs to this organisation.',
+  forbidden: PERMISSIONS,
+};
 
 interface Plan {
   component: Component;
@@ -150,7 +152,6 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
 
   // 1. Read and validate everything: working copy, components, tags, messages, remote state.
   const local = await workingCopy(options.componentsPath);
-  const git = local.withToken(options.token);
   const root = path.resolve(options.componentsPath);
   const { selected, skipped } = selectComponents(await discover(root, options.excludePaths, log), options.components, log);
   if (selected.length === 0) {
@@ -187,12 +188,13 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   const head = await local.resolve('HEAD');
   if (!head) throw new UserError(`The repository at ${local.dir} has no commit checked out (HEAD does not resolve): nothing to tag.`);
 
-  let url = '';
+  let origin: Remote | undefined;
   let remoteState = new Map<string, TagRef>();
   if (push) {
-    url = await remoteUrl(local, remote);
-    log.debug(`Reading the tags of ${remote} (${safeUrl(url)})`);
-    remoteState = await remoteTags(git, remote, url, options.token, retrying(log, `Reading the tags of ${remote}`));
+    const url = safeUrl(await configuredRemoteUrl(local, remote));
+    origin = new Remote(local, remote, { settings: { token: options.token }, label: `remote '${remote}' (${url})`, hints: HINTS, retry: options.retry, log });
+    log.debug(`Reading the tags of ${remote} (${url})`);
+    remoteState = await remoteTags(origin);
   }
   const localState = await localTags(local);
 
@@ -253,54 +255,56 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   }
   if (dryRun) return result;
 
-  // 3. Write locally, then push everything in one go; undo the local writes if the push fails.
-  const writes = plans.filter((p) => p.writeLocal);
+  // 3. Make the tag objects, then write the local tags (one transaction: all or none) while pushing every
+  // new or moved tag in one push; undo the local writes if the push fails. Both are mostly file-system work
+  // (a loose ref file per tag, here and on the server), so they go at once.
+  const written = plans.filter((p) => p.writeLocal);
   let tagEnv: Record<string, string> = {};
-  if (annotated && writes.length) {
-    const identity = await configuredIdentity(local);
+  if (annotated && written.length) {
     const fallback = options.identity ?? DEFAULT_IDENTITY;
-    if (!identity.name || !identity.email) log.debug(`git has no committer identity: tagging as ${fallback.name} <${fallback.email}>`);
-    tagEnv = {
-      ...(identity.name ? {} : { GIT_COMMITTER_NAME: fallback.name }),
-      ...(identity.email ? {} : { GIT_COMMITTER_EMAIL: fallback.email }),
-    };
+    tagEnv = await identityEnv(local, fallback);
+    if (tagEnv.GIT_COMMITTER_NAME || tagEnv.GIT_COMMITTER_EMAIL) log.debug(`git has no committer identity: tagging as ${fallback.name} <${fallback.email}>`);
   }
-  // One transaction: every tag is written locally, or none (nothing to undo on failure).
-  await writeTags(
-    local,
-    head,
-    writes.map((p) => ({ tag: p.tag, message: p.message, previous: p.previousLocal })),
-    { annotated, env: tagEnv },
-  );
-  const written = writes;
-  const toPush = plans.filter((p) => p.push);
-  if (toPush.length) {
-    log.info(`Pushing ${toPush.length} tag(s) to ${remote} (${safeUrl(url)}) in one push`);
-    const refs = toPush.map((p) => ({ tag: p.tag, force: p.force }));
-    const pushed = await pushTags(git, remote, refs, retrying(log, `Pushing to ${remote}`));
-    if (!pushed.ok) {
-      // Atomic: nothing landed, and every local write is undone. (A server without atomic push may have
-      // taken some tags: those stay, locally and remotely.)
-      const undone = written.filter((p) => !pushed.accepted.has(p.tag));
-      await restore(local, undone, log);
-      const rejected = toPush.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag);
-      const failed = new Set([...rejected, ...undone.map((p) => p.tag)]);
-      const error = remoteFailure('push tags to', remote, url, pushed.stderr, options.token);
-      throw new TagComponentsError(
-        `${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created for them were removed, so a re-run starts clean.`,
-        report((p) => (failed.has(p.tag) ? 'failed' : p.status)),
-      );
-    }
-    result.pushed = true;
-  }
-  return result;
-}
-
-/** Retry options that say in the log why the task waits. */
-function retrying(log: Log, what: string): RetryOptions {
-  return {
-    onRetry: (_error, attempt, waitMs) => log.info(`${what} failed transiently (attempt ${attempt}); trying again in ${(waitMs / 1000).toFixed(1)} s`),
+  const writes = written.map((p) => ({ tag: p.tag, message: p.message, previous: p.previousLocal }));
+  const { objects, refsWritten } = await makeTagObjects(local, head, writes, { annotated, env: tagEnv });
+  const object = new Map(written.map((p, i) => [p.tag, objects[i]]));
+  const toPush = origin ? plans.filter((p) => p.push) : [];
+  if (origin && toPush.length) log.info(`Pushing ${toPush.length} tag(s) to ${origin.label} in one push`);
+  const [localWrite, pushing] = await Promise.allSettled([
+    refsWritten ? undefined : setTagRefs(local, writes, objects),
+    origin && toPush.length ? pushTags(origin, toPush.map((p) => ({ tag: p.tag, object: object.get(p.tag) ?? p.previousLocal!.object, force: p.force })), options.tempDir) : undefined,
+  ]);
+  // A push that failed, or never ran (a git process that could not start): the local tags it did not land are undone.
+  const undo = async (accepted: Set<string>) => {
+    if (localWrite.status === 'fulfilled') await restore(local, written.filter((p) => !accepted.has(p.tag)), log);
   };
+  if (pushing.status === 'rejected') {
+    await undo(new Set());
+    throw pushing.reason;
+  }
+  const pushed = pushing.value;
+  if (pushed && !pushed.ok) {
+    // Atomic: nothing landed. (A server without atomic push may have taken some tags: those stay, locally and remotely.)
+    await undo(pushed.accepted);
+    const rejected = toPush.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag);
+    const failed = new Set([...rejected, ...written.filter((p) => !pushed.accepted.has(p.tag)).map((p) => p.tag)]);
+    const error = origin!.failure('push tags to', pushed.stderr);
+    throw new TagComponentsError(
+      `${error.message} Not pushed: ${rejected.join(', ')}; the local tags this run created for them were removed, so a re-run starts clean.`,
+      report((p) => (failed.has(p.tag) ? 'failed' : p.status)),
+    );
+  }
+  if (localWrite.status === 'rejected') {
+    if (!pushed) throw localWrite.reason;
+    // The remote holds every tag; only this working copy lacks them (a tag written here meanwhile, a full disk).
+    throw new TagComponentsError(
+      `The tags were pushed to ${origin!.label}, but writing them in the local repository failed: ${formatError(localWrite.reason).replace(/\.$/, '')}. ` +
+        `The remote holds them; fetch them (git fetch --tags) where this working copy needs them.`,
+      { ...result, pushed: true },
+    );
+  }
+  result.pushed = !!pushed;
+  return result;
 }
 
 /** Puts back the local tags of `plans` as they were before this run (deleting those it created). */

@@ -1,45 +1,19 @@
 import { run, type RunResult } from '../process';
 
 export interface GitOptions {
-  /**
-   * Bearer token for the remote. It reaches git only through the child's environment
-   * (GIT_CONFIG_* -> http.extraheader): never argv, never .git/config.
-   */
-  token?: string;
   input?: string | Buffer;
   allowFailure?: boolean;
+  /** Added to the child's environment (a remote's settings reach git this way: shared/git/remote.ts). */
   env?: Record<string, string>;
 }
 
-/** A git working copy, driven through the git CLI without a shell. */
+/** A git working copy, driven through the git CLI without a shell, never prompting. */
 export class Git {
-  constructor(readonly dir: string, private readonly token?: string) {}
+  constructor(readonly dir: string) {}
 
-  /** A copy of this handle that authenticates to remotes with `token`. */
-  withToken(token: string | undefined): Git {
-    return new Git(this.dir, token);
-  }
-
-  async run(args: string[], options: GitOptions = {}): Promise<RunResult> {
-    const token = options.token ?? this.token;
-    const env: Record<string, string | null> = {
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_ASKPASS: null,
-      SSH_ASKPASS: null,
-      LC_ALL: 'C',
-      ...options.env,
-    };
-    if (token) {
-      env.GIT_CONFIG_COUNT = '1';
-      env.GIT_CONFIG_KEY_0 = 'http.extraheader';
-      env.GIT_CONFIG_VALUE_0 = `AUTHORIZATION: bearer ${token}`;
-    }
-    try {
-      return await run('git', args, { cwd: this.dir, env, input: options.input, allowFailure: options.allowFailure });
-    } catch (error) {
-      // eslint-disable-next-line preserve-caught-error -- the cause would carry the token unredacted
-      throw new Error(redact((error as Error).message, token));
-    }
+  run(args: string[], options: GitOptions = {}): Promise<RunResult> {
+    const env = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: null, SSH_ASKPASS: null, LC_ALL: 'C', ...options.env };
+    return run('git', args, { cwd: this.dir, env, input: options.input, allowFailure: options.allowFailure });
   }
 
   /** stdout of a git command, trimmed. */
@@ -51,6 +25,18 @@ export class Git {
   async resolve(ref: string): Promise<string | undefined> {
     const result = await this.run(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { allowFailure: true });
     return result.code === 0 ? result.stdout.trim() : undefined;
+  }
+
+  /** The values of `keys` (lowercase) that are set in git's configuration, read in one process. */
+  async config(keys: string[]): Promise<Map<string, string>> {
+    const pattern = `^(${keys.map((key) => key.replace(/\./g, '\\.')).join('|')})$`;
+    const result = await this.run(['config', '-z', '--get-regexp', pattern], { allowFailure: true });
+    const values = new Map<string, string>();
+    for (const entry of result.stdout.split('\0').filter(Boolean)) {
+      const newline = entry.indexOf('\n');
+      values.set((newline < 0 ? entry : entry.slice(0, newline)).toLowerCase(), newline < 0 ? 'true' : entry.slice(newline + 1));
+    }
+    return values;
   }
 
   /** Whether `name` is a valid ref name, by git's own rules (git check-ref-format). */
@@ -77,8 +63,4 @@ export function isPlainRefName(name: string): boolean {
     // ASCII only, so length is bytes: a part over 255 bytes cannot be a file name (gitTag explains it).
     name.split('/').every((part) => part.length > 0 && part.length <= 255 && !part.startsWith('.') && !part.endsWith('.lock'))
   );
-}
-
-function redact(message: string, token: string | undefined): string {
-  return token ? message.split(token).join('***') : message;
 }

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Git } from '../../shared/git/git';
+import { remoteEnv } from '../../shared/git/remote';
 import { AdoServer } from '../../stand-ins/azure-devops';
 import { gitopsTree } from '../helpers/gitops-tree';
 import { repoRoot } from '../helpers/run-task';
@@ -45,7 +46,7 @@ describe('npm run task: the local runner, from a YAML step pasted from a pipelin
       'svc/ingest/Dockerfile': 'FROM scratch\n',
     });
     const app = path.join(work, 'app');
-    await new Git(work, TOKEN).run(['clone', '--quiet', ado.remoteUrl('Edge', 'app'), app]);
+    await new Git(work).run(['clone', '--quiet', ado.remoteUrl('Edge', 'app'), app], { env: remoteEnv({ token: TOKEN }).env });
     const tag = await runner('- task: TagComponents@1\n  displayName: Tag\n  inputs:\n    dryRun: true\n', ['--collection-url', ado.collectionUrl], app);
     assert.equal(tag.code, 0, tag.out);
     assert.match(tag.out, /=== TagComponents ===/);
@@ -74,7 +75,7 @@ describe('npm run task: the local runner, from a YAML step pasted from a pipelin
     await fs.rm(seed, { recursive: true, force: true });
     await ado.createRepo('Edge', 'gitops', files);
     const gitops = path.join(work, 'gitops');
-    await new Git(work, TOKEN).run(['clone', '--quiet', ado.remoteUrl('Edge', 'gitops'), gitops]);
+    await new Git(work).run(['clone', '--quiet', ado.remoteUrl('Edge', 'gitops'), gitops], { env: remoteEnv({ token: TOKEN }).env });
     const update = await runner(
       '- task: UpdateGitOpsVersions@1\n  name: update\n  inputs:\n    gitopsPath: .\n    environment: devtest\n    images: heuristic=v1.4.2\n    pinDigest: false\n',
       [],

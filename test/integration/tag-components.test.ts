@@ -41,6 +41,17 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
   const components = (run: TaskRun) => JSON.parse(run.outputs.components) as TaggedComponent[];
   const statuses = (run: TaskRun) => Object.fromEntries(components(run).map((c) => [c.name, c.status]));
 
+  /** The refs a push argv sends (`+` where forced), each checked to send the local tag's object. */
+  async function pushedTags(argv: string[]): Promise<string[]> {
+    const refs: string[] = [];
+    for (const refspec of argv.filter((arg) => arg.includes(':refs/tags/'))) {
+      const [source, destination] = refspec.replace(/^\+/, '').split(':');
+      assert.equal(source, await app.git(app.work, 'rev-parse', destination), refspec);
+      refs.push(refspec.startsWith('+') ? `+${destination}` : destination);
+    }
+    return refs.sort();
+  }
+
   async function assertTokenNowhere(run: TaskRun, token = TOKEN) {
     assert.ok(run.childArgv.some((argv) => argv[1] === 'ls-remote'), 'git children were traced');
     // `##vso[task.setsecret]` is the one line meant to carry it: the agent consumes it to mask the value, never logs it.
@@ -83,8 +94,7 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
     assert.equal(state.local, state.remote, 'local and remote tags are the same objects');
     const pushArgv = run.childArgv.filter((argv) => argv[1] === 'push');
     assert.equal(pushArgv.length, 1);
-    assert.ok(pushArgv[0].includes('refs/tags/heuristic/1.4.2:refs/tags/heuristic/1.4.2'), pushArgv[0].join(' '));
-    assert.ok(!pushArgv[0].some((arg) => arg.startsWith('+')), 'no force for new tags');
+    assert.deepEqual(await pushedTags(pushArgv[0]), expected.map((name) => `refs/tags/${name}`), 'no force for new tags');
     assert.equal(run.summaries.length, 1);
     assert.match(run.summaries[0], /\| heuristic \| 1\.4\.2 \| workspace \| services\/heuristic \| `heuristic\/1\.4\.2` \| created \|/);
     await assertTokenNowhere(run);
@@ -195,14 +205,7 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
     assert.equal(await app.git(app.bare, 'rev-parse', 'refs/tags/heuristic/1.4.2^{commit}'), head);
     assert.equal(await app.git(app.work, 'rev-parse', 'refs/tags/heuristic/1.4.2^{commit}'), head);
     const push = run.childArgv.find((argv) => argv[1] === 'push')!;
-    assert.deepEqual(
-      push.filter((arg) => arg.includes('refs/tags/')).sort(),
-      [
-        '+refs/tags/heuristic/1.4.2:refs/tags/heuristic/1.4.2',
-        'refs/tags/edge-http-connector/0.3.1:refs/tags/edge-http-connector/0.3.1',
-        'refs/tags/edgectl/0.0.0:refs/tags/edgectl/0.0.0',
-      ],
-    );
+    assert.deepEqual(await pushedTags(push), ['+refs/tags/heuristic/1.4.2', 'refs/tags/edge-http-connector/0.3.1', 'refs/tags/edgectl/0.0.0']);
     await assertTokenNowhere(run);
   });
 
@@ -264,6 +267,28 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
     const { run } = await tag({});
     assert.equal(run.result, 'Succeeded', run.stdout);
     assert.deepEqual(Object.values(statuses(run)), ['created', 'created', 'created']);
+  });
+
+  it('says so when the push landed but a local tag could not be written (another git process holds it)', async () => {
+    // The local tags are written while the push runs; a lock on one of them refuses the whole local transaction.
+    await fs.mkdir(path.join(app.work, '.git', 'refs', 'tags', 'heuristic'), { recursive: true });
+    const lock = path.join(app.work, '.git', 'refs', 'tags', 'heuristic', '1.4.2.lock');
+    await fs.writeFile(lock, '');
+    const { run, pushes } = await tag({});
+    assert.equal(run.result, 'Failed', run.stdout);
+    assert.equal(pushes.length, 1);
+    assert.equal(run.errors.length, 1);
+    assert.match(run.errors[0], /^The tags were pushed to remote 'origin' \(http:\/\/127\.0\.0\.1:\d+\/app-\d+\.git\), but writing them in the local repository failed: git update-ref failed .*[^.]\. The remote holds them; fetch them/s);
+    assert.deepEqual(run.outputs.tags.split(',').sort(), ['edge-http-connector/0.3.1', 'edgectl/0.0.0', 'heuristic/1.4.2']);
+    const state = await app.tagState();
+    assert.equal(state.local, '', 'no local tag: the transaction wrote none');
+    assert.equal(state.remote.split('\n').length, 3);
+    // Once the lock is gone, a re-run finds every tag on the remote, on this commit.
+    await fs.rm(lock);
+    const again = await tag({});
+    assert.equal(again.run.result, 'Succeeded', again.run.stdout);
+    assert.deepEqual(Object.values(statuses(again.run)), ['exists', 'exists', 'exists']);
+    assert.equal(again.pushes.length, 0);
   });
 
   it('pushes the same tags again after a transient server error (HTTP 503), and succeeds', async () => {

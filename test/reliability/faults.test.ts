@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../../shared/errors';
 import { readLock } from '../../shared/lock/lockfile';
-import { createEnvPR as createEnvPRCore, DEFAULT_PUSH_ATTEMPTS } from '../../shared/flows/create-env-pr';
+import { createEnvPR as createEnvPRCore } from '../../shared/flows/create-env-pr';
+import { DEFAULT_PUSH_ATTEMPTS } from '../../shared/pr/branch';
 import { createAppRepo } from '../helpers/app-repo';
 import { workspaceRepo } from '../helpers/containers';
 import { gitopsTree, snapshot, testLog } from '../helpers/gitops-tree';
@@ -154,13 +155,16 @@ describe('Faults: each task succeeds exactly once or fails clearly with nothing 
       );
     });
 
-    it('git smart HTTP answered 503 or dropped: each run either pushes once or fails naming git, leaving nothing', async () => {
+    it('git smart HTTP answered 503 or dropped (fetch, ls-remote and push): retried, every run pushes once and opens one pull request', async () => {
       const start = ado.requests.length;
-      // Every outcome is checked inside (one pull request, or a clear error and nothing on the remote),
-      // and so is the re-run of each; here, that the faults reached git.
-      await underFaults('git-faults', { failRate: 0.2, dropRate: 0.2, failWith: [{ status: 503 }], scope: 'git', seed: 7002 }, 6);
-      const faults = ado.requests.slice(start).filter((r) => r.fault);
-      assert.ok(faults.some((r) => r.kind === 'git'), 'git requests were answered 503 or dropped');
+      // One agent at a time, so the seeded fault sequence meets the same requests on every run.
+      const { outcomes, errors } = await underFaults('git-faults', { failRate: 0.15, dropRate: 0.15, failWith: [{ status: 503 }], scope: 'git', seed: 7002 }, 6, 1);
+      const faults = new Set(ado.requests.slice(start).filter((r) => r.fault).map((r) => `${r.fault} ${r.method} ${/info\/refs|git-upload-pack|git-receive-pack/.exec(r.url)?.[0]}`));
+      for (const fault of ['503', 'drop']) {
+        for (const request of ['GET info/refs', 'POST git-upload-pack', 'POST git-receive-pack']) assert.ok(faults.has(`${fault} ${request}`), `${fault} on ${request}: ${[...faults].join(', ')}`);
+      }
+      // git's transient failures are retried like REST's: every run is expected to get through.
+      assert.deepEqual(outcomes, Array(6).fill('succeeded'), errors.join('\n'));
     });
 
     it('main and the environment branch both move between fetch and push: fetched again, both changes kept', async () => {

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Git } from '../../../shared/git/git';
+import { remoteEnv } from '../../../shared/git/remote';
 import type { AdoServer } from '../../../stand-ins/azure-devops';
 
 /** What an environment pins: component -> tag (digests derived from the tag, so they change with it). */
@@ -47,7 +48,7 @@ export const BASE_PINS: Pins = { heuristic: 'v1.4.1', 'http-connector': 'v2.0.0'
  */
 export async function workingCopy(ado: AdoServer, project: string, repo: string, token: string): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gitops-wc-'));
-  await new Git(os.tmpdir(), token).run(['clone', '--quiet', '--depth', '1', '--no-single-branch', ado.remoteUrl(project, repo), dir]);
+  await new Git(os.tmpdir()).run(['clone', '--quiet', '--depth', '1', '--no-single-branch', ado.remoteUrl(project, repo), dir], { env: remoteEnv({ token }).env });
   await new Git(dir).run(['checkout', '--quiet', '--detach']);
   return dir;
 }

@@ -5,7 +5,7 @@ import { UserError } from '../../../shared/errors';
 import { lockDiff, parseChanges, shortImage } from '../../../shared/pr/changes';
 import { gitopsSummary } from '../../../shared/summaries';
 import { MAX_DESCRIPTION, renderDescription, renderTitle } from '../../../shared/pr/description';
-import { commitMessage, parseRemoteUrl } from '../../../shared/flows/create-env-pr';
+import { parseRemoteUrl } from '../../../shared/pr/repository';
 import { updateGitOps } from '../../../shared/flows/update-gitops';
 import { gitopsTree, testLog } from '../../helpers/gitops-tree';
 
@@ -100,11 +100,6 @@ describe('changes', () => {
     assert.throws(() => parseChanges('{"component":"a"}'), /must be a JSON array/);
     assert.throws(() => parseChanges('[{"component":"a"}]'), /entry 1 needs a 'component' and a 'to'/);
     assert.throws(() => parseChanges('[nope'), /is not valid JSON/);
-  });
-
-  it('writes a commit message naming components, versions and the producing build', () => {
-    const message = commitMessage('devtest', [change(1)], change(1).build);
-    assert.match(message, /^chore\(devtest\): component-001 v1\.1\.1@sha256:aaaaaaaaaaaa\n\ncomponent-001: \S+:v1\.1\.0@\S+ -> \S+:v1\.1\.1@\S+ \(patch\)\n\nBuild: 20261123\.7 \(id 5678\) https:/);
   });
 });
 
