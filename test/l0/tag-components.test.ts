@@ -46,6 +46,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
         remote: 'origin',
         dryRun: false,
         token: TOKEN,
+        tempDir: a.tempDir(),
         identity: { name: 'Azure Pipelines', email: 'pipeline@dev.azure.com' },
       });
       assert.deepEqual(a.secrets, [TOKEN]);
@@ -79,6 +80,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
         remote: 'upstream',
         dryRun: true,
         token: undefined,
+        tempDir: a.tempDir(),
         identity: { name: 'Ada Lovelace', email: 'ada@example.com' },
       });
     });
