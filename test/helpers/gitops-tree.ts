@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Log } from '../../shared/agent';
 import { repoRoot } from './run-task';
 
-const TREE = path.join(repoRoot, 'test', 'fixtures', 'gitops', 'tree');
+const FIXTURES = path.join(repoRoot, 'test', 'fixtures', 'gitops');
 
 export function testLog(): Log & { warnings: string[]; lines: string[] } {
   const warnings: string[] = [];
@@ -19,8 +19,8 @@ export function testLog(): Log & { warnings: string[]; lines: string[] } {
   };
 }
 
-/** A copy of the fixture GitOps tree with `{{REGISTRY}}` filled in. */
-export async function gitopsTree(registry: string): Promise<string> {
+/** A copy of a fixture GitOps tree (`tree`, or `layouts/<name>`) with `{{REGISTRY}}` filled in. */
+export async function gitopsTree(registry: string, fixture = 'tree'): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gitops-'));
   async function copy(from: string, to: string): Promise<void> {
     await fs.mkdir(to, { recursive: true });
@@ -29,7 +29,7 @@ export async function gitopsTree(registry: string): Promise<string> {
       else await fs.writeFile(path.join(to, entry.name), (await fs.readFile(path.join(from, entry.name), 'utf8')).replace(/\{\{REGISTRY\}\}/g, registry));
     }
   }
-  await copy(TREE, dir);
+  await copy(path.join(FIXTURES, fixture), dir);
   return dir;
 }
 
