@@ -10,7 +10,7 @@ import { fillTemplate } from '../template';
 import { emptyLock, type Lock, type LockImage, lockReference, readLock, updateLock } from '../lock/lockfile';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import type { FileEdits, ImageChange, SeenImage } from '../updaters/change';
-import { fileImageValues, findHelmValuesEdits, type ImageValue, parseHelmValues, suggestMapping } from '../updaters/helm-values';
+import { findHelmValuesEdits, parseHelmValues } from '../updaters/helm-values';
 import { findKustomizationEdits, isKustomizationFile } from '../updaters/kustomization';
 import { findSetterEdits, mentionsSetter } from '../updaters/setters';
 import { findWorkloadEdits } from '../updaters/workloads';
@@ -19,9 +19,8 @@ import { bumpKind, type ChangeBump, changeBump, compareVersions, parseVersion } 
 import { deployedImages } from '../gitops/deployed';
 import { Environment, type EnvironmentFile } from '../gitops/environment';
 import { listManifests } from '../gitops/manifests';
-import { fixRenders } from '../gitops/render-check';
+import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
 import type { Render } from '../kustomize/render';
-import { lineAt } from '../kustomize/tree';
 import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, type RegistryLike } from '../gitops/sources';
 
 export type { RegistryLike } from '../gitops/sources';
@@ -346,28 +345,19 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
 
   // 9. Helm values that hold a changed image where no helmValues line (nor marker) says where its tag is: no safe edit.
-  if (imageChanges.length) {
-    const covered = (value: ImageValue) => mappings.some((m) => m.component === value.component && Object.values(m.paths).some((p) => p.join('.') === value.path.join('.')));
-    for (const parsed of active) {
-      if (!imageChanges.some((c) => parsed.text.includes(c.to.name.slice(c.to.name.lastIndexOf('/') + 1)))) continue;
-      const value = fileImageValues(parsed, imageChanges).find((v) => !covered(v));
-      if (!value) continue;
-      throw new UserError(
-        `${parsed.file} holds ${value.leaf.value} at ${value.path.join('.')}, which ${manifestsName} deploys, and no input says which key holds its tag, so it cannot be updated: nothing was written. Set the helmValues input, e.g. '${suggestMapping(value)}'.`,
-        { file: parsed.file, line: value.leaf.origin ? lineAt(value.leaf.origin) : undefined },
-      );
-    }
-  }
+  const unmapped = imageChanges.length ? unmappedFileValues(active, imageChanges, mappings) : [];
+  if (unmapped.length) throw unmappedError(unmapped, manifestsName);
 
   // 10. Success means the environment renders the new images: each root kustomization is rendered and fixed where the environment owns the value.
   if (imageChanges.length && env.roots.length) {
     const fixed = fixRenders(env, newFiles, imageChanges, mappings, manifestsName, renderNotes);
     for (const [file, text] of fixed.texts) newFiles.set(file, text);
     for (const note of fixed.notes) {
+      note.files.forEach((file) => touch(note.component, file));
+      if (!note.message) continue;
       log.info(`${note.message}.`);
       const change = changes.find((c) => c.component === note.component)!;
       (change.notes ??= []).push(note.message);
-      note.files.forEach((file) => touch(note.component, file));
     }
   }
   log.debug(`read, parsed, edited and rendered ${files.length} file(s) under ${manifestsName} in ${Date.now() - started} ms`);

@@ -4,8 +4,8 @@ import { parseImageRef, sameRepository } from '../images/reference';
 import { splitImage } from '../kustomize/images';
 import { containerImages, type ContainerImage, describeId, type Render, type RenderedResource } from '../kustomize/render';
 import { get, type Leaf, lineAt, type Origin, scalarsOf } from '../kustomize/tree';
-import { changeFor, type ImageChange, newReference } from '../updaters/change';
-import { type HelmMapping, imageValues, type ImageValue, mappedValues, suggestMapping } from '../updaters/helm-values';
+import { changeFor, type ImageChange, newReference, type ParsedFile } from '../updaters/change';
+import { fileImageValues, type HelmMapping, imageValues, type ImageValue, mappedValues, suggestMapping } from '../updaters/helm-values';
 import { appendToRootList, type ImagesPin, pinImageEdits } from '../updaters/kustomization';
 import { type Document, type Scalar, visit } from 'yaml';
 import { applyEdits, type Edit, eolOf, formatScalar, parseDocuments, setScalar } from '../updaters/yaml-text';
@@ -25,7 +25,7 @@ import type { Environment } from './environment';
 type Mismatch =
   | { kind: 'container'; render: Render; change: ImageChange; container: ContainerImage; expected: string }
   | { kind: 'value'; render: Render; change: ImageChange; resource: RenderedResource; path: string[]; leaf?: Leaf; expected: string }
-  | { kind: 'unmapped'; render: Render; change: ImageChange; resource: RenderedResource; value: ImageValue };
+  | { kind: 'unmapped'; render: Render; change: ImageChange; value: ImageValue };
 
 const runsNew = (image: string, change: ImageChange) => {
   const { name, tag, digest } = splitImage(image);
@@ -43,20 +43,15 @@ export function findMismatches(renders: Render[], changes: readonly ImageChange[
     for (const resource of render.resources) {
       const values = resource.id.kind === 'HelmRelease' ? get(resource.object, 'spec', 'values') : undefined;
       if (!values) continue;
-      const covered = new Set<string>();
       for (const mapping of mappings) {
         const change = changes.find((c) => c.component === mapping.component);
         const found = change && mappedValues(scalarsOf(values), mapping, change);
         for (const value of found ?? []) {
-          covered.add(`${change!.component}:${value.path.join('.')}`);
           if ((value.value ?? '') !== value.expected) out.push({ kind: 'value', render, change: change!, resource, path: value.path, leaf: value.node, expected: value.expected });
         }
       }
       for (const value of imageValues(values, changes)) {
-        if (covered.has(`${value.component}:${value.path.join('.')}`)) continue;
-        const change = changes.find((c) => c.component === value.component)!;
-        if (value.withTag && value.leaf.value && runsNew(value.leaf.value, change)) continue;
-        out.push({ kind: 'unmapped', render, change, resource, value });
+        if (!covered(value, changes, mappings)) out.push({ kind: 'unmapped', render, change: changes.find((c) => c.component === value.component)!, value });
       }
     }
   }
@@ -74,8 +69,8 @@ function provenance(leaf: Leaf): string {
 export interface RenderFixes {
   /** New texts of changed or new files (real path -> text), on top of the edits the caller made. */
   texts: Map<string, string>;
-  /** Files written per component (relative to the repository), and what was done, for the log and `changes`. */
-  notes: Array<{ component: string; files: string[]; message: string }>;
+  /** Files written per component (relative to the repository), and what was done beyond an edit in place, for the log and `changes`. */
+  notes: Array<{ component: string; files: string[]; message?: string }>;
 }
 
 /**
@@ -108,35 +103,35 @@ export function fixRenders(
   };
 
   let mismatches = findMismatches(rendered(), changes, mappings);
-  const failures = mismatches.filter((m) => m.kind === 'unmapped');
-  if (failures.length) throw unmappedError(failures[0] as Extract<Mismatch, { kind: 'unmapped' }>, manifestsName);
+  const unmapped = mismatches.flatMap((m) => (m.kind === 'unmapped' ? [m.value] : []));
+  if (unmapped.length) throw unmappedError(unmapped, manifestsName);
   if (!mismatches.length) return { texts: new Map(), notes };
 
   // 1. values written in the environment's own files are edited where they are; 2. values from outside it
   // are pinned in the root kustomization (or an environment kustomization whose images entry decides them)
-  const scalarEdits = new Map<string, Array<{ offset: number; value: string }>>();
+  const scalarEdits = new Map<string, Array<{ offset: number; value: string; component: string }>>();
   const pins: Array<{ file: string; change: ImageChange; pin: ImagesPin; from: Leaf }> = [];
-  const patches = new Map<string, { render: Render; change: ImageChange; resource: RenderedResource; values: Array<[string[], string]> }>();
-  const editAt = (leaf: Leaf, value: string) => {
+  const patches = new Map<string, { render: Render; change: ImageChange; resource: RenderedResource; values: Array<[string[], string]>; origin?: Origin }>();
+  const editAt = (leaf: Leaf, value: string, component: string) => {
     const list = scalarEdits.get(leaf.origin!.source.file) ?? [];
-    list.push({ offset: leaf.origin!.offset, value });
+    list.push({ offset: leaf.origin!.offset, value, component });
     scalarEdits.set(leaf.origin!.source.file, list);
   };
   for (const m of mismatches) {
     if (m.kind === 'container') {
       const { leaf } = m.container;
       const last = leaf.steps[leaf.steps.length - 1];
-      if (!last && owned(leaf.origin)) editAt(leaf, m.expected);
+      if (!last && owned(leaf.origin)) editAt(leaf, m.expected, m.change.component);
       else if (last && owned(last.origin)) pins.push({ file: last.origin.source.file, change: m.change, from: leaf, pin: pinFor(last.name, splitImage(last.before).name, m.change, !!last.newName) });
       else {
         const arriving = splitImage(leaf.value!).name;
         pins.push({ file: m.render.kustomization, change: m.change, from: leaf, pin: pinFor(arriving, arriving, m.change, false) });
       }
     } else if (m.kind === 'value') {
-      if (m.leaf && owned(m.leaf.origin)) editAt(m.leaf, m.expected);
+      if (m.leaf && owned(m.leaf.origin)) editAt(m.leaf, m.expected, m.change.component);
       else {
         const key = `${m.render.kustomization}|${m.resource.written.apiVersion}|${describeId(m.resource.written)}`;
-        const patch = patches.get(key) ?? { render: m.render, change: m.change, resource: m.resource, values: [] };
+        const patch = patches.get(key) ?? { render: m.render, change: m.change, resource: m.resource, values: [], origin: m.leaf?.origin };
         patch.values.push([m.path, m.expected]);
         patches.set(key, patch);
       }
@@ -146,9 +141,11 @@ export function fixRenders(
     const text = textOf(relative);
     const documents = parseDocuments(text, relative, 'failsafe');
     const edits = new Map<number, Edit>();
-    for (const { offset, value } of list) {
-      const edit = scalarAt(documents, offset) && setScalar(scalarAt(documents, offset)!, value);
+    for (const { offset, value, component } of list) {
+      const node = scalarAt(documents, offset);
+      const edit = node && setScalar(node, value);
       if (edit) edits.set(offset, edit);
+      notes.push({ component, files: [relative] });
     }
     texts.set(env.byRelative.get(relative)!.real, applyEdits(text, [...edits.values()]));
   }
@@ -159,16 +156,19 @@ export function fixRenders(
     const updated = applyEdits(parsed.text, edits);
     if (updated === parsed.text) continue;
     texts.set(env.byRelative.get(file)!.real, updated);
-    const outside = !owned(from.origin) && from.steps.every((s) => !owned(s.origin));
+    const last = from.steps[from.steps.length - 1];
+    const inline = !!from.origin?.source.inline && !last;
     notes.push({
       component: change.component,
       files: [file],
-      message: outside
-        ? `${change.component}: its image is written outside ${manifestsName} (${provenance(from)}): pinned with an images: entry in ${file}; the shared base is not edited`
-        : `${change.component}: the images entry '${pin.name}' in ${file} set to ${change.to.tag}`,
+      message: last && owned(last.origin)
+        ? undefined
+        : inline
+          ? `${change.component}: its image is written in ${provenance(from)}: pinned with an images: entry in ${file}`
+          : `${change.component}: its image is written outside ${manifestsName} (${provenance(from)}): pinned with an images: entry in ${file}; the shared base is not edited`,
     });
   }
-  for (const { render, change, resource, values } of patches.values()) notes.push(helmPatch(env, texts, textOf, render, change, resource, values, manifestsName));
+  for (const patch of patches.values()) notes.push(helmPatch(env, texts, textOf, patch, manifestsName));
 
   mismatches = findMismatches(rendered(), changes, mappings);
   const left = mismatches[0];
@@ -204,10 +204,7 @@ function helmPatch(
   env: Environment,
   texts: Map<string, string>,
   textOf: (relative: string) => string,
-  render: Render,
-  change: ImageChange,
-  resource: RenderedResource,
-  values: Array<[string[], string]>,
+  { render, change, resource, values, origin }: { render: Render; change: ImageChange; resource: RenderedResource; values: Array<[string[], string]>; origin?: Origin },
   manifestsName: string,
 ): { component: string; files: string[]; message: string } {
   const target = render.kustomization;
@@ -215,7 +212,7 @@ function helmPatch(
   const name = `helmrelease-${resource.written.name}-image.yaml`;
   const relative = `${dir}/${name}`;
   const real = path.join(path.dirname(env.byRelative.get(target)!.real), name);
-  const where = at(resource.origin);
+  const where = at(origin ?? resource.origin);
   if (env.holds(relative) || texts.has(real)) {
     throw new UserError(`${relative} already exists but does not patch ${describeId(resource.written)}'s values: ${change.component}'s Helm values are in ${where}, outside ${manifestsName}; rename that file so this task can write its patch there, or patch spec.values yourself.`, { file: relative });
   }
@@ -263,11 +260,28 @@ function noSafeEdit(reason: string, file: string, leaf: Leaf, change: ImageChang
   );
 }
 
-function unmappedError(m: Extract<Mismatch, { kind: 'unmapped' }>, manifestsName: string): UserError {
-  const { value, resource } = m;
-  const inRelease = `spec.values.${value.path.join('.')} of ${describeId(resource.id)}`;
+/**
+ * Helm values in the environment's files that hold a changed component's image where no helmValues line
+ * (and no Flux marker) says where its tag is; values already at the new reference are fine.
+ */
+export function unmappedFileValues(files: readonly ParsedFile[], changes: readonly ImageChange[], mappings: readonly HelmMapping[]): ImageValue[] {
+  const lastParts = changes.map((c) => c.to.name.slice(c.to.name.lastIndexOf('/') + 1));
+  return files.flatMap((parsed) => (lastParts.some((p) => parsed.text.includes(p)) ? fileImageValues(parsed, changes).filter((v) => !covered(v, changes, mappings)) : []));
+}
+
+function covered(value: ImageValue, changes: readonly ImageChange[], mappings: readonly HelmMapping[]): boolean {
+  const change = changes.find((c) => c.component === value.component)!;
+  if (value.withTag && value.leaf.value && runsNew(value.leaf.value, change)) return true;
+  return mappings.some((m) => m.component === value.component && Object.values(m.paths).some((p) => p.join('.') === value.path.join('.')));
+}
+
+/** The failure for Helm values that hold a changed image with no helmValues line to update them. */
+export function unmappedError(values: ImageValue[], manifestsName: string): UserError {
+  const first = values[0];
+  const list = values.map((v) => `${at(v.leaf.origin)} (${v.path.join('.')}: ${v.leaf.value})`).join(', ');
+  const lines = [...new Map(values.map((v) => [v.component, `'${suggestMapping(v)}'`])).values()].join(' and ');
   return new UserError(
-    `${at(value.leaf.origin)} holds ${value.leaf.value} (${inRelease}), which ${manifestsName} deploys, and no input says which key holds its tag, so it cannot be updated: nothing was written. Set the helmValues input, e.g. '${suggestMapping(value)}'.`,
-    { file: value.leaf.origin?.source.file ?? m.render.kustomization, line: value.leaf.origin ? lineAt(value.leaf.origin) : undefined },
+    `${manifestsName} deploys images from Helm values that no input says how to update: ${list}. Nothing was written. Say which keys hold the tag with the helmValues input (paths relative to the values file, or to a HelmRelease's spec.values), e.g. ${lines}.`,
+    { file: first.leaf.origin?.source.file ?? manifestsName, line: first.leaf.origin ? lineAt(first.leaf.origin) : undefined },
   );
 }

@@ -73,11 +73,14 @@ export function applyEdits(text: string, edits: Edit[]): string {
   return out + text.slice(at);
 }
 
-/** True when `value` written plain reads back as the same string. */
+/**
+ * True when `value` written plain reads back as the same string, in YAML 1.2 and in the YAML 1.1 that
+ * kustomize and Helm (go-yaml) read: there `yes`, `on`, `y` are booleans and `1_0` is a number.
+ */
 export function plainSafe(value: string): boolean {
   if (!value || /^[\s]|[\s]$|: |\s#|^[-?:,[\]{}#&*!|>'"%@`]/.test(value) || /[\r\n]/.test(value)) return false;
   try {
-    return parseYaml(value) === value;
+    return parseYaml(value) === value && parseYaml(value, { version: '1.1' }) === value;
   } catch {
     return false;
   }

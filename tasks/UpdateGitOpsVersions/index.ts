@@ -32,6 +32,8 @@ void runTask(__dirname, async (agent) => {
       allowDowngrade: agent.boolInput('allowDowngrade', false),
       maxBump: (agent.input('maxBump') || 'major') as MaxBump,
       allowedRegistries: parseList(agent.input('allowedRegistries')),
+      helmValues: agent.input('helmValues').split(/\r?\n/),
+      requireSemVer: agent.boolInput('requireSemVer', false),
       dryRun: agent.boolInput('dryRun', false),
     },
     agent,
