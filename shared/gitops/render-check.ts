@@ -110,7 +110,7 @@ export function fixRenders(
   // 1. values written in the environment's own files are edited where they are; 2. values from outside it
   // are pinned in the root kustomization (or an environment kustomization whose images entry decides them)
   const scalarEdits = new Map<string, Array<{ offset: number; value: string; component: string }>>();
-  const pins: Array<{ file: string; change: ImageChange; pin: ImagesPin; from: Leaf }> = [];
+  const pins: Array<{ file: string; change: ImageChange; pin: ImagesPin; container: ContainerImage }> = [];
   const patches = new Map<string, { render: Render; change: ImageChange; resource: RenderedResource; values: Array<[string[], string]>; origin?: Origin }>();
   const editAt = (leaf: Leaf, value: string, component: string) => {
     const list = scalarEdits.get(leaf.origin!.source.file) ?? [];
@@ -122,10 +122,10 @@ export function fixRenders(
       const { leaf } = m.container;
       const last = leaf.steps[leaf.steps.length - 1];
       if (!last && owned(leaf.origin)) editAt(leaf, m.expected, m.change.component);
-      else if (last && owned(last.origin)) pins.push({ file: last.origin.source.file, change: m.change, from: leaf, pin: pinFor(last.name, splitImage(last.before).name, m.change, !!last.newName) });
+      else if (last && owned(last.origin)) pins.push({ file: last.origin.source.file, change: m.change, container: m.container, pin: pinFor(last.name, splitImage(last.before).name, m.change, !!last.newName) });
       else {
         const arriving = splitImage(leaf.value!).name;
-        pins.push({ file: m.render.kustomization, change: m.change, from: leaf, pin: pinFor(arriving, arriving, m.change, false) });
+        pins.push({ file: m.render.kustomization, change: m.change, container: m.container, pin: pinFor(arriving, arriving, m.change, false) });
       }
     } else if (m.kind === 'value') {
       if (m.leaf && owned(m.leaf.origin)) editAt(m.leaf, m.expected, m.change.component);
@@ -149,10 +149,11 @@ export function fixRenders(
     }
     texts.set(env.byRelative.get(relative)!.real, applyEdits(text, [...edits.values()]));
   }
-  for (const { file, change, pin, from } of pins) {
+  for (const { file, change, pin, container } of pins) {
+    const from = container.leaf;
     const parsed = { file, text: textOf(file), documents: parseDocuments(textOf(file), file, 'failsafe') };
     const edits = pinImageEdits(parsed, pin);
-    if (!edits) throw noSafeEdit(`its images: list cannot be edited safely`, file, from, change, manifestsName);
+    if (!edits) throw noSafeEdit(`its images: list cannot be edited safely`, file, change, manifestsName, container);
     const updated = applyEdits(parsed.text, edits);
     if (updated === parsed.text) continue;
     texts.set(env.byRelative.get(file)!.real, updated);
@@ -172,7 +173,7 @@ export function fixRenders(
 
   mismatches = findMismatches(rendered(), changes, mappings);
   const left = mismatches[0];
-  if (left?.kind === 'container') throw noSafeEdit(`no edit inside ${manifestsName} makes it run ${left.expected}`, left.render.kustomization, left.container.leaf, left.change, manifestsName, left.container);
+  if (left?.kind === 'container') throw noSafeEdit(`no edit inside ${manifestsName} makes it run ${left.expected}`, left.render.kustomization, left.change, manifestsName, left.container);
   if (left?.kind === 'value') throw new UserError(`${manifestsName} renders ${describeId(left.resource.id)} with spec.values.${left.path.join('.')} = ${left.leaf?.value ?? '(none)'}, not ${left.expected}, and no edit inside ${manifestsName} fixes it: check the HelmRelease and the helmValues input.`, { file: left.render.kustomization });
   return { texts: new Map([...texts].filter(([file, text]) => text !== edited.get(file))), notes };
 }
@@ -252,10 +253,9 @@ function helmPatch(
   };
 }
 
-function noSafeEdit(reason: string, file: string, leaf: Leaf, change: ImageChange, manifestsName: string, container?: ContainerImage): UserError {
-  const what = container ? `${describeId(container.resource)} container '${container.container}' as ${container.image}` : `${change.component} as ${leaf.value}`;
+function noSafeEdit(reason: string, file: string, change: ImageChange, manifestsName: string, container: ContainerImage): UserError {
   return new UserError(
-    `${manifestsName} renders ${what}, written at ${provenance(leaf)}, and ${reason}: nothing was written. Add an images: entry for ${splitImage(leaf.value ?? '').name} (newTag: ${change.to.tag}) to ${file}, or set manifestsPath to the folder that owns the image.`,
+    `${manifestsName} renders ${describeId(container.resource)} container '${container.container}' as ${container.image}, written at ${provenance(container.leaf)}, and ${reason}: nothing was written. Add an images: entry for ${splitImage(container.image).name} (newTag: ${change.to.tag}) to ${file}, or set manifestsPath to the folder that owns the image.`,
     { file },
   );
 }
@@ -272,7 +272,9 @@ export function unmappedFileValues(files: readonly ParsedFile[], changes: readon
 function covered(value: ImageValue, changes: readonly ImageChange[], mappings: readonly HelmMapping[]): boolean {
   const change = changes.find((c) => c.component === value.component)!;
   if (value.withTag && value.leaf.value && runsNew(value.leaf.value, change)) return true;
-  return mappings.some((m) => m.component === value.component && Object.values(m.paths).some((p) => p.join('.') === value.path.join('.')));
+  // a mapped key itself, or a key beside one (a repository next to a mapped tag)
+  const parent = value.path.slice(0, -1).join('.');
+  return mappings.some((m) => m.component === value.component && Object.values(m.paths).some((p) => p.join('.') === value.path.join('.') || p.slice(0, -1).join('.') === parent));
 }
 
 /** The failure for Helm values that hold a changed image with no helmValues line to update them. */
