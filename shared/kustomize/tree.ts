@@ -1,5 +1,5 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type Scalar } from 'yaml';
-import { lineOf } from '../updaters/yaml-text';
+import { isNullNode, lineOf } from '../updaters/yaml-text';
 
 /**
  * YAML values that remember where each scalar was written: maps (insertion-ordered), lists, and leaves
@@ -59,11 +59,6 @@ export type TNode = Leaf | TMap | TNode[];
 export const isTMap = (node: TNode | undefined): node is TMap => node instanceof Map;
 export const isLeaf = (node: TNode | undefined): node is Leaf => node instanceof Leaf;
 
-/** A YAML scalar written plain as `null`, `~` or nothing. */
-function isNull(node: Scalar): boolean {
-  return node.value === null || (node.type === 'PLAIN' && /^(null|Null|NULL|~)?$/.test(String(node.source ?? node.value)));
-}
-
 /** The tree of a parsed YAML node (aliases expanded). */
 export function fromYaml(node: unknown, document: Document.Parsed, source: SourceText): TNode {
   if (isAlias(node)) return fromYaml(node.resolve(document), document, source);
@@ -84,7 +79,7 @@ export function fromYaml(node: unknown, document: Document.Parsed, source: Sourc
   if (isSeq(node)) return node.items.map((item) => fromYaml(item, document, source));
   if (isScalar(node)) {
     const origin = node.range ? { source, offset: node.range[0] } : undefined;
-    return new Leaf(isNull(node) ? null : String(node.value), origin, node.type === 'PLAIN');
+    return new Leaf(isNullNode(node) ? null : String(node.value), origin, node.type === 'PLAIN');
   }
   return new Leaf(null);
 }

@@ -1,7 +1,7 @@
 import { type Document, isMap, isScalar, isSeq, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import { UserError } from '../errors';
 import { changeFor, type FileEdits, type ImageChange, type ParsedFile, repositoryFor, updateText } from './change';
-import { addPairEdit, columnOf, describeNode, type Edit, endOfLine, eolOf, formatScalar, lastValueEnd, lineOf, removePairEdit, setScalar, startOfLine } from './yaml-text';
+import { addPairEdit, columnOf, describeNode, type Edit, endOfLine, eolOf, formatScalar, isNullNode, lastValueEnd, lineOf, removePairEdit, setScalar, startOfLine } from './yaml-text';
 
 /**
  * kustomize `images:` entries: `name` (the image as the resources write it), `newName`, `newTag`,
@@ -21,7 +21,7 @@ export function findKustomizationEdits(parsed: ParsedFile, changes: readonly Ima
     const root = document.contents;
     if (!isMap(root)) continue;
     const images = root.items.find((p) => keyOf(p as Pair) === 'images') as Pair<Scalar, unknown> | undefined;
-    if (!images || images.value === null || (isScalar(images.value) && images.value.value === null)) continue;
+    if (!images || isNullNode(images.value)) continue;
     // kustomize refuses these too: say so rather than leave the overlay on the old image.
     const at = (node: unknown) => lineOf(text, (node as Node).range?.[0] ?? images.key.range?.[0] ?? 0);
     if (!isSeq(images.value)) {
@@ -128,11 +128,11 @@ export function appendToRootList(text: string, document: Document, key: string, 
     return { start: text.length, end: text.length, text: `${lead}${indent}${key}:${eol}${blockItem(text, fields, indent + style.dash, indent + style.key)}` };
   }
   const value = pair.value;
-  if (value === null || (isScalar(value) && value.value === null)) {
-    const at = value?.range ? value.range[0] : pair.key.range![1] + 1;
+  if (isNullNode(value)) {
+    // `key:`, `key: null` or `key: ~`: the items replace everything after the colon
+    const start = text.indexOf(':', pair.key.range![1]) + 1;
     const indent = ' '.repeat(columnOf(text, pair.key.range![0]));
-    const end = value?.range ? value.range[1] : at;
-    return { start: end, end, text: `${eol}${blockItem(text, fields, indent + style.dash, indent + style.key).replace(new RegExp(`${eol}$`), '')}` };
+    return { start, end: (value as Node | null)?.range?.[1] ?? start, text: `${eol}${blockItem(text, fields, indent + style.dash, indent + style.key).slice(0, -eol.length)}` };
   }
   if (!isSeq(value)) return undefined;
   const flow = `{${fields.map(([k, v]) => `${k}: ${formatScalar(v, undefined)}`).join(', ')}}`;
@@ -146,7 +146,7 @@ export function appendToRootList(text: string, document: Document, key: string, 
   const dash = ' '.repeat(text.indexOf('-', lineStart) - lineStart);
   const at = endOfLine(text, lastValueEnd(value));
   const item = blockItem(text, fields, dash, ' '.repeat(start - lineStart));
-  if (at === text.length && !text.endsWith('\n')) return { start: at, end: at, text: `${eol}${item.replace(new RegExp(`${eol}$`), '')}` };
+  if (at === text.length && !text.endsWith('\n')) return { start: at, end: at, text: `${eol}${item.slice(0, -eol.length)}` };
   return { start: at, end: at, text: item };
 }
 

@@ -116,6 +116,13 @@ export function startOfLine(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
+/** A YAML null: no node, or a plain scalar written as nothing, `null` or `~` (under the failsafe schema these read as strings). */
+export function isNullNode(node: unknown): boolean {
+  if (node === null || node === undefined) return true;
+  if (!isScalar(node)) return false;
+  return node.value === null || (node.type === 'PLAIN' && /^(null|Null|NULL|~)?$/.test(String(node.source ?? node.value)));
+}
+
 export const isStringScalar = (node: unknown): node is Scalar<string> => isScalar(node) && typeof node.value === 'string';
 
 /** Offset of the end of the last value inside `node` (a nested collection's last scalar). */
