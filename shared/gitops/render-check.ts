@@ -102,6 +102,11 @@ export function fixRenders(
     return renders;
   };
 
+  // edits change only the values of references that already match a component: a render that runs none
+  // of the changed images and no HelmRelease needs no second look (the common overlay of images entries only)
+  const relevant = (render: Render) =>
+    render.resources.some((r) => r.id.kind === 'HelmRelease') || containerImages(render).some((c) => changeFor(changes, splitImage(c.image).name));
+  if (!env.render().some((root) => !('render' in root) || relevant(root.render))) return { texts: new Map(), notes };
   let mismatches = findMismatches(rendered(), changes, mappings);
   const unmapped = mismatches.flatMap((m) => (m.kind === 'unmapped' ? [m.value] : []));
   if (unmapped.length) throw unmappedError(unmapped, manifestsName);
@@ -265,8 +270,7 @@ function noSafeEdit(reason: string, file: string, change: ImageChange, manifests
  * (and no Flux marker) says where its tag is; values already at the new reference are fine.
  */
 export function unmappedFileValues(files: readonly ParsedFile[], changes: readonly ImageChange[], mappings: readonly HelmMapping[]): ImageValue[] {
-  const lastParts = changes.map((c) => c.to.name.slice(c.to.name.lastIndexOf('/') + 1));
-  return files.flatMap((parsed) => (lastParts.some((p) => parsed.text.includes(p)) ? fileImageValues(parsed, changes).filter((v) => !covered(v, changes, mappings)) : []));
+  return files.flatMap((parsed) => fileImageValues(parsed, changes).filter((v) => !covered(v, changes, mappings)));
 }
 
 function covered(value: ImageValue, changes: readonly ImageChange[], mappings: readonly HelmMapping[]): boolean {

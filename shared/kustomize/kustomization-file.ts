@@ -76,7 +76,8 @@ function stringOf(node: TNode | undefined, field: string, file: string): Entry |
   if (node === undefined) return undefined;
   if (!isLeaf(node)) throw new UserError(`'${field}' must be a string, not ${isTMap(node) ? 'a mapping' : 'a list'}.`, where(file, firstOrigin(node)));
   if (node.value === null) return undefined;
-  if (node.plain) {
+  // only text that could read as a number or a boolean is parsed (tags such as v1.4.2 cannot)
+  if (node.plain && (/^[-+.\d]/.test(node.value) || /^(y|yes|n|no|true|false|on|off)$/i.test(node.value))) {
     const read = parseYaml(node.value, { version: '1.1' }) as unknown;
     if (typeof read === 'number' || typeof read === 'boolean') {
       throw new UserError(`'${field}: ${node.value}' reads as a ${typeof read}, and kustomize refuses it ("cannot unmarshal ${typeof read === 'number' ? 'number' : 'bool'} into ... string"): quote it, '${field}: "${node.value}"'.`, where(file, node.origin));

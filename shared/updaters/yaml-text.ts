@@ -79,12 +79,19 @@ export function applyEdits(text: string, edits: Edit[]): string {
  */
 export function plainSafe(value: string): boolean {
   if (!value || /^[\s]|[\s]$|: |\s#|^[-?:,[\]{}#&*!|>'"%@`]/.test(value) || /[\r\n]/.test(value)) return false;
-  try {
-    return parseYaml(value) === value && parseYaml(value, { version: '1.1' }) === value;
-  } catch {
-    return false;
+  let safe = plainSafeCache.get(value);
+  if (safe === undefined) {
+    try {
+      safe = parseYaml(value) === value && parseYaml(value, { version: '1.1' }) === value;
+    } catch {
+      safe = false;
+    }
+    if (plainSafeCache.size > 10_000) plainSafeCache.clear();
+    plainSafeCache.set(value, safe);
   }
+  return safe;
 }
+const plainSafeCache = new Map<string, boolean>();
 
 /** `value` as a YAML scalar in the given style, falling back to double quotes when plain cannot hold it. */
 export function formatScalar(value: string, style: Scalar.Type | string | undefined): string {
