@@ -15,10 +15,11 @@ import { findKustomizationEdits, isKustomizationFile } from '../updaters/kustomi
 import { findSetterEdits, mentionsSetter } from '../updaters/setters';
 import { findWorkloadEdits } from '../updaters/workloads';
 import { applyEdits, type Edit, lineOf, parseDocuments } from '../updaters/yaml-text';
-import { bumpKind, type ChangeBump, changeBump, compareVersions, parseVersion } from '../versions/order';
+import { type ChangeBump, changeBump, compareVersions } from '../versions/order';
 import { deployedImages } from '../gitops/deployed';
 import { Environment, type EnvironmentFile } from '../gitops/environment';
 import { listManifests } from '../gitops/manifests';
+import { checkVersionPolicies, type MaxBump, type MovesFrom } from '../gitops/policies';
 import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
 import type { Render } from '../kustomize/render';
 import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, type RegistryLike } from '../gitops/sources';
@@ -26,7 +27,7 @@ import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, type
 export type { RegistryLike } from '../gitops/sources';
 
 export type UpdateSource = 'images' | 'registry' | 'environment';
-export type MaxBump = 'major' | 'minor' | 'patch';
+export type { MaxBump } from '../gitops/policies';
 
 export interface UpdateGitOpsOptions {
   /** The GitOps working copy. */
@@ -100,7 +101,6 @@ export interface UpdateGitOpsResult {
 }
 
 export const DEFAULT_TAG_FILTER = '^v?\\d+\\.\\d+\\.\\d+$';
-const BUMP_RANK: Record<string, number> = { none: 0, digest: 0, prerelease: 1, patch: 1, minor: 2, major: 3 };
 
 function compileFilter(filter: string): RegExp {
   try {
@@ -239,15 +239,14 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     });
   const env = new Environment(realRoot, files, (real, relative) => yamlText(readFileSync(real), relative));
   const active = files.filter((f) => !env.unusedComponents.has(f.real));
-  const renderNotes = (message: string, where: { file: string; line?: number }) => log.warn(message, where);
 
   // 4. What each component moves from: its lock entry, or on a first run what the environment deploys today.
-  const befores = new Map<string, { pins: LockImage[]; where: { file: string; line?: number } }>();
+  const from = new Map<string, MovesFrom>();
   let deployedRenders: Render[] | undefined;
   for (const [component, image] of desired) {
     const entry = current.get(component);
     if (entry) {
-      befores.set(component, { pins: [entry], where: { file: lockShown, line: entry.line } });
+      from.set(component, { pins: [entry], where: { file: lockShown, line: entry.line } });
       continue;
     }
     deployedRenders ??= env.render().flatMap((r) => ('render' in r ? [r.render] : []));
@@ -257,36 +256,12 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
       return ref?.tag ? [{ image: ref.name, tag: ref.tag, digest: ref.digest }] : [];
     });
     if (!pins.length) continue;
-    pins.sort((a, b) => compareVersions(b.tag, a.tag));
-    befores.set(component, { pins, where: { file: deployed[0].file, line: deployed[0].line } });
+    from.set(component, { pins: pins.sort((a, b) => compareVersions(b.tag, a.tag)), where: { file: deployed[0].file, line: deployed[0].line }, deployed: true });
     log.info(`${component}: not in ${lockShown} yet; ${manifestsName} deploys ${[...new Set(deployed.map((d) => d.image))].join(', ')} today (${deployed[0].file}${deployed[0].line ? `:${deployed[0].line}` : ''}).`);
   }
 
-  // 5. Policies on versions, before any registry call: no downgrade unless allowed, no step over maxBump, SemVer where asked.
-  const warnings: string[] = [];
-  for (const [component, image] of desired) {
-    const before = befores.get(component);
-    for (const pin of before?.pins ?? []) {
-      if (pin.tag === image.tag) continue;
-      const where = before!.where;
-      const from = where.file === lockShown ? `${pin.tag}` : `${pin.tag} (deployed today, ${where.file})`;
-      if (!parseVersion(pin.tag) || !parseVersion(image.tag)) {
-        const unchecked = [...(options.allowDowngrade ? [] : ['no downgrade']), ...(limit === 'major' ? [] : [`maxBump '${limit}'`])];
-        if (options.requireSemVer) {
-          throw new UserError(`${component} would move from ${from} to ${image.tag} in '${environment}', and ${parseVersion(pin.tag) ? image.tag : pin.tag} is not a SemVer version, which requireSemVer asks for: use SemVer tags (v1.4.2), or turn requireSemVer off to move anyway.`, where);
-        }
-        if (unchecked.length) warnings.push(`${component}: ${from} -> ${image.tag} in '${environment}': ${parseVersion(pin.tag) ? image.tag : pin.tag} is not a SemVer version, so ${unchecked.join(' and ')} cannot be checked; set requireSemVer: true to refuse such moves.`);
-        continue;
-      }
-      if (compareVersions(image.tag, pin.tag) < 0 && !options.allowDowngrade) {
-        throw new UserError(`${component} would move down from ${from} to ${image.tag} in '${environment}' (from ${image.origin}): set allowDowngrade: true to roll back on purpose.`, where);
-      }
-      const bump = bumpKind(pin.tag, image.tag);
-      if (BUMP_RANK[bump] > BUMP_RANK[limit]) {
-        throw new UserError(`${component} would take a ${bump} step from ${from} to ${image.tag} in '${environment}', more than maxBump '${limit}' allows: review it and raise maxBump for this run.`, where);
-      }
-    }
-  }
+  // 5. Policies on versions, before any registry call.
+  const warnings = checkVersionPolicies(environment, desired, from, { allowDowngrade: options.allowDowngrade, maxBump: limit, requireSemVer: options.requireSemVer });
   for (const warning of warnings) log.warn(warning);
 
   // 6. Digests for images that have none yet.
@@ -306,7 +281,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const next = new Map<string, LockImage>();
   for (const [component, image] of [...desired].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const entry = current.get(component);
-    const before = entry ?? befores.get(component)?.pins[0];
+    const before = entry ?? from.get(component)?.pins[0];
     const after: LockImage = { image: image.image, tag: image.tag, digest: image.digest };
     if (sameImage(entry, after)) continue;
     next.set(component, after);
@@ -350,7 +325,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
 
   // 10. Success means the environment renders the new images: each root kustomization is rendered and fixed where the environment owns the value.
   if (imageChanges.length && env.roots.length) {
-    const fixed = fixRenders(env, newFiles, imageChanges, mappings, manifestsName, renderNotes);
+    const fixed = fixRenders(env, newFiles, imageChanges, mappings, manifestsName, (message, where) => log.warn(message, where));
     for (const [file, text] of fixed.texts) newFiles.set(file, text);
     for (const note of fixed.notes) {
       note.files.forEach((file) => touch(note.component, file));

@@ -93,11 +93,13 @@ export function fixRenders(
     return texts.get(file.real) ?? file.text;
   };
   const owned = (origin?: Origin) => !!origin && !origin.source.inline && env.holds(origin.source.file) && !env.unusedComponents.has(env.byRelative.get(origin.source.file)!.real);
+  const warned = new Set<string>();
   const rendered = () => {
     const renders: Render[] = [];
     for (const root of env.render(texts)) {
       if ('render' in root) renders.push(root.render);
-      else skipped(`${root.unsupported.message} Its render is not checked: run kubectl kustomize ${path.relative(env.root, root.dir).split(path.sep).join('/')} to see what it runs.`, root.unsupported.where ?? { file: manifestsName });
+      else if (!warned.has(root.dir) && warned.add(root.dir))
+        skipped(`${root.unsupported.message} Its render is not checked: run kubectl kustomize ${path.relative(env.root, root.dir).split(path.sep).join('/')} to see what it runs.`, root.unsupported.where ?? { file: manifestsName });
     }
     return renders;
   };
