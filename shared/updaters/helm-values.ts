@@ -190,30 +190,34 @@ export interface ImageValue {
   siblings: string[];
 }
 
+/** Whether a leaf's line carries a Flux setter marker. */
+function marked(leaf: Leaf): boolean {
+  if (!leaf.origin) return false;
+  const { text } = leaf.origin.source;
+  const end = text.indexOf('\n', leaf.origin.offset);
+  return text.slice(leaf.origin.offset, end < 0 ? text.length : end).includes('$imagepolicy');
+}
+
 /**
  * Values (in a values tree) that hold a changed component's repository (`image.repository: myacr.azurecr.io/heuristic`)
- * or reference, other than those carrying a Flux marker: each needs a helmValues line to be updated.
+ * or reference, each needing a helmValues line to be updated; a mapping in which a Flux marker sets a value
+ * (`tag: v1 # {"$imagepolicy": ...:tag}`) is the marker's, and left out.
  */
 export function imageValues(values: TNode, changes: readonly ImageChange[], at: string[] = []): ImageValue[] {
   const out: ImageValue[] = [];
-  if (isTMap(values) || Array.isArray(values)) {
-    const entries = isTMap(values) ? [...values] : values.map((v, i) => [String(i), v] as const);
-    for (const [key, value] of entries) {
-      if (!isLeaf(value)) {
-        out.push(...imageValues(value, changes, [...at, key]));
-        continue;
-      }
-      if (value.value === null || !(value.value.includes('/') || /^(repository|image)$/i.test(key))) continue;
-      const ref = parseImageRef(value.value);
-      const change = ref && changeFor(changes, ref.name);
-      if (!ref || !change) continue;
-      if (value.origin) {
-        const { text } = value.origin.source;
-        const end = text.indexOf('\n', value.origin.offset);
-        if (text.slice(value.origin.offset, end < 0 ? text.length : end).includes('$imagepolicy')) continue;
-      }
-      out.push({ component: change.component, path: [...at, key], leaf: value, withTag: !!ref.tag || !!ref.digest, siblings: isTMap(values) ? [...values.keys()] : [] });
+  if (!isTMap(values) && !Array.isArray(values)) return out;
+  const entries = isTMap(values) ? [...values] : values.map((v, i) => [String(i), v] as const);
+  if (isTMap(values) && entries.some(([, v]) => isLeaf(v) && marked(v))) return out;
+  for (const [key, value] of entries) {
+    if (!isLeaf(value)) {
+      out.push(...imageValues(value, changes, [...at, key]));
+      continue;
     }
+    if (value.value === null || !(value.value.includes('/') || /^(repository|image)$/i.test(key))) continue;
+    const ref = parseImageRef(value.value);
+    const change = ref && changeFor(changes, ref.name);
+    if (!ref || !change) continue;
+    out.push({ component: change.component, path: [...at, key], leaf: value, withTag: !!ref.tag || !!ref.digest, siblings: isTMap(values) ? [...values.keys()] : [] });
   }
   return out;
 }

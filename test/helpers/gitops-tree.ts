@@ -1,7 +1,10 @@
+import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Log } from '../../shared/agent';
+import { UserError } from '../../shared/errors';
+import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/flows/update-gitops';
 import { repoRoot } from './run-task';
 
 const FIXTURES = path.join(repoRoot, 'test', 'fixtures', 'gitops');
@@ -54,3 +57,19 @@ export async function snapshot(dir: string): Promise<Map<string, { bytes: string
   return out;
 }
 
+
+/**
+ * Runs updateGitOps expecting the failure a user can act on: a UserError naming `file` (and `line`), with
+ * `message`, and no file of `dir` changed, the lock included.
+ */
+export async function refuses(dir: string, options: UpdateGitOpsOptions, file: string, line: number | undefined, message: RegExp): Promise<void> {
+  const before = await snapshot(dir);
+  await assert.rejects(updateGitOps(options, testLog()), (error: unknown) => {
+    assert.ok(error instanceof UserError, String(error));
+    assert.equal(error.where?.file, file);
+    assert.equal(error.where?.line, line);
+    assert.match(error.message, message);
+    return true;
+  });
+  assert.deepEqual(await snapshot(dir), before);
+}

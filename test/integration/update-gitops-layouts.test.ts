@@ -1,9 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { UserError } from '../../shared/errors';
 import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/flows/update-gitops';
-import { gitopsTree, snapshot, testLog } from '../helpers/gitops-tree';
+import { gitopsTree, refuses, snapshot, testLog } from '../helpers/gitops-tree';
 import { kubectlAvailable, kubectlRendered } from '../helpers/kustomize';
 
 const R = 'myacr.azurecr.io';
@@ -12,19 +11,6 @@ const D = (c: string) => `sha256:${c.repeat(64)}`;
 /** Files whose bytes differ between two snapshots. */
 function changed(before: Awaited<ReturnType<typeof snapshot>>, after: Awaited<ReturnType<typeof snapshot>>): string[] {
   return [...after.keys()].filter((f) => before.get(f)?.bytes !== after.get(f)!.bytes).sort();
-}
-
-/** Fails the way the task must when no safe edit exists: a UserError naming `file` (and `line`), and no file changed, the lock included. */
-async function refuses(dir: string, options: UpdateGitOpsOptions, file: string, line: number | undefined, message: RegExp): Promise<void> {
-  const before = await snapshot(dir);
-  await assert.rejects(updateGitOps(options, testLog()), (error: unknown) => {
-    assert.ok(error instanceof UserError, String(error));
-    assert.equal(error.where?.file, file);
-    assert.equal(error.where?.line, line);
-    assert.match(error.message, message);
-    return true;
-  });
-  assert.deepEqual(await snapshot(dir), before);
 }
 
 describe('updateGitOps on real GitOps layouts: the environment renders the new image', function () {
@@ -93,7 +79,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
       await refuses(dir, options({ images: [`heuristic=${R}/heuristic:v1.5.0`], maxBump: 'patch' }), 'bases/heuristic/deployment.yaml', 15, /minor step from v1.4.1 .* more than maxBump 'patch'/);
       const result = await updateGitOps(options({ images: [`heuristic=${R}/heuristic:v1.4.2`] }), testLog());
       assert.deepEqual(result.changes.map((c) => [c.from, c.to, c.bump]), [[`${R}/heuristic:v1.4.1`, `${R}/heuristic:v1.4.2`, 'patch']]);
-      assert.match(await read('versions.yaml'), /  devtest:\n    heuristic:\n      image: myacr.azurecr.io\/heuristic\n      tag: v1.4.2\n/);
+      assert.ok((await read('versions.yaml')).includes(`  devtest:\n    heuristic:\n      image: ${R}/heuristic\n      tag: v1.4.2\n`));
     });
 
     it('fails before writing anything when the overlay cannot take an images entry, naming it and the base', async () => {
@@ -136,14 +122,14 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
       if (kubectl) assert.deepEqual(await render('devtest'), [`HelmRelease/collector values={"image":{"repository":"${R}/collector","tag":"v2.1.0"},"resources":{"limits":{"memory":"128Mi"}}}`]);
       // and back without a digest: the key stays, emptied
       await updateGitOps(options({ images: ['heuristic=v1.4.3', 'collector=v2.1.0'], helmValues }), testLog());
-      assert.match(await read('environments/devtest/charts/heuristic/values.yaml'), /  tag: "v1.4.3"\n  digest: ""\n/);
+      assert.ok((await read('environments/devtest/charts/heuristic/values.yaml')).includes('\n  tag: "v1.4.3"\n  digest: ""\n'));
     });
 
     it('a line with a repository path edits only values of that repository; a tag-only line edits where its path is', async () => {
       const result = await updateGitOps(options({ images: ['collector=v2.1.0'], helmValues: ['collector=tag:image.tag', 'heuristic=repository:image.repository,tag:image.tag'] }), testLog());
       assert.deepEqual(result.changes.map((c) => c.files), [['versions.yaml', 'environments/devtest/charts/heuristic/values.yaml', 'environments/devtest/collector.yaml']]);
       assert.match(await read('environments/devtest/charts/heuristic/values.yaml'), /tag: "v2.1.0"/, 'a tag-only line is taken at its word');
-      dir && (await fs.rm(dir, { recursive: true, force: true }));
+      await fs.rm(dir, { recursive: true, force: true });
       dir = await gitopsTree(R, 'layouts/helm-values');
       await updateGitOps(options({ images: ['collector=v2.1.0'], helmValues }), testLog());
       assert.match(await read('environments/devtest/charts/heuristic/values.yaml'), /tag: "v1.4.1"/);
@@ -178,7 +164,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
       }
       const second = await updateGitOps(options({ images: ['heuristic=v1.4.3'], helmValues }), testLog());
       assert.deepEqual(second.changes[0].files, ['versions.yaml', 'environments/devtest/helmrelease-heuristic-image.yaml']);
-      assert.match(await read('environments/devtest/helmrelease-heuristic-image.yaml'), /\n      tag: v1.4.3\n$/);
+      assert.ok((await read('environments/devtest/helmrelease-heuristic-image.yaml')).endsWith('\n      tag: v1.4.3\n'));
       if (kubectl) assert.match((await render('devtest'))[0], /"tag":"v1.4.3"/);
     });
   });

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { UserError } from '../../../shared/errors';
 import { type ImageChange, updateText } from '../../../shared/updaters/change';
-import { findHelmValuesEdits, parseHelmValues } from '../../../shared/updaters/helm-values';
+import { fileImageValues, findHelmValuesEdits, parseHelmValues, suggestMapping } from '../../../shared/updaters/helm-values';
 import { appendToRootList, type ImagesPin, pinImageEdits } from '../../../shared/updaters/kustomization';
 import { applyEdits, formatScalar, parseDocuments } from '../../../shared/updaters/yaml-text';
 import { crlf, D } from './fixtures';
@@ -94,4 +94,22 @@ describe('scalars written plain only where YAML 1.1 (kustomize, Helm) and 1.2 bo
   for (const [value, written] of [['v1.4.2', 'v1.4.2'], ['4.8-apache', '4.8-apache'], ['5.6', '"5.6"'], ['on', '"on"'], ['yes', '"yes"'], ['y', '"y"'], ['1_0', '"1_0"']]) {
     it(`${value} -> ${written}`, () => assert.equal(formatScalar(value, undefined), written));
   }
+});
+
+describe('Helm values that hold a changed image without a helmValues line', () => {
+  const values = (text: string) => fileImageValues({ file: 'values.yaml', text, documents: parseDocuments(text, 'values.yaml', 'failsafe') }, [change('v1.4.2')]);
+
+  it('are found with their path, and a suggestion for the line that covers them', () => {
+    const found = values(`app:\n  image:\n    repository: ${R}/heuristic\n    tag: v1.4.1\n  sidecar: ${R}/heuristic:v1.4.1\n  name: heuristic\n`);
+    assert.deepEqual(found.map((v) => [v.path.join('.'), suggestMapping(v)]), [
+      ['app.image.repository', 'heuristic=repository:app.image.repository,tag:app.image.tag'],
+      ['app.sidecar', 'heuristic=image:app.sidecar'],
+    ]);
+  });
+
+  it('are not those a Flux marker sets, nor those of other images or kinds', () => {
+    assert.deepEqual(values(`image:\n  repository: ${R}/heuristic\n  tag: v1.4.1 # {"$imagepolicy": "flux-system:heuristic:tag"}\n`), []);
+    assert.deepEqual(values(`image:\n  repository: ${R}/collector\n  tag: v1\n`), []);
+    assert.deepEqual(values(`kind: ConfigMap\ndata:\n  image: ${R}/heuristic:v1\n`), []);
+  });
 });
