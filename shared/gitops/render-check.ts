@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { type Document, type Scalar, visit } from 'yaml';
 import { UserError } from '../errors';
 import { parseImageRef, sameRepository } from '../images/reference';
 import { splitImage } from '../kustomize/images';
@@ -7,7 +8,6 @@ import { get, type Leaf, lineAt, type Origin, scalarsOf } from '../kustomize/tre
 import { changeFor, type ImageChange, newReference, type ParsedFile } from '../updaters/change';
 import { fileImageValues, type HelmMapping, imageValues, type ImageValue, mappedValues, suggestMapping } from '../updaters/helm-values';
 import { appendToRootList, type ImagesPin, pinImageEdits } from '../updaters/kustomization';
-import { type Document, type Scalar, visit } from 'yaml';
 import { applyEdits, type Edit, eolOf, formatScalar, parseDocuments, setScalar } from '../updaters/yaml-text';
 import type { Environment } from './environment';
 
