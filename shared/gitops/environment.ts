@@ -38,7 +38,7 @@ export class Environment {
       this.byRelative.set(file.file, file);
     }
     const kustomizations = files.filter((f) => isKustomizationFile(f.file));
-    const links = new Map(kustomizations.map((f) => [path.dirname(f.real), kustomizationLinks(f.real, f.text, f.documents, diskFiles)]));
+    const links = new Map(kustomizations.map((f) => [path.dirname(f.real), kustomizationLinks(f.real, f.file, f.text, f.documents)]));
     const referenced = new Set([...links.values()].flatMap((l) => l.folders));
     for (const [dir, link] of links) if (!link.isComponent && !referenced.has(dir)) this.roots.push(dir);
     const used = new Set<string>();

@@ -1,7 +1,7 @@
-import { parse as parseYaml } from 'yaml';
+import { type Document, isMap, isScalar, parse as parseYaml } from 'yaml';
 import { UserError } from '../errors';
 import type { ImagesEntry } from './images';
-import { get, isLeaf, isTMap, Leaf, lineAt, type Origin, type TMap, type TNode } from './tree';
+import { fromYaml, get, isLeaf, isTMap, type Leaf, lineAt, type Origin, type SourceText, type TMap, type TNode } from './tree';
 
 /**
  * A kustomization file's fields that decide which images an overlay runs, read the way kustomize 5 reads
@@ -157,13 +157,37 @@ function imagesEntry(node: TNode, file: string): ImagesField {
   return { name: name.value, newName: field('newName'), newTag: field('newTag'), digest: field('digest'), origin: name.origin };
 }
 
-/** Only the `resources`, `bases` and `components` entries of a kustomization, read leniently (nothing else is checked). */
-export function readReferences(root: TNode | undefined): string[] {
-  if (!isTMap(root)) return [];
-  return ['resources', 'bases', 'components'].flatMap((field) => {
+/** The fields read here (and the ones refused as unsupported); other keys are never converted, so nothing there is expanded. */
+const FIELDS = new Set([
+  'kind', 'resources', 'bases', 'components', 'patchesStrategicMerge', 'patches', 'patchesJson6902', 'images', 'imageTags', 'namespace', 'namePrefix',
+  'nameSuffix', 'commonLabels', 'labels', 'commonAnnotations', 'helmCharts', 'helmChartInflationGenerator', 'generators', 'transformers', 'configurations', 'replacements',
+]);
+
+/** A kustomization document's fields this resolver reads, as a tree (undefined when the document is empty). */
+export function kustomizationTree(document: Document.Parsed | undefined, source: SourceText, fields: ReadonlySet<string> = FIELDS): TNode | undefined {
+  const root = document?.contents;
+  if (!root) return undefined;
+  if (!isMap(root)) return fromYaml(root, document, source, 'skip');
+  const map: TMap = new Map();
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (fields.has(key)) map.set(key, fromYaml(pair.value, document, source));
+  }
+  return map;
+}
+
+const REFERENCES = new Set(['kind', 'resources', 'bases', 'components']);
+
+/** The `resources`, `bases` and `components` entries of a kustomization document, read leniently (nothing else is read), and whether it is a Component. */
+export function readReferences(document: Document.Parsed | undefined, source: SourceText): { entries: string[]; isComponent: boolean } {
+  const root = kustomizationTree(document, source, REFERENCES);
+  if (!isTMap(root)) return { entries: [], isComponent: false };
+  const entries = ['resources', 'bases', 'components'].flatMap((field) => {
     const node = root.get(field);
     return Array.isArray(node) ? node.flatMap((item) => (isLeaf(item) && item.value ? [item.value] : [])) : [];
   });
+  const kind = root.get('kind');
+  return { entries, isComponent: isLeaf(kind) && kind.value === 'Component' };
 }
 
 /** Reads the fields of a parsed kustomization (`root`, the file's first document). */

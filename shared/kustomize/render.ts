@@ -1,10 +1,10 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Document } from 'yaml';
+import { type Document, isMap, isScalar, isSeq, type Scalar, type YAMLMap } from 'yaml';
 import { UserError } from '../errors';
 import { parseDocuments } from '../updaters/yaml-text';
 import { applyImagesEntry } from './images';
-import { KUSTOMIZATION_NAMES, type KustomizationFile, type PatchEntry, readKustomization, readReferences, RenderUnsupported } from './kustomization-file';
+import { KUSTOMIZATION_NAMES, type KustomizationFile, kustomizationTree, type PatchEntry, readKustomization, readReferences, RenderUnsupported } from './kustomization-file';
 import { applyOperations, isBuiltIn, mergePatch, readOperations, type Selectable, selects } from './patch';
 import { clone, fromYaml, get, isLeaf, isTMap, Leaf, lineAt, type Origin, SourceText, str, type TMap, type TNode } from './tree';
 
@@ -159,8 +159,7 @@ class Builder {
     const text = this.files.read(real) ?? '';
     const shown = this.shown(real);
     const [document] = this.parse(real, text);
-    const root = document?.contents ? fromYaml(document.contents, document, new SourceText(shown, text)) : undefined;
-    return { ...readKustomization(root, shown), real };
+    return { ...readKustomization(kustomizationTree(document, new SourceText(shown, text)), shown), real };
   }
 
   /** Where an entry of the kustomization in `dir` points: a real path inside the repository. */
@@ -214,22 +213,22 @@ class Builder {
     }
   }
 
+  /**
+   * The Kubernetes objects of a resource file (a List's items too). Documents that are not objects with kind
+   * and metadata.name, which kustomize refuses, are left out: they run no image, and are not converted at all.
+   */
   private readResources(file: string): Res[] {
     const text = this.files.read(file) ?? '';
     const source = new SourceText(this.shown(file), text);
     const out: Res[] = [];
+    const named = (node: unknown) => isMap(node) && isScalar(node.get('kind', true)) && isMap(node.get('metadata')) && isScalar((node.get('metadata') as YAMLMap).get('name', true));
     for (const document of this.parse(file, text)) {
-      if (document.contents === null) continue;
-      const tree = fromYaml(document.contents, document, source);
-      const origin = { source, offset: document.contents.range?.[0] ?? 0 };
-      if (isLeaf(tree) && tree.value === null) continue;
-      if (!isTMap(tree)) throw new UserError(`${source.file} holds a document that is not a Kubernetes object (a mapping with apiVersion, kind and metadata.name).`, { file: source.file, line: lineAt(origin) });
-      const items = str(tree, 'kind') === 'List' ? get(tree, 'items') : undefined;
-      for (const object of Array.isArray(items) ? items : [tree]) {
-        if (!isTMap(object) || !str(object, 'kind') || !str(object, 'metadata', 'name')) {
-          throw new UserError(`${source.file} holds a document without kind or metadata.name: kustomize refuses it.`, { file: source.file, line: lineAt(origin) });
-        }
-        out.push({ object, previous: [], origin });
+      const contents = document.contents;
+      if (!isMap(contents) || !isScalar(contents.get('kind', true))) continue;
+      const origin = { source, offset: contents.range?.[0] ?? 0 };
+      const items = String((contents.get('kind', true) as Scalar).value) === 'List' ? contents.get('items') : undefined;
+      for (const object of isSeq(items) ? items.items : [contents]) {
+        if (named(object)) out.push({ object: fromYaml(object, document, source) as TMap, previous: [], origin });
       }
     }
     return out;
@@ -367,13 +366,11 @@ export function renderKustomization(dir: string, options: { root: string; files?
   };
 }
 
-/** The folders a kustomization file's resources and components name (existing folders only), and whether it is a Component. */
-export function kustomizationLinks(file: string, text: string, documents: Document.Parsed[], files: KustomizeFiles = diskFiles): { folders: string[]; isComponent: boolean } {
-  const document = documents[0];
-  const root = document?.contents ? fromYaml(document.contents, document, new SourceText(file, text)) : undefined;
+/** The folders a kustomization file (real path, `shown` in messages) names under resources and components (existing folders only), and whether it is a Component. */
+export function kustomizationLinks(file: string, shown: string, text: string, documents: Document.Parsed[], files: KustomizeFiles = diskFiles): { folders: string[]; isComponent: boolean } {
+  const { entries, isComponent } = readReferences(documents[0], new SourceText(shown, text));
   const dir = path.dirname(file);
-  const folders = readReferences(root).map((entry) => files.real(path.resolve(dir, entry))).filter((p) => files.kind(p) === 'dir');
-  return { folders, isComponent: str(root, 'kind') === 'Component' };
+  return { folders: entries.map((entry) => files.real(path.resolve(dir, entry))).filter((p) => files.kind(p) === 'dir'), isComponent };
 }
 
 /** One container's image in a render, and where it comes from. */

@@ -1,4 +1,5 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type Scalar } from 'yaml';
+import { UserError } from '../errors';
 import { isNullNode, lineOf } from '../updaters/yaml-text';
 
 /**
@@ -59,29 +60,43 @@ export type TNode = Leaf | TMap | TNode[];
 export const isTMap = (node: TNode | undefined): node is TMap => node instanceof Map;
 export const isLeaf = (node: TNode | undefined): node is Leaf => node instanceof Leaf;
 
-/** The tree of a parsed YAML node (aliases expanded). */
-export function fromYaml(node: unknown, document: Document.Parsed, source: SourceText): TNode {
-  if (isAlias(node)) return fromYaml(node.resolve(document), document, source);
-  if (isMap(node)) {
-    const map: TMap = new Map();
-    for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : isAlias(pair.key) ? String((pair.key.resolve(document) as Scalar | undefined)?.value) : '';
-      if (key === '<<' && (isAlias(pair.value) || isMap(pair.value))) {
-        // a merge key: the aliased mapping's pairs, unless set here
-        const merged = fromYaml(pair.value, document, source);
-        if (isTMap(merged)) for (const [k, v] of merged) if (!map.has(k)) map.set(k, v);
-        continue;
-      }
-      map.set(key, fromYaml(pair.value, document, source));
+/** Values an alias may expand to in one conversion: far beyond any manifest, far below a "billion laughs". */
+export const ALIAS_BUDGET = 100_000;
+
+/**
+ * The tree of a parsed YAML node. Aliases are expanded (kustomize sees their values) within a budget of
+ * ALIAS_BUDGET values: an alias bomb is a UserError naming the file, not an exhausted agent. With
+ * `aliases: 'skip'` an alias reads as null (for scans that only look for values written out).
+ */
+export function fromYaml(node: unknown, document: Document.Parsed, source: SourceText, aliases: 'expand' | 'skip' = 'expand'): TNode {
+  let left = ALIAS_BUDGET;
+  const convert = (current: unknown, expanding: boolean): TNode => {
+    if (expanding && --left < 0) {
+      throw new UserError(`${source.file} has aliases (*name) that expand to more than ${ALIAS_BUDGET.toLocaleString('en-US')} values: write the values out.`, { file: source.file });
     }
-    return map;
-  }
-  if (isSeq(node)) return node.items.map((item) => fromYaml(item, document, source));
-  if (isScalar(node)) {
-    const origin = node.range ? { source, offset: node.range[0] } : undefined;
-    return new Leaf(isNullNode(node) ? null : String(node.value), origin, node.type === 'PLAIN');
-  }
-  return new Leaf(null);
+    if (isAlias(current)) return aliases === 'skip' ? new Leaf(null) : convert(current.resolve(document), true);
+    if (isMap(current)) {
+      const map: TMap = new Map();
+      for (const pair of current.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : isAlias(pair.key) ? String((pair.key.resolve(document) as Scalar | undefined)?.value) : '';
+        if (key === '<<' && (isAlias(pair.value) || isMap(pair.value))) {
+          // a merge key: the aliased mapping's pairs, unless set here
+          const merged = convert(pair.value, expanding);
+          if (isTMap(merged)) for (const [k, v] of merged) if (!map.has(k)) map.set(k, v);
+          continue;
+        }
+        map.set(key, convert(pair.value, expanding));
+      }
+      return map;
+    }
+    if (isSeq(current)) return current.items.map((item) => convert(item, expanding));
+    if (isScalar(current)) {
+      const origin = current.range ? { source, offset: current.range[0] } : undefined;
+      return new Leaf(isNullNode(current) ? null : String(current.value), origin, current.type === 'PLAIN');
+    }
+    return new Leaf(null);
+  };
+  return convert(node, false);
 }
 
 /** A deep copy of the maps and lists (leaves are shared: they never change). */

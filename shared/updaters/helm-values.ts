@@ -213,7 +213,7 @@ export function imageValues(values: TNode, changes: readonly ImageChange[], at: 
       out.push(...imageValues(value, changes, [...at, key]));
       continue;
     }
-    if (value.value === null || !(value.value.includes('/') || /^(repository|image)$/i.test(key))) continue;
+    if (value.value === null || !(value.value.includes('/') || /^(repository|image)$/i.test(key)) || marked(value)) continue;
     const ref = parseImageRef(value.value);
     const change = ref && changeFor(changes, ref.name);
     if (!ref || !change) continue;
@@ -227,7 +227,7 @@ export function fileImageValues(parsed: ParsedFile, changes: readonly ImageChang
   const source = new SourceText(parsed.file, parsed.text);
   return parsed.documents.flatMap((document) => {
     const values = valuesNode(document, parsed.file);
-    return values ? imageValues(fromYaml(values.node, document, source), changes) : [];
+    return values ? imageValues(fromYaml(values.node, document, source, 'skip'), changes) : [];
   });
 }
 

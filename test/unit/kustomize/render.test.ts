@@ -126,6 +126,19 @@ describe('kustomize resolver: refusals name the kustomization and line', () => {
     ['a remote base', 'resources:\n- https://github.com/org/repo//base?ref=v1\n', /uses the remote resource/, 2, RenderUnsupported],
     ['helmCharts', 'helmCharts:\n- name: x\n  repo: https://charts.example.com\n', /uses 'helmCharts'/, 2, RenderUnsupported],
   ];
+  it('expands aliases within a budget: a "billion laughs" in a resource is refused naming the file', async () => {
+    const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`)].join('\n');
+    await fs.writeFile(path.join(dir, 'base/pod.yaml'), `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n${bomb}\nspec:\n  containers:\n  - name: a\n    image: app:1\n`);
+    await fs.writeFile(path.join(dir, 'env/kustomization.yaml'), 'resources:\n- ../base\n');
+    assert.throws(() => renderKustomization(path.join(dir, 'env'), { root: dir }), /base\/pod.yaml has aliases \(\*name\) that expand to more than 100,000 values/);
+  });
+
+  it('leaves out documents that are not objects (they run nothing) and keys it does not read, without expanding them', async () => {
+    await fs.appendFile(path.join(dir, 'base/pod.yaml'), '---\nnotes: [a, b]\n---\n');
+    await fs.writeFile(path.join(dir, 'env/kustomization.yaml'), 'resources:\n- ../base\nx-bomb: &b [*b]\n');
+    assert.deepEqual(containerImages(renderKustomization(path.join(dir, 'env'), { root: dir })).map((c) => c.image), ['app:1']);
+  });
+
   for (const [what, kustomization, message, line, type] of cases) {
     it(`refuses ${what}`, async () => {
       await fs.mkdir(path.join(dir, 'comp'));
