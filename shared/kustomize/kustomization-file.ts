@@ -1,5 +1,6 @@
-import { type Document, isMap, isScalar, parse as parseYaml } from 'yaml';
+import { type Document, isMap, isScalar } from 'yaml';
 import { UserError } from '../errors';
+import { yaml11Type } from '../updaters/yaml-text';
 import type { ImagesEntry } from './images';
 import { fromYaml, get, isLeaf, isTMap, type Leaf, lineAt, type Origin, type SourceText, type TMap, type TNode } from './tree';
 
@@ -76,12 +77,9 @@ function stringOf(node: TNode | undefined, field: string, file: string): Entry |
   if (node === undefined) return undefined;
   if (!isLeaf(node)) throw new UserError(`'${field}' must be a string, not ${isTMap(node) ? 'a mapping' : 'a list'}.`, where(file, firstOrigin(node)));
   if (node.value === null) return undefined;
-  // only text that could read as a number or a boolean is parsed (tags such as v1.4.2 cannot)
-  if (node.plain && (/^[-+.\d]/.test(node.value) || /^(y|yes|n|no|true|false|on|off)$/i.test(node.value))) {
-    const read = parseYaml(node.value, { version: '1.1' }) as unknown;
-    if (typeof read === 'number' || typeof read === 'boolean') {
-      throw new UserError(`'${field}: ${node.value}' reads as a ${typeof read}, and kustomize refuses it ("cannot unmarshal ${typeof read === 'number' ? 'number' : 'bool'} into ... string"): quote it, '${field}: "${node.value}"'.`, where(file, node.origin));
-    }
+  const type = node.plain ? yaml11Type(node.value) : 'other';
+  if (type !== 'other') {
+    throw new UserError(`'${field}: ${node.value}' reads as a ${type}, and kustomize refuses it ("cannot unmarshal ${type === 'number' ? 'number' : 'bool'} into ... string"): quote it, '${field}: "${node.value}"'.`, where(file, node.origin));
   }
   return { value: node.value, origin: node.origin };
 }

@@ -93,6 +93,16 @@ export function plainSafe(value: string): boolean {
 }
 const plainSafeCache = new Map<string, boolean>();
 
+/**
+ * What a plain scalar reads as in YAML 1.1, as kustomize reads its own fields: `1.10` a number, `yes` or
+ * `on` a boolean; only text that could be one is parsed (one scalar, never a document).
+ */
+export function yaml11Type(plain: string): 'number' | 'boolean' | 'other' {
+  if (!/^[-+.\d]/.test(plain) && !/^(y|yes|n|no|true|false|on|off)$/i.test(plain)) return 'other';
+  const read = parseYaml(plain, { version: '1.1' }) as unknown;
+  return typeof read === 'number' ? 'number' : typeof read === 'boolean' ? 'boolean' : 'other';
+}
+
 /** `value` as a YAML scalar in the given style, falling back to double quotes when plain cannot hold it. */
 export function formatScalar(value: string, style: Scalar.Type | string | undefined): string {
   if (style === 'QUOTE_SINGLE') return `'${value.replace(/'/g, "''")}'`;
