@@ -71,9 +71,11 @@ export function buildSummary(result: BuildContainersResult): string {
 export function gitopsSummary(result: UpdateGitOpsResult): string {
   const { environment, changes } = result;
   const title = `### ${environment}: ${changes.length ? `${changes.length} component(s) updated` : 'up to date'}${result.dryRun ? ' (dry run: nothing written)' : ''}`;
-  if (!changes.length) return `${title}\n\n${result.checked} component(s) checked; every one already runs the requested image.\n`;
+  const notes = [...result.warnings.map((w) => `- **Warning:** ${w}`), ...changes.flatMap((c) => (c.notes ?? []).map((n) => `- ${n}`))];
+  const tail = notes.length ? ['', ...notes, ''] : [''];
+  if (!changes.length) return [title, '', `${result.checked} component(s) checked; every one already runs the requested image.`, ...tail].join('\n');
   const rows = changes.map((c) => [cell(c.component), c.from ? code(c.from) : '(new)', code(c.to), c.bump, c.files.map(cell).join('<br>')]);
-  return [title, '', ...table(['Component', 'From', 'To', 'Bump', 'Files'], rows), ''].join('\n');
+  return [title, '', ...table(['Component', 'From', 'To', 'Bump', 'Files'], rows), ...tail].join('\n');
 }
 
 /** CreateEnvPR: a link to the pull request opened or updated, or what a dry run would propose; its description follows. */

@@ -10,18 +10,24 @@ import { fillTemplate } from '../template';
 import { emptyLock, type Lock, type LockImage, lockReference, readLock, updateLock } from '../lock/lockfile';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import type { FileEdits, ImageChange, SeenImage } from '../updaters/change';
+import { findHelmValuesEdits, parseHelmValues } from '../updaters/helm-values';
 import { findKustomizationEdits, isKustomizationFile } from '../updaters/kustomization';
 import { findSetterEdits, mentionsSetter } from '../updaters/setters';
 import { findWorkloadEdits } from '../updaters/workloads';
 import { applyEdits, type Edit, lineOf, parseDocuments } from '../updaters/yaml-text';
-import { bumpKind, type ChangeBump, changeBump, compareVersions, parseVersion } from '../versions/order';
+import { type ChangeBump, changeBump, compareVersions } from '../versions/order';
+import { deployedImages } from '../gitops/deployed';
+import { Environment, type EnvironmentFile } from '../gitops/environment';
 import { listManifests } from '../gitops/manifests';
+import { checkVersionPolicies, type MaxBump, type MovesFrom } from '../gitops/policies';
+import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
+import type { Render } from '../kustomize/render';
 import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, type RegistryLike } from '../gitops/sources';
 
 export type { RegistryLike } from '../gitops/sources';
 
 export type UpdateSource = 'images' | 'registry' | 'environment';
-export type MaxBump = 'major' | 'minor' | 'patch';
+export type { MaxBump } from '../gitops/policies';
 
 export interface UpdateGitOpsOptions {
   /** The GitOps working copy. */
@@ -55,6 +61,14 @@ export interface UpdateGitOpsOptions {
   maxBump?: MaxBump;
   /** Registries (hosts, host/prefix, `*` globs) every image of the environment must come from; empty allows any. */
   allowedRegistries?: string[];
+  /**
+   * helmValues lines: which Helm values keys hold a component's image, in values files or a HelmRelease's
+   * spec.values: `component=image.tag`, or `component=repository:image.repository,tag:image.tag,digest:image.digest`
+   * (`image:path` for a key holding the whole reference).
+   */
+  helmValues?: string[];
+  /** Fail when a component moves between tags that are not both SemVer versions (policies cannot be checked); default false: warn. */
+  requireSemVer?: boolean;
   dryRun?: boolean;
   /** Tags asked for per page of the registry's tag list; default 1000. */
   registryPageSize?: number;
@@ -71,6 +85,8 @@ export interface ComponentChange {
   bump: ChangeBump;
   /** Files changed for it, relative to gitopsPath. */
   files: string[];
+  /** What was done beyond editing references in place (a pin in the environment's kustomization), when anything was. */
+  notes?: string[];
 }
 
 export interface UpdateGitOpsResult {
@@ -81,11 +97,12 @@ export interface UpdateGitOpsResult {
   checked: number;
   /** Files written (or that would be, on a dry run), relative to gitopsPath. */
   files: string[];
+  /** Policies that could not be checked (tags that are not SemVer), also in the log and the summary. */
+  warnings: string[];
   dryRun: boolean;
 }
 
 export const DEFAULT_TAG_FILTER = '^v?\\d+\\.\\d+\\.\\d+$';
-const BUMP_RANK: Record<string, number> = { none: 0, digest: 0, prerelease: 1, patch: 1, minor: 2, major: 3 };
 
 function compileFilter(filter: string): RegExp {
   try {
@@ -210,22 +227,46 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
   const chosen = new Set(selectByName([...desired.keys()].map((name) => ({ name })), options.components ?? '').map((c) => c.name));
   for (const name of [...desired.keys()]) if (!chosen.has(name)) desired.delete(name);
+  const mappings = parseHelmValues(options.helmValues ?? []);
 
-  // 3. Policies on versions, before any registry call: no downgrade unless allowed, no step over maxBump.
+  // 3. The environment's files: every one must parse (a broken file fails the run). Components no root kustomization uses are left alone.
+  const started = Date.now();
+  const lockReal = await fs.realpath(lockPath).catch(() => lockPath);
+  // Synchronous reads: for thousands of small files they cost a fraction of fs.promises.readFile.
+  const files: EnvironmentFile[] = (await listManifests(root, manifestsDir))
+    .filter((m) => m.real !== lockReal)
+    .map((m) => {
+      const text = yamlText(readFileSync(m.real), m.relative);
+      return { real: m.real, file: m.relative, text, documents: parseDocuments(text, m.relative, 'failsafe') };
+    });
+  const env = new Environment(realRoot, files, (real, relative) => yamlText(readFileSync(real), relative));
+  const active = files.filter((f) => !env.unusedComponents.has(f.real));
+
+  // 4. What each component moves from: its lock entry, or on a first run what the environment deploys today.
+  const from = new Map<string, MovesFrom>();
+  let deployedRenders: Render[] | undefined;
   for (const [component, image] of desired) {
-    const before = current.get(component);
-    if (!before || before.tag === image.tag) continue;
-    const where = { file: lockShown, line: (before as { line?: number }).line };
-    if (parseVersion(before.tag) && parseVersion(image.tag) && compareVersions(image.tag, before.tag) < 0 && !options.allowDowngrade) {
-      throw new UserError(`${component} would move down from ${before.tag} to ${image.tag} in '${environment}' (from ${image.origin}): set allowDowngrade: true to roll back on purpose.`, where);
+    const entry = current.get(component);
+    if (entry) {
+      from.set(component, { pins: [entry], where: { file: lockShown, line: entry.line } });
+      continue;
     }
-    const bump = bumpKind(before.tag, image.tag);
-    if (BUMP_RANK[bump] > BUMP_RANK[limit]) {
-      throw new UserError(`${component} would take a ${bump} step from ${before.tag} to ${image.tag} in '${environment}', more than maxBump '${limit}' allows: review it and raise maxBump for this run.`, where);
-    }
+    deployedRenders ??= env.render().flatMap((r) => ('render' in r ? [r.render] : []));
+    const deployed = deployedImages(component, image.image, active, deployedRenders, mappings);
+    const pins = deployed.flatMap((d) => {
+      const ref = parseImageRef(d.image);
+      return ref?.tag ? [{ image: ref.name, tag: ref.tag, digest: ref.digest }] : [];
+    });
+    if (!pins.length) continue;
+    from.set(component, { pins: pins.sort((a, b) => compareVersions(b.tag, a.tag)), where: { file: deployed[0].file, line: deployed[0].line }, deployed: true });
+    log.info(`${component}: not in ${lockShown} yet; ${manifestsName} deploys ${[...new Set(deployed.map((d) => d.image))].join(', ')} today (${deployed[0].file}${deployed[0].line ? `:${deployed[0].line}` : ''}).`);
   }
 
-  // 4. Digests for images that have none yet.
+  // 5. Policies on versions, before any registry call.
+  const warnings = checkVersionPolicies(environment, desired, from, { allowDowngrade: options.allowDowngrade, maxBump: limit, requireSemVer: options.requireSemVer });
+  for (const warning of warnings) log.warn(warning);
+
+  // 6. Digests for images that have none yet.
   if (pinDigest) {
     const missing = [...desired].filter(([, image]) => !image.digest);
     await mapLimit(missing, options.concurrency ?? 8, async ([component, image]) => {
@@ -236,58 +277,69 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     });
   }
 
-  // 5. The changes.
+  // 7. The changes: against the lock entry, or what the environment deploys today.
   const imageChanges: ImageChange[] = [];
   const changes: ComponentChange[] = [];
   const next = new Map<string, LockImage>();
   for (const [component, image] of [...desired].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const before = current.get(component);
+    const entry = current.get(component);
+    const before = entry ?? from.get(component)?.pins[0];
     const after: LockImage = { image: image.image, tag: image.tag, digest: image.digest };
-    if (sameImage(before, after)) continue;
+    if (sameImage(entry, after)) continue;
     next.set(component, after);
     imageChanges.push({ component, from: before && { name: before.image, tag: before.tag, digest: before.digest }, to: { name: after.image, tag: after.tag, digest: after.digest } });
     changes.push({ component, from: before ? lockReference(before) : '', to: lockReference(after), bump: changeBump(before, after), files: [] });
   }
 
-  // 6. Every manifest of the environment: parse (all of them: a broken file fails the run), edit in memory.
-  const started = Date.now();
-  const manifests = await listManifests(root, manifestsDir);
+  // 8. Every file of the environment edited in memory.
   const allowed = (options.allowedRegistries ?? []).map((p) => p.trim()).filter(Boolean);
   const newFiles = new Map<string, string>();
   const touchedBy = new Map<string, string[]>();
+  const touch = (component: string, file: string) => {
+    const list = touchedBy.get(component) ?? [];
+    if (!list.includes(file)) touchedBy.set(component, [...list, file]);
+  };
   const seen: Array<SeenImage & { file: string; text: string }> = [];
   const renamed = new Set<string>();
-  const lockReal = await fs.realpath(lockPath).catch(() => lockPath);
-  // Synchronous reads: for thousands of small files they cost a fraction of fs.promises.readFile.
-  const texts = manifests.map((m) => yamlText(readFileSync(m.real), m.relative));
-  manifests.forEach((manifest, index) => {
-    if (manifest.real === lockReal) return;
-    const text = texts[index];
-    const documents = parseDocuments(text, manifest.relative, 'failsafe');
-    const parsed = { file: manifest.relative, text, documents };
+  for (const parsed of active) {
+    const { text, file } = parsed;
     const results: FileEdits[] = [findWorkloadEdits(parsed, imageChanges)];
-    if (isKustomizationFile(manifest.relative)) results.push(findKustomizationEdits(parsed, imageChanges));
+    if (isKustomizationFile(file)) results.push(findKustomizationEdits(parsed, imageChanges));
     if (mentionsSetter(text)) results.push(findSetterEdits(parsed, imageChanges));
+    if (mappings.length) results.push(findHelmValuesEdits(parsed, imageChanges, mappings));
     const edits = new Map<string, Edit>();
     for (const result of results) {
       for (const edit of result.edits) edits.set(`${edit.start}:${edit.end}`, edit);
-      if (allowed.length) for (const image of result.images) seen.push({ ...image, file: manifest.relative, text });
+      if (allowed.length) for (const image of result.images) seen.push({ ...image, file, text });
       for (const name of result.renamed ?? []) renamed.add(name);
-      for (const note of result.notes ?? []) log.warn(`${manifest.relative}: ${note.message}.`, { file: manifest.relative, line: lineOf(text, note.offset) });
-      for (const component of result.touched) {
-        const files = touchedBy.get(component) ?? [];
-        if (!files.includes(manifest.relative)) touchedBy.set(component, [...files, manifest.relative]);
-      }
+      for (const note of result.notes ?? []) log.warn(`${file}: ${note.message}.`, { file, line: lineOf(text, note.offset) });
+      for (const component of result.touched) touch(component, file);
     }
     if (edits.size) {
       const updated = applyEdits(text, [...edits.values()]);
-      if (updated !== text) newFiles.set(manifest.real, updated);
+      if (updated !== text) newFiles.set(parsed.real, updated);
     }
-  });
+  }
 
-  log.debug(`read, parsed and edited ${manifests.length} file(s) under ${manifestsName} in ${Date.now() - started} ms`);
+  // 9. Helm values that hold a changed image where no helmValues line (nor marker) says where its tag is: no safe edit.
+  const unmapped = imageChanges.length ? unmappedFileValues(active, imageChanges, mappings) : [];
+  if (unmapped.length) throw unmappedError(unmapped, manifestsName);
 
-  // 7. allowedRegistries over every image of the environment, changed or not.
+  // 10. Success means the environment renders the new images: each root kustomization is rendered and fixed where the environment owns the value.
+  if (imageChanges.length && env.roots.length) {
+    const fixed = fixRenders(env, newFiles, imageChanges, mappings, manifestsName, (message, where) => log.warn(message, where));
+    for (const [file, text] of fixed.texts) newFiles.set(file, text);
+    for (const note of fixed.notes) {
+      note.files.forEach((file) => touch(note.component, file));
+      if (!note.message) continue;
+      log.info(`${note.message}.`);
+      const change = changes.find((c) => c.component === note.component)!;
+      (change.notes ??= []).push(note.message);
+    }
+  }
+  log.debug(`read, parsed, edited and rendered ${files.length} file(s) under ${manifestsName} in ${Date.now() - started} ms`);
+
+  // 11. allowedRegistries over every image of the environment, changed or not.
   if (allowed.length) {
     const patterns = allowed.map(registryPattern);
     const ok = (image: string) => patterns.some((p) => p.test(registryName(image)));
@@ -307,7 +359,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     }
   }
 
-  // 8. The new lock.
+  // 12. The new lock.
   if (next.size) {
     const updatedLock = updateLock(lockText, lockShown, environment, next);
     if (updatedLock !== lockText || !lockExists) newFiles.set(lockPath, updatedLock);
@@ -320,10 +372,10 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
   const written = [...newFiles.keys()].map((p) => path.relative(realRoot, p).split(path.sep).join('/')).sort();
 
-  // 9. Write everything or nothing.
+  // 13. Write everything or nothing.
   const writing = Date.now();
   if (newFiles.size && !options.dryRun) writeAllOrNothing(newFiles);
   log.debug(`wrote ${newFiles.size} file(s) in ${Date.now() - writing} ms`);
   for (const change of changes) log.info(`${change.component}: ${change.from || '(new)'} -> ${change.to} (${change.bump})`);
-  return { environment, changed: changes.length > 0, changes, checked: desired.size, files: written, dryRun: !!options.dryRun };
+  return { environment, changed: changes.length > 0, changes, checked: desired.size, files: written, warnings, dryRun: !!options.dryRun };
 }

@@ -99,14 +99,34 @@ export function applyEdits(text: string, edits: Edit[]): string {
   return out + text.slice(at);
 }
 
-/** True when `value` written plain reads back as the same string. */
+/**
+ * True when `value` written plain reads back as the same string, in YAML 1.2 and in the YAML 1.1 that
+ * kustomize and Helm (go-yaml) read: there `yes`, `on`, `y` are booleans and `1_0` is a number.
+ */
 export function plainSafe(value: string): boolean {
   if (!value || /^[\s]|[\s]$|: |\s#|^[-?:,[\]{}#&*!|>'"%@`]/.test(value) || /[\r\n]/.test(value)) return false;
-  try {
-    return parseYaml(value) === value;
-  } catch {
-    return false;
+  let safe = plainSafeCache.get(value);
+  if (safe === undefined) {
+    try {
+      safe = parseYaml(value) === value && parseYaml(value, { version: '1.1' }) === value;
+    } catch {
+      safe = false;
+    }
+    if (plainSafeCache.size > 10_000) plainSafeCache.clear();
+    plainSafeCache.set(value, safe);
   }
+  return safe;
+}
+const plainSafeCache = new Map<string, boolean>();
+
+/**
+ * What a plain scalar reads as in YAML 1.1, as kustomize reads its own fields: `1.10` a number, `yes` or
+ * `on` a boolean; only text that could be one is parsed (one scalar, never a document).
+ */
+export function yaml11Type(plain: string): 'number' | 'boolean' | 'other' {
+  if (!/^[-+.\d]/.test(plain) && !/^(y|yes|n|no|true|false|on|off)$/i.test(plain)) return 'other';
+  const read = parseYaml(plain, { version: '1.1' }) as unknown;
+  return typeof read === 'number' ? 'number' : typeof read === 'boolean' ? 'boolean' : 'other';
 }
 
 /** `value` as a YAML scalar in the given style, falling back to double quotes when plain cannot hold it. */
@@ -137,6 +157,13 @@ export function endOfLine(text: string, offset: number): number {
 /** Offset of the start of the line containing `offset`. */
 export function startOfLine(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+/** A YAML null: no node, or a plain scalar written as nothing, `null` or `~` (under the failsafe schema these read as strings). */
+export function isNullNode(node: unknown): boolean {
+  if (node === null || node === undefined) return true;
+  if (!isScalar(node)) return false;
+  return node.value === null || (node.type === 'PLAIN' && /^(null|Null|NULL|~)?$/.test(String(node.source ?? node.value)));
 }
 
 export const isStringScalar = (node: unknown): node is Scalar<string> => isScalar(node) && typeof node.value === 'string';

@@ -1,10 +1,13 @@
+import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Log } from '../../shared/agent';
+import { UserError } from '../../shared/errors';
+import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/flows/update-gitops';
 import { repoRoot } from './run-task';
 
-const TREE = path.join(repoRoot, 'test', 'fixtures', 'gitops', 'tree');
+const FIXTURES = path.join(repoRoot, 'test', 'fixtures', 'gitops');
 
 export function testLog(): Log & { warnings: string[]; lines: string[] } {
   const warnings: string[] = [];
@@ -19,8 +22,8 @@ export function testLog(): Log & { warnings: string[]; lines: string[] } {
   };
 }
 
-/** A copy of the fixture GitOps tree with `{{REGISTRY}}` filled in. */
-export async function gitopsTree(registry: string): Promise<string> {
+/** A copy of a fixture GitOps tree (`tree`, or `layouts/<name>`) with `{{REGISTRY}}` filled in. */
+export async function gitopsTree(registry: string, fixture = 'tree'): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gitops-'));
   async function copy(from: string, to: string): Promise<void> {
     await fs.mkdir(to, { recursive: true });
@@ -29,7 +32,7 @@ export async function gitopsTree(registry: string): Promise<string> {
       else await fs.writeFile(path.join(to, entry.name), (await fs.readFile(path.join(from, entry.name), 'utf8')).replace(/\{\{REGISTRY\}\}/g, registry));
     }
   }
-  await copy(TREE, dir);
+  await copy(path.join(FIXTURES, fixture), dir);
   return dir;
 }
 
@@ -54,3 +57,19 @@ export async function snapshot(dir: string): Promise<Map<string, { bytes: string
   return out;
 }
 
+
+/**
+ * Runs updateGitOps expecting the failure a user can act on: a UserError naming `file` (and `line`), with
+ * `message`, and no file of `dir` changed, the lock included.
+ */
+export async function refuses(dir: string, options: UpdateGitOpsOptions, file: string, line: number | undefined, message: RegExp): Promise<void> {
+  const before = await snapshot(dir);
+  await assert.rejects(updateGitOps(options, testLog()), (error: unknown) => {
+    assert.ok(error instanceof UserError, String(error));
+    assert.equal(error.where?.file, file);
+    assert.equal(error.where?.line, line);
+    assert.match(error.message, message);
+    return true;
+  });
+  assert.deepEqual(await snapshot(dir), before);
+}
