@@ -1,7 +1,9 @@
 /**
- * The build agent as the shared library sees it. Tasks implement this over azure-pipelines-task-lib
- * (tasks/common/task-lib-agent.ts); tests implement it in memory. Nothing in shared/ imports task-lib.
+ * The build agent as the shared library sees it. Tasks implement it over azure-pipelines-task-lib
+ * (tasks/common/task-lib-agent.ts); tests implement it in memory (test/helpers/memory-agent.ts).
+ * Library code needs only the Log part. Nothing in shared/ imports task-lib.
  */
+import { formatError, UserError } from './errors';
 
 /** Where a message points: a file, and a 1-based line when one is known. */
 export interface SourceLocation {
@@ -9,36 +11,70 @@ export interface SourceLocation {
   line?: number;
 }
 
+/** A service connection as tasks use it: its URL, its credentials (the password masked) and data fields. */
+export interface ServiceConnection {
+  /** Its URL, else its loginServer or registry. */
+  url?: string;
+  /** `username` (Docker registry), `registryid` or `serviceprincipalid` (Azure Container Registry). */
+  username?: string;
+  /** `password`, `apitoken` (Azure Repos / TFS) or `serviceprincipalkey`. */
+  password?: string;
+  /** `registry`, `registrytype`, `loginServer` when the connection has them. */
+  data: Record<string, string>;
+}
+
 /** What library code may say while it works. */
 export interface Log {
+  /** A line shown only when the pipeline runs with system.debug. */
   debug(message: string): void;
+  /** A line of the task's log. */
   info(message: string): void;
+  /** A warning issue on the run, linked to the file and line when given. */
   warn(message: string, where?: SourceLocation): void;
   /** Registers a value the agent must mask in every log line from now on. */
   setSecret(value: string): void;
 }
 
 export interface Agent extends Log {
-  /** The input's value, trimmed; '' when it is not set. */
+  /** The input's value, trimmed; '' when it is not set. (Required and boolean inputs: shared/inputs.ts.) */
   input(name: string): string;
-  /** The input's value; throws a UserError naming the input when it is empty. */
-  requiredInput(name: string): string;
-  boolInput(name: string, defaultValue: boolean): boolean;
-  /** A secret input (a password), masked before anything logs it; '' when not set. */
+  /** A secret input (a password), trimmed, masked before anything logs it (read without task-lib's debug echo); '' when not set. */
   secretInput(name: string): string;
+  /** A pipeline variable; undefined when unset or empty. */
   variable(name: string): string | undefined;
-  /** The job's access token (System.AccessToken via the SystemVssConnection endpoint), masked. */
+  /** The job's access token (the SystemVssConnection endpoint's AccessToken, else the System.AccessToken variable), masked. */
   accessToken(): string | undefined;
-  /** The organisation's collection URL, e.g. https://dev.azure.com/org/. */
+  /** The organisation's collection URL, e.g. https://dev.azure.com/org/ (the SystemVssConnection endpoint's URL, else System.CollectionUri). */
   collectionUrl(): string | undefined;
-  /** Username and password of a service connection (Docker registry or generic), masked. */
-  endpoint(id: string): { url?: string; username?: string; password?: string; data: Record<string, string> } | undefined;
+  /** A service connection by id (what a connectedService input holds); undefined when missing or not authorized. */
+  endpoint(id: string): ServiceConnection | undefined;
+  /** An error issue on the run, linked to the file and line when given. */
   error(message: string, where?: SourceLocation): void;
+  /** An output variable (isOutput=true), readable by later steps and jobs. */
   setOutput(name: string, value: string): void;
-  /** Attaches a Markdown section to the run's summary tab. */
-  summary(title: string, markdown: string): void;
-  /** A directory that the agent cleans after the job. */
+  /** Attaches a Markdown section to the run's summary tab; returns the file attached (under tempDir). */
+  summary(title: string, markdown: string): string;
+  /**
+   * A private scratch directory of this task, made on first use under Agent.TempDirectory (which the agent
+   * empties after the job), or under the system's temporary directory outside a pipeline.
+   */
   tempDir(): string;
+  /** Ends the task as succeeded with `message`. */
   succeed(message?: string): void;
+  /** Ends the task as failed, saying `message` (without logging another error issue). */
   fail(message: string): void;
+}
+
+/**
+ * Runs a task's body on `agent`: succeeds with the message it returns; any failure becomes one error
+ * issue pointing at its file and line, and a failed result. Anything but a UserError is a bug: its stack goes to the debug log.
+ */
+export async function runWithAgent(agent: Agent, body: (agent: Agent) => Promise<string | void>): Promise<void> {
+  try {
+    agent.succeed((await body(agent)) || undefined);
+  } catch (error) {
+    if (!(error instanceof UserError)) agent.debug(String((error as Error)?.stack ?? error));
+    agent.error(formatError(error), error instanceof UserError ? error.where : undefined);
+    agent.fail(formatError(error));
+  }
 }

@@ -1,4 +1,4 @@
-import { promises as fs, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, promises as fs, linkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from './errors';
 
@@ -20,25 +20,63 @@ export async function insideRoot(root: string, relative: string): Promise<string
 }
 
 /**
- * Replaces every file or none: each new content goes to a temporary file beside its target (keeping the
- * target's mode), and only when all are written are they renamed over the targets (rename is atomic on
- * one filesystem). Synchronous on purpose: an environment update may replace thousands of small files,
- * where each awaited fs.promises call costs far more than the write itself.
+ * Replaces every file or none. Each new content goes to a temporary file beside its target (keeping the
+ * target's mode); only when all are written are they renamed over the targets (rename is atomic on one
+ * filesystem). Until every rename has succeeded each replaced file is kept as a hard link (a copy where the
+ * filesystem has none), so when a later rename fails the files replaced before it are put back and files
+ * that did not exist are removed: the targets end as they were. Synchronous on purpose: an environment
+ * update may replace thousands of small files, where each awaited fs.promises call costs far more than
+ * the write itself.
  */
 export function writeAllOrNothing(files: Map<string, string>): void {
-  const staged: Array<[string, string]> = [];
+  const staged: Array<{ temp: string; target: string; backup?: string }> = [];
+  const discard = (entries: typeof staged) => {
+    for (const { temp, backup } of entries) {
+      rmSync(temp, { force: true });
+      if (backup) rmSync(backup, { force: true });
+    }
+  };
   try {
     for (const [target, content] of files) {
-      const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${staged.length}.tmp`);
-      const mode = statSync(target, { throwIfNoEntry: false })?.mode;
-      writeFileSync(temp, content, mode === undefined ? {} : { mode });
-      staged.push([temp, target]);
+      const base = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${staged.length}`);
+      const stat = statSync(target, { throwIfNoEntry: false });
+      const entry: (typeof staged)[number] = { temp: `${base}.tmp`, target };
+      staged.push(entry);
+      writeFileSync(entry.temp, content, stat ? { mode: stat.mode } : {});
+      if (stat?.isFile()) entry.backup = keep(target, `${base}.bak`);
     }
   } catch (error) {
-    for (const [temp] of staged) rmSync(temp, { force: true });
+    discard(staged);
     throw error;
   }
-  for (const [temp, target] of staged) renameSync(temp, target);
+  let done = 0;
+  try {
+    for (; done < staged.length; done++) renameSync(staged[done].temp, staged[done].target);
+  } catch (error) {
+    const lost: string[] = [];
+    for (const { target, backup } of staged.slice(0, done)) {
+      try {
+        if (backup) renameSync(backup, target);
+        else rmSync(target, { force: true });
+      } catch {
+        lost.push(backup ? `${target} (its earlier content is in ${backup})` : target);
+      }
+    }
+    discard(staged.slice(done));
+    const undone = lost.length ? `could not put back ${lost.join(', ')}` : `the ${done} file(s) replaced before it are as they were`;
+    throw new Error(`Replacing ${staged[done].target} failed (${(error as Error).message}); ${undone}.`, { cause: error });
+  }
+  for (const { backup } of staged) if (backup) rmSync(backup, { force: true });
+}
+
+/** `file` kept at `backup`: a hard link, or a copy where the filesystem has no hard links. */
+function keep(file: string, backup: string): string {
+  try {
+    linkSync(file, backup);
+  } catch {
+    copyFileSync(file, backup);
+  }
+  return backup;
 }
 
 /**

@@ -1,17 +1,22 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { discoverComponents } from '../../shared/cargo/discover';
+import { discoverCargo } from '../../shared/cargo/discover';
+import { run as runProcess } from '../../shared/process';
 import type { Figure } from '../run';
 
 const WORKSPACE_CRATES = 800;
 const STANDALONE_CRATES = 200;
 const RUNS = 7;
+const BROKEN_FIXTURES = 200;
+const IGNORED_CRATES = 100;
 
 /**
- * A repository with 1,000 crates: a virtual workspace of 800 members under two globs (version
+ * A git working copy with 1,000 crates: a virtual workspace of 800 members under two globs (version
  * inherited, path dependencies on shared libraries, a sources folder and a tests folder each, a
- * target/ full of build output to skip) and 200 standalone crates one level below components/.
+ * target/ full of build output to skip) and 200 standalone crates one level below components/; beside
+ * them 200 deliberately invalid test fixture manifests (each a problem, skipped) and a git-ignored
+ * scratch/ folder of 100 crates (never entered).
  */
 async function generate(root: string): Promise<void> {
   const files: Array<[string, string]> = [];
@@ -35,9 +40,13 @@ async function generate(root: string): Promise<void> {
     files.push([`${dir}/Dockerfile`, 'FROM scratch\n']);
   }
   for (let i = 0; i < 200; i++) files.push([`target/debug/build/junk-${i}/Cargo.toml`, 'not toml = = =\n']);
+  for (let i = 0; i < BROKEN_FIXTURES; i++) files.push([`tests/fixtures/case-${i}/in/Cargo.toml`, `[package]\nname = "fixture-${i}"\n[dependencies\n`]);
+  for (let i = 0; i < IGNORED_CRATES; i++) files.push([`scratch/try-${i}/Cargo.toml`, `[package]\nname = "try-${i}"\n`]);
+  files.push(['.gitignore', 'target/\nscratch/\n']);
   const dirs = new Set(files.map(([file]) => path.dirname(path.join(root, file))));
   await Promise.all([...dirs].map((dir) => fs.mkdir(dir, { recursive: true })));
   await Promise.all(files.map(([file, content]) => fs.writeFile(path.join(root, file), content)));
+  for (const args of [['init', '--quiet'], ['add', '--all']]) await runProcess('git', args, { cwd: root, env: { GIT_CONFIG_NOSYSTEM: '1' } });
 }
 
 export async function run(): Promise<Figure[]> {
@@ -46,12 +55,16 @@ export async function run(): Promise<Figure[]> {
     await generate(root);
     const times: number[] = [];
     let found = 0;
+    let problems = 0;
     for (let i = 0; i < RUNS; i++) {
       const start = process.hrtime.bigint();
-      found = (await discoverComponents(root)).length;
+      const discovery = await discoverCargo(root);
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      found = discovery.components.length;
+      problems = discovery.problems.length;
     }
     if (found !== WORKSPACE_CRATES + STANDALONE_CRATES) throw new Error(`discovery found ${found} crates, expected ${WORKSPACE_CRATES + STANDALONE_CRATES}`);
+    if (problems !== BROKEN_FIXTURES) throw new Error(`discovery reported ${problems} broken manifests, expected ${BROKEN_FIXTURES}`);
     const first = times[0];
     const sorted = times.slice(1).sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)];
@@ -61,7 +74,7 @@ export async function run(): Promise<Figure[]> {
         value: Math.round(median),
         unit: 'ms',
         goal: 500,
-        note: `median of ${RUNS - 1} runs after a first run of ${Math.round(first)} ms; 800 workspace members (globs, inherited versions, path deps) + 200 standalone, target/ skipped`,
+        note: `median of ${RUNS - 1} runs after a first run of ${Math.round(first)} ms; 800 workspace members (globs, inherited versions, path deps) + 200 standalone, target/ skipped, ${BROKEN_FIXTURES} invalid fixture manifests reported, a git-ignored folder of ${IGNORED_CRATES} crates left out (one git ls-files)`,
       },
     ];
   } finally {

@@ -2,12 +2,13 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Log } from '../agent';
+import { DOCKER_HUB, registryHost } from '../images/registry-host';
 import type { RegistryCredentials } from '../registry/client';
 
 /** The key Docker uses for Docker Hub in config.json; every other registry is keyed by its host. */
 export function authKey(registry: string, style: 'docker' | 'containers'): string {
-  if (style === 'docker' && (registry === 'docker.io' || registry === 'index.docker.io')) return 'https://index.docker.io/v1/';
-  return registry;
+  const host = registryHost(registry);
+  return style === 'docker' && host === DOCKER_HUB ? 'https://index.docker.io/v1/' : host;
 }
 
 /** `{"auths": {...}}` with one registry, the `auth` value (base64 user:password) masked in logs. */

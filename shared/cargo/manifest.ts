@@ -105,6 +105,17 @@ export function lineOf(text: string, table: string, key?: string): number | unde
   return header;
 }
 
+/**
+ * The `package.name` a Cargo.toml that does not parse still shows on a line of its own
+ * (`name = "..."` under `[package]`), when it is a name Cargo accepts; else undefined.
+ */
+export function readableName(text: string): string | undefined {
+  const line = lineOf(text, 'package', 'name');
+  const match = line ? /=\s*(?:"([^"\\]*)"|'([^']*)')\s*(?:#.*)?$/.exec(text.split(/\r?\n/)[line - 1]) : null;
+  const name = match?.[1] ?? match?.[2];
+  return name !== undefined && !packageNameProblem(name) ? name : undefined;
+}
+
 function isTable(value: unknown): value is Table {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { UserError } from '../errors';
 import { expandMember, GlobSyntaxError } from './glob';
-import { lineOf, type Manifest } from './manifest';
+import { lineOf, readManifest, type Manifest } from './manifest';
 import { isWithin, type SourceTree } from './tree';
 
 /**
@@ -35,14 +35,37 @@ function unreachable(): never {
 export type Warn = (message: string, where: { file: string; line?: number }) => void;
 
 export class CargoModel {
+  private readonly loaded = new Map<string, Manifest | UserError | undefined>();
   private readonly roots = new Map<string, string | undefined>();
   private readonly resolved = new Map<string, ResolvedDependency[]>();
 
   constructor(
     readonly tree: SourceTree,
-    readonly manifests: Map<string, Manifest>,
     private readonly warn: Warn,
   ) {}
+
+  /**
+   * The Cargo.toml `file` under the searched root, read and parsed once (also in folders the walk left
+   * out); undefined when there is none. One that cannot be read or parsed throws its UserError, the
+   * same object each time, so every root that needs it fails with it.
+   */
+  manifest(file: string): Manifest | undefined {
+    if (!this.loaded.has(file)) {
+      let entry: Manifest | UserError | undefined;
+      if (path.basename(file) === 'Cargo.toml' && this.tree.hasManifest(path.dirname(file))) {
+        try {
+          entry = readManifest(file);
+        } catch (error) {
+          if (!(error instanceof UserError)) throw error;
+          entry = error;
+        }
+      }
+      this.loaded.set(file, entry);
+    }
+    const entry = this.loaded.get(file);
+    if (entry instanceof UserError) throw entry;
+    return entry;
+  }
 
   /** Path of a file relative to the searched root, for messages. */
   display(file: string): string {
@@ -57,16 +80,19 @@ export class CargoModel {
     return ws.exclude.some(under) && !(ws.members ?? []).some(under);
   }
 
-  /** Cargo's `find_root`: the Cargo.toml of the workspace root `file` belongs to, or undefined. */
+  /**
+   * Cargo's `find_root`: the Cargo.toml of the workspace root `file` belongs to, or undefined. An
+   * ancestor Cargo.toml that cannot be parsed throws, as Cargo fails there too.
+   */
   findRoot(file: string): string | undefined {
     if (this.roots.has(file)) return this.roots.get(file);
-    const own = this.manifests.get(file);
+    const own = this.manifest(file);
     let found: string | undefined;
     if (own?.workspace) found = file;
     else if (own?.package?.workspacePointer) found = own.package.workspacePointer;
     else {
       for (let dir = path.dirname(path.dirname(file)); isWithin(dir, this.tree.root); dir = path.dirname(dir)) {
-        const ancestor = this.manifests.get(path.join(dir, 'Cargo.toml'));
+        const ancestor = this.manifest(path.join(dir, 'Cargo.toml'));
         if (ancestor?.workspace && !this.isExcluded(ancestor, file)) found = ancestor.file;
         else if (ancestor?.package?.workspacePointer) found = ancestor.package.workspacePointer;
         if (found || dir === this.tree.root) break;
@@ -79,7 +105,7 @@ export class CargoModel {
   /** The root manifest that `manifest` inherits `workspace = true` keys from; a UserError when there is none. */
   inheritanceRoot(manifest: Manifest, what: string, line: () => number | undefined): Manifest {
     const rootFile = this.findRoot(manifest.file);
-    const root = rootFile ? this.manifests.get(rootFile) : undefined;
+    const root = rootFile ? this.manifest(rootFile) : undefined;
     if (!root?.workspace) {
       const reason = rootFile
         ? `its workspace root ${this.display(rootFile)} is not a readable [workspace] manifest under the searched folder`
@@ -118,10 +144,10 @@ export class CargoModel {
     return found;
   }
 
-  /** The manifest of a path dependency; undefined when it lies outside the searched root, a UserError when it has none. */
+  /** The manifest of a path dependency; undefined when it lies outside the searched root, a UserError when it has none or a broken one. */
   dependencyManifest(from: Manifest, dep: ResolvedDependency): Manifest | undefined {
     if (!isWithin(dep.dir, this.tree.root)) return undefined;
-    const found = this.manifests.get(path.join(dep.dir, 'Cargo.toml'));
+    const found = this.manifest(path.join(dep.dir, 'Cargo.toml'));
     if (found) return found;
     throw new UserError(`Path dependency '${dep.name}' in [${dep.table}] points at ${this.display(dep.dir)}, which has no Cargo.toml: fix its path.`, {
       file: from.file,
@@ -138,7 +164,7 @@ export class CargoModel {
       if (members.has(file)) return;
       if (isPathDep && !isWithin(path.dirname(file), root.dir) && this.findRoot(file) !== root.file) return;
       if (this.isExcluded(root, file)) return;
-      const manifest = this.manifests.get(file);
+      const manifest = this.manifest(file);
       if (!manifest) missing();
       members.set(file, manifest);
       if (!manifest.package) return;

@@ -2,15 +2,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Log } from '../agent';
 import { openBuilder, parseBuilderChoice, type Builder } from '../builders';
-import { discoverComponents } from '../cargo/discover';
+import { discoverCargo } from '../cargo/discover';
 import type { Component } from '../cargo/component';
-import { selectByName } from '../cargo/select';
+import type { SkippedManifest } from '../cargo/problems';
+import { selectComponents } from '../cargo/select';
 import { shown, UserError } from '../errors';
 import { writeAllOrNothing } from '../files';
 import { parseList } from '../inputs';
 import { fillTemplate } from '../template';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import { imageTag, validateImageTag, validateRepository } from '../images/names';
+import { splitRegistryAddress } from '../images/registry-host';
 import { affectedComponents } from '../git/changed-components';
 
 export interface BuildContainersOptions {
@@ -18,6 +20,8 @@ export interface BuildContainersOptions {
   componentsPath: string;
   /** The `components` input: names or globs, `!` excludes; empty selects all. */
   components?: string;
+  /** Folders (globs relative to componentsPath) not searched for Cargo.toml files. */
+  excludePaths?: string[];
   /** Template, default `{path}/Dockerfile`; `{path}`, `{workspaceRoot}`, `{name}`, `{version}`. */
   dockerfile?: string;
   /** Template, default `{path}`. */
@@ -88,6 +92,8 @@ export interface ComponentOutcome {
 }
 
 export interface BuildContainersResult {
+  mode: 'build' | 'plan';
+  dryRun: boolean;
   images: ImageRecord[];
   /** For `strategy: matrix:`: leg name -> string values. */
   matrix: Record<string, Record<string, string>>;
@@ -98,6 +104,8 @@ export interface BuildContainersResult {
   builder?: string;
   /** The file written, when one was. */
   manifestPath?: string;
+  /** Cargo.toml files the run went on without: no selected component needs them. */
+  skippedManifests?: SkippedManifest[];
 }
 
 interface Candidate {
@@ -114,16 +122,13 @@ interface Candidate {
 const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const BUILD_ARG = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 
-/** Splits a registry input into the host for references and API calls, and a namespace to prefix. */
-export function parseRegistry(input: string): { host: string; apiHost: string; namespace: string } {
-  const trimmed = input.trim().replace(/^[a-z]+:\/\//i, '').replace(/\/+$/, '');
-  const [host, ...rest] = trimmed.split('/');
-  if (!host || !/^[A-Za-z0-9.-]+(?::\d+)?$|^\[[0-9a-fA-F:]+\](?::\d+)?$/.test(host)) {
+/** Splits a registry input (a host or URL, optionally with a path) into its host, spelled as registryHost does, and a namespace to prefix. */
+export function parseRegistry(input: string): { host: string; namespace: string } {
+  const { host, path } = splitRegistryAddress(input);
+  if (!/^[a-z0-9.-]+(?::\d+)?$|^\[[0-9a-f:]+\](?::\d+)?$/.test(host)) {
     throw new UserError(`registry ${shown(input)} is not a registry host: give e.g. myacr.azurecr.io, or choose a Docker registry service connection.`);
   }
-  const hub = host === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io';
-  const namespace = rest.filter((part) => part && part !== 'v1').join('/');
-  return { host: hub ? 'docker.io' : host.toLowerCase(), apiHost: hub ? 'registry-1.docker.io' : host.toLowerCase(), namespace: namespace ? `${namespace}/` : '' };
+  return { host, namespace: path ? `${path}/` : '' };
 }
 
 /** A leg name Azure Pipelines accepts: letters, digits and `_`, starting with a letter. */
@@ -181,9 +186,8 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   const push = options.push ?? true;
   const root = path.resolve(options.componentsPath);
 
-  const discovered = await discoverComponents(root, { log });
-  if (!discovered.length) throw new UserError(`No Cargo package was found under ${root}: set componentsPath to the folder holding Cargo.toml.`);
-  const selected = selectByName(discovered, options.components ?? '');
+  const discovery = await discoverCargo(root, { log, excludePaths: options.excludePaths });
+  const { selected, skipped } = selectComponents(discovery, options.components, log);
   const explicit = new Set(parseList(options.components).filter((p) => !p.startsWith('!') && !/[*?]/.test(p)));
 
   const outcomes: ComponentOutcome[] = [];
@@ -224,7 +228,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   if (options.changedOnly && work.length) {
     // Every discovered component goes in, so path dependencies are followed through libraries too.
     const verdicts = await affectedComponents(
-      discovered,
+      discovery.components,
       { root, changedSince: options.changedSince, tagFormat: options.tagFormat, extraPaths: new Map(work.map((c) => [c.component.name, [c.dockerfile]])) },
     );
     work = work.filter((candidate) => {
@@ -239,7 +243,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   }
 
   // The registry: credentials first (a refusal stops everything before any build), then what exists.
-  const client = new RegistryClient(registry.apiHost, options.credentials ?? {});
+  const client = new RegistryClient(registry.host, options.credentials ?? {});
   if (push && work.length) {
     await client.ping();
     const pending: Candidate[] = [];
@@ -321,12 +325,15 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
 
   const images = candidates.flatMap((c) => (c.record ? [c.record] : []));
   const result: BuildContainersResult = {
+    mode,
+    dryRun: !!options.dryRun,
     images,
     matrix,
     built: images.filter((i) => i.status === 'pushed' || i.status === 'built').length,
     skipped: outcomes.filter((o) => o.status === 'exists' || o.status === 'unchanged').length,
     outcomes,
     builder: builder?.name,
+    skippedManifests: skipped,
   };
   if (options.manifestPath && !options.dryRun) {
     const manifest: ImagesManifest = { schemaVersion: 1, buildId: options.buildId ?? '', commit: options.commit ?? '', images };

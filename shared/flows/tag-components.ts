@@ -1,9 +1,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Log } from '../agent';
-import { discoverComponents } from '../cargo/discover';
+import { discoverCargo, type Discovery } from '../cargo/discover';
 import type { Component } from '../cargo/component';
-import { selectByName } from '../cargo/select';
+import type { SkippedManifest } from '../cargo/problems';
+import { selectComponents } from '../cargo/select';
 import { formatError, shown, UserError } from '../errors';
 import { Git, isPlainRefName } from '../git/git';
 import {
@@ -31,6 +32,8 @@ export interface TagComponentsOptions {
   componentsPath: string;
   /** The `components` input: names or globs, `!` excludes; empty selects every component. */
   components?: string | string[];
+  /** Folders (globs relative to componentsPath) not searched for Cargo.toml files. */
+  excludePaths?: string[];
   /** Default `{name}/{version}`. */
   tagFormat?: string;
   /** Default true. */
@@ -69,6 +72,8 @@ export interface TagComponentsResult {
   commit: string;
   dryRun: boolean;
   pushed: boolean;
+  /** Cargo.toml files the run went on without: no selected component needs them. */
+  skippedManifests?: SkippedManifest[];
 }
 
 /**
@@ -117,9 +122,9 @@ async function workingCopy(componentsPath: string): Promise<Git> {
   return new Git(top.stdout.trim());
 }
 
-async function discover(root: string): Promise<Component[]> {
+async function discover(root: string, excludePaths: string[] | undefined, log: Log): Promise<Discovery> {
   try {
-    return await discoverComponents(root);
+    return await discoverCargo(root, { log, excludePaths });
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw new UserError(`Could not read the Cargo manifests under ${root}: ${formatError(error)}`);
@@ -147,11 +152,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   const local = await workingCopy(options.componentsPath);
   const git = local.withToken(options.token);
   const root = path.resolve(options.componentsPath);
-  const discovered = await discover(root);
-  if (discovered.length === 0) {
-    throw new UserError(`No Cargo package (a Cargo.toml with [package]) was found under ${root}: check componentsPath.`);
-  }
-  const selected = selectByName(discovered, options.components ?? '');
+  const { selected, skipped } = selectComponents(await discover(root, options.excludePaths, log), options.components, log);
   if (selected.length === 0) {
     throw new UserError(`The components input ${shown(String(options.components))} excludes every component: nothing to tag.`);
   }
@@ -235,7 +236,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
       status: status(p),
     }));
     const tags = components.filter((c) => c.status === 'created' || c.status === 'moved').map((c) => c.tag);
-    return { components, tags, commit: head, dryRun, pushed: false };
+    return { components, tags, commit: head, dryRun, pushed: false, skippedManifests: skipped };
   };
   if (conflicts.length) {
     throw new TagComponentsError(
@@ -312,22 +313,4 @@ async function restore(git: Git, plans: Plan[], log: Log): Promise<void> {
     const result = await git.run(args, { allowFailure: true });
     if (result.code !== 0) log.warn(`Could not restore local tag '${p.tag}': ${result.stderr.trim()}`);
   }
-}
-
-/** The run's summary tab section: one row per component. */
-export function tagSummary(result: TagComponentsResult): string {
-  const cell = (value: string) => value.replace(/\|/g, '\\|');
-  const verb: Record<TagStatus, string> = result.dryRun
-    ? { created: 'would create', moved: 'would move', exists: 'exists', skipped: 'skipped', failed: 'failed' }
-    : { created: 'created', moved: 'moved', exists: 'exists', skipped: 'skipped', failed: 'failed' };
-  const lines = [
-    `${result.dryRun ? '**Dry run**: nothing was tagged or pushed. ' : ''}Commit \`${result.commit.slice(0, 12)}\`.`,
-    '',
-    '| Component | Version | Version from | Path | Tag | Status |',
-    '|---|---|---|---|---|---|',
-    ...result.components.map(
-      (c) => `| ${cell(c.name)} | ${cell(c.version)} | ${c.versionSource} | ${cell(c.path)} | \`${cell(c.tag)}\` | ${verb[c.status]} |`,
-    ),
-  ];
-  return lines.join('\n') + '\n';
 }

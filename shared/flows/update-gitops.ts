@@ -4,24 +4,24 @@ import type { Log } from '../agent';
 import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
 import { decodeUtf8, insideRoot, writeAllOrNothing } from '../files';
-import { formatImageRef, parseImageRef, splitRegistry } from '../images/reference';
+import { parseImageRef, repositoryLocation } from '../images/reference';
+import { registryHost, splitRegistryAddress } from '../images/registry-host';
 import { fillTemplate } from '../template';
-import { emptyLock, type Lock, type LockImage, readLock, updateLock } from '../lock/lockfile';
+import { emptyLock, type Lock, type LockImage, lockReference, readLock, updateLock } from '../lock/lockfile';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import type { FileEdits, ImageChange, SeenImage } from '../updaters/change';
 import { findKustomizationEdits, isKustomizationFile } from '../updaters/kustomization';
 import { findSetterEdits, mentionsSetter } from '../updaters/setters';
 import { findWorkloadEdits } from '../updaters/workloads';
 import { applyEdits, type Edit, lineOf, parseDocuments } from '../updaters/yaml-text';
-import { bumpKind, compareVersions, parseVersion } from '../versions/order';
+import { bumpKind, type ChangeBump, changeBump, compareVersions, parseVersion } from '../versions/order';
 import { listManifests } from '../gitops/manifests';
-import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, registryLocation, type RegistryLike } from '../gitops/sources';
+import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, type RegistryLike } from '../gitops/sources';
 
 export type { RegistryLike } from '../gitops/sources';
 
 export type UpdateSource = 'images' | 'registry' | 'environment';
 export type MaxBump = 'major' | 'minor' | 'patch';
-export type ChangeBump = 'major' | 'minor' | 'patch' | 'prerelease' | 'digest' | 'none';
 
 export interface UpdateGitOpsOptions {
   /** The GitOps working copy. */
@@ -39,10 +39,10 @@ export interface UpdateGitOpsOptions {
   imagesFile?: string;
   /** For source 'environment': the environment whose tags and digests are copied. */
   sourceEnvironment?: string;
-  /** Registry host the credentials belong to (e.g. myacr.azurecr.io). */
+  /** The registry the credentials belong to: a host (myacr.azurecr.io) or URL, any spelling registryHost reads. */
   registry?: string;
   credentials?: RegistryCredentials;
-  /** Makes the client for a registry host; default a RegistryClient, with the credentials for `registry`. */
+  /** Makes the client for a registry host (as registryHost spells it: docker.io for Docker Hub); default a RegistryClient, with the credentials for `registry`. */
   registryClient?: (host: string) => RegistryLike;
   /** For source 'registry': tags considered; default stable releases. */
   tagFilter?: string;
@@ -74,9 +74,11 @@ export interface ComponentChange {
 }
 
 export interface UpdateGitOpsResult {
+  environment: string;
   changed: boolean;
   changes: ComponentChange[];
-  summaryMarkdown: string;
+  /** Components whose image was looked at (the summary's "checked"). */
+  checked: number;
   /** Files written (or that would be, on a dry run), relative to gitopsPath. */
   files: string[];
   dryRun: boolean;
@@ -93,28 +95,27 @@ function compileFilter(filter: string): RegExp {
   }
 }
 
+/** An allowedRegistries entry (`host`, `host/prefix`, `*` globs) as a pattern over registryName, its host spelled as registryHost does. */
 function registryPattern(pattern: string): RegExp {
-  const body = pattern.trim().replace(/\/+$/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
+  const { host, path } = splitRegistryAddress(pattern);
+  const body = (path ? `${host}/${path}` : host).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
   return new RegExp(`^${body}(/|$)`);
 }
 
-/** The name an image is checked against allowedRegistries with: Docker Hub images as docker.io/… */
+/** The name an image is checked against allowedRegistries with: `registry/path`, Docker Hub images as docker.io/library/… */
 function registryName(image: string): string {
-  const name = parseImageRef(image)?.name ?? image.split('@')[0];
-  const { registry } = splitRegistry(name);
-  if (registry) return name;
-  return name.includes('/') ? `docker.io/${name}` : `docker.io/library/${name}`;
+  const { registry, path } = repositoryLocation(parseImageRef(image)?.name ?? image.split('@')[0]);
+  return `${registry}/${path}`;
 }
 
 const sameImage = (a: LockImage | undefined, b: LockImage) => !!a && a.image === b.image && a.tag === b.tag && (a.digest ?? '') === (b.digest ?? '');
-const ref = (image: LockImage) => formatImageRef({ name: image.image, tag: image.tag, digest: image.digest });
 
 function defaultClientFactory(options: UpdateGitOpsOptions): (host: string) => RegistryLike {
   const clients = new Map<string, RegistryLike>();
   return (host) => {
     let client = clients.get(host);
     if (!client) {
-      const own = options.registry && options.registry.replace(/^https?:\/\//, '').replace(/\/+$/, '') === host;
+      const own = !!options.registry && registryHost(options.registry) === host;
       const registry = new RegistryClient(host, own ? options.credentials : {});
       client = { listTags: (repository) => registry.listTags(repository, options.registryPageSize ?? 1000), digest: (repository, tag) => registry.digest(repository, tag) };
       clients.set(host, client);
@@ -228,8 +229,8 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   if (pinDigest) {
     const missing = [...desired].filter(([, image]) => !image.digest);
     await mapLimit(missing, options.concurrency ?? 8, async ([component, image]) => {
-      const { host, repository } = registryLocation(image.image);
-      const digest = await client(host).digest(repository, image.tag);
+      const { registry, path: repository } = repositoryLocation(image.image);
+      const digest = await client(registry).digest(repository, image.tag);
       if (!digest) throw new UserError(`${image.image}:${image.tag} (${component}, from ${image.origin}) is not in the registry, so its digest cannot be pinned: push it, fix the tag, or set pinDigest: false.`);
       image.digest = digest;
     });
@@ -243,11 +244,9 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     const before = current.get(component);
     const after: LockImage = { image: image.image, tag: image.tag, digest: image.digest };
     if (sameImage(before, after)) continue;
-    let bump: ChangeBump = 'none';
-    if (before) bump = before.tag === after.tag ? (before.image === after.image ? 'digest' : 'none') : bumpKind(before.tag, after.tag);
     next.set(component, after);
     imageChanges.push({ component, from: before && { name: before.image, tag: before.tag, digest: before.digest }, to: { name: after.image, tag: after.tag, digest: after.digest } });
-    changes.push({ component, from: before ? ref(before) : '', to: ref(after), bump, files: [] });
+    changes.push({ component, from: before ? lockReference(before) : '', to: lockReference(after), bump: changeBump(before, after), files: [] });
   }
 
   // 6. Every manifest of the environment: parse (all of them: a broken file fails the run), edit in memory.
@@ -326,23 +325,5 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   if (newFiles.size && !options.dryRun) writeAllOrNothing(newFiles);
   log.debug(`wrote ${newFiles.size} file(s) in ${Date.now() - writing} ms`);
   for (const change of changes) log.info(`${change.component}: ${change.from || '(new)'} -> ${change.to} (${change.bump})`);
-  return {
-    changed: changes.length > 0,
-    changes,
-    files: written,
-    dryRun: !!options.dryRun,
-    summaryMarkdown: summarize(environment, changes, desired.size, !!options.dryRun),
-  };
-}
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|');
-}
-
-/** The Markdown table of the changes, for the summary tab and CreateEnvPR's description. */
-export function summarize(environment: string, changes: ComponentChange[], checked: number, dryRun: boolean): string {
-  const title = `### ${environment}: ${changes.length ? `${changes.length} component(s) updated` : 'up to date'}${dryRun ? ' (dry run: nothing written)' : ''}`;
-  if (!changes.length) return `${title}\n\n${checked} component(s) checked; every one already runs the requested image.\n`;
-  const rows = changes.map((c) => `| ${cell(c.component)} | ${c.from ? `\`${cell(c.from)}\`` : '(new)'} | \`${cell(c.to)}\` | ${c.bump} | ${c.files.map(cell).join('<br>')} |`);
-  return [title, '', '| Component | From | To | Bump | Files |', '|---|---|---|---|---|', ...rows, ''].join('\n');
+  return { environment, changed: changes.length > 0, changes, checked: desired.size, files: written, dryRun: !!options.dryRun };
 }

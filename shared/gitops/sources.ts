@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Log } from '../agent';
 import { shown, UserError } from '../errors';
-import { parseImageLine, parseImagesJson, sameRepository, splitRegistry } from '../images/reference';
+import { parseImageLine, parseImagesJson, repositoryLocation, sameRepository } from '../images/reference';
 import type { Lock, LockImage } from '../lock/lockfile';
 import { newest, parseVersion } from '../versions/order';
 
@@ -10,15 +10,6 @@ import { newest, parseVersion } from '../versions/order';
 export interface RegistryLike {
   listTags(repository: string): Promise<string[]>;
   digest(repository: string, reference: string): Promise<string | undefined>;
-}
-
-/** The registry host and repository path to ask for `image`; Docker Hub images go to registry-1.docker.io. */
-export function registryLocation(image: string): { host: string; repository: string } {
-  const { registry, path: repoPath } = splitRegistry(image);
-  if (!registry || registry === 'docker.io' || registry === 'index.docker.io') {
-    return { host: 'registry-1.docker.io', repository: repoPath.includes('/') ? repoPath : `library/${repoPath}` };
-  }
-  return { host: registry, repository: repoPath };
 }
 
 /** A desired image per component, with where it came from (for messages). */
@@ -115,7 +106,7 @@ export async function fromRegistry(
 ): Promise<Desired> {
   const desired: Desired = new Map();
   const found = await mapLimit(components, concurrency, async ([component, entry]) => {
-    const { host, repository } = registryLocation(entry.image);
+    const { registry: host, path: repository } = repositoryLocation(entry.image);
     const registry = client(host);
     const tags = await registry.listTags(repository);
     const tag = newest(tags, filter);
@@ -128,12 +119,4 @@ export async function fromRegistry(
   });
   for (const [component, image] of found) desired.set(component, image);
   return desired;
-}
-
-/** The host a registry input or service connection URL names (`https://myacr.azurecr.io/` -> myacr.azurecr.io). */
-export function registryHost(value: string): string | undefined {
-  const trimmed = value.trim();
-  if (!trimmed) return undefined;
-  const host = /^[a-z]+:\/\//i.test(trimmed) ? new URL(trimmed).host : trimmed.split('/')[0];
-  return host === 'index.docker.io' || host === 'docker.io' ? 'registry-1.docker.io' : host;
 }

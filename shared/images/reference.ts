@@ -1,5 +1,6 @@
 import { shown, UserError } from '../errors';
 import { isImageTag, validateImageTag } from './names';
+import { DOCKER_HUB, registryHost } from './registry-host';
 
 /**
  * Image references as docker reads them: `[registry/]path[:tag][@sha256:<hex>]`. The first path part is
@@ -16,7 +17,7 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 export const isDigest = (value: string): boolean => DIGEST.test(value);
 
-/** Splits `name` into its registry host (undefined for Docker Hub) and the path inside it. */
+/** Splits `name` into its registry part as written (undefined when it names none) and the path inside it. */
 export function splitRegistry(name: string): { registry?: string; path: string } {
   const slash = name.indexOf('/');
   if (slash > 0) {
@@ -26,25 +27,29 @@ export function splitRegistry(name: string): { registry?: string; path: string }
   return { path: name };
 }
 
-/** Docker Hub spellings of one repository compare equal: `nginx`, `library/nginx`, `docker.io/library/nginx`. */
-function canonical(name: string): { registry?: string; path: string } {
-  const { registry, path } = splitRegistry(name);
-  const hub = !registry || registry === 'docker.io' || registry === 'index.docker.io' || registry === 'registry-1.docker.io';
-  return hub ? { registry: undefined, path: path.includes('/') ? path : `library/${path}` } : { registry, path };
+/**
+ * Where a repository lives, spelled one way: its registry host (registryHost; docker.io when the name has
+ * none) and its path, Docker Hub's official images under `library/`. `nginx`, `docker.io/library/nginx`
+ * and `Index.Docker.io/nginx` are all docker.io and library/nginx.
+ */
+export function repositoryLocation(name: string): { registry: string; path: string } {
+  const split = splitRegistry(name);
+  const registry = split.registry ? registryHost(split.registry) : DOCKER_HUB;
+  return { registry, path: registry === DOCKER_HUB && !split.path.includes('/') ? `library/${split.path}` : split.path };
 }
 
 /**
- * True when two repositories are the same image: equal, or equal paths where one of them omits the
- * registry host (`heuristic` in a base manifest matches `myacr.azurecr.io/heuristic` in the lock).
+ * True when two repositories are the same image: the same location, or equal paths where one of them
+ * omits the registry host (`heuristic` in a base manifest matches `myacr.azurecr.io/heuristic` in the lock).
  */
 export function sameRepository(a: string, b: string): boolean {
   if (a === b) return true;
   const x = splitRegistry(a);
   const y = splitRegistry(b);
   if (x.path === y.path && (!x.registry || !y.registry)) return true;
-  const cx = canonical(a);
-  const cy = canonical(b);
-  return cx.path === cy.path && cx.registry === cy.registry;
+  const lx = repositoryLocation(a);
+  const ly = repositoryLocation(b);
+  return lx.path === ly.path && lx.registry === ly.registry;
 }
 
 /** Parses an image reference; undefined when it is not one. */

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, YAMLMap } from 'yaml';
 import { UserError } from '../errors';
-import { isDigest, parseImageRef } from '../images/reference';
+import { formatImageRef, isDigest, parseImageRef } from '../images/reference';
 import { validateImageTag } from '../images/names';
 import { addPairEdit, applyEdits, columnOf, endOfLine, eolOf, type Edit, formatScalar, lastValueEnd, lineOf, parseDocuments, removePairEdit, setScalar } from '../updaters/yaml-text';
 
@@ -138,6 +138,15 @@ export function readLock(text: string, file: string): Lock {
   }
   return lock;
 }
+
+/** What `environment` runs according to a lock's text; nothing when there is no lock (no text, or blank). */
+export function readEnvironment(text: string | undefined, file: string, environment: string): Map<string, LockEntry> {
+  if (!text?.trim()) return new Map();
+  return readLock(text, file).environments.get(environment) ?? new Map();
+}
+
+/** `repository:tag@digest` of what a lock entry runs. */
+export const lockReference = (image: LockImage): string => formatImageRef({ name: image.image, tag: image.tag, digest: image.digest });
 
 /** Where to append lines after `node`: the start of the line after its last value. */
 function appendPoint(text: string, node: Node): number {

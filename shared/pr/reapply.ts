@@ -5,7 +5,9 @@ import { UserError } from '../errors';
 import type { Git } from '../git/git';
 import { updateGitOps } from '../flows/update-gitops';
 import { compareVersions, parseVersion } from '../versions/order';
-import { lockEntries, splitImage, type EnvChange } from './changes';
+import { parseImageRef } from '../images/reference';
+import { readEnvironment } from '../lock/lockfile';
+import type { EnvChange } from './changes';
 
 /** Where and what to apply again: a scratch worktree checked out at the branch's current tip. */
 export interface ReapplyContext {
@@ -65,13 +67,13 @@ export const applyWorkingEdit: Reapply = async (context) => {
 export const reapplyChanges: Reapply = async (context) => {
   if (!context.changes.length) return applyWorkingEdit(context);
   const lockText = await fs.readFile(path.join(context.dir, context.lockFile), 'utf8').catch(() => undefined);
-  const current = lockEntries(lockText, context.environment, context.lockFile);
+  const current = readEnvironment(lockText, context.lockFile, context.environment);
   const images: string[] = [];
   for (const change of context.changes) {
-    const to = splitImage(change.to);
+    const tag = parseImageRef(change.to)?.tag;
     const have = current.get(change.component)?.tag;
-    if (have && to.tag && parseVersion(have) && parseVersion(to.tag) && compareVersions(have, to.tag) > 0) {
-      context.log.info(`${change.component}: the pull request's branch already has ${have}, newer than this run's ${to.tag}; keeping ${have}.`);
+    if (have && tag && parseVersion(have) && parseVersion(tag) && compareVersions(have, tag) > 0) {
+      context.log.info(`${change.component}: the pull request's branch already has ${have}, newer than this run's ${tag}; keeping ${have}.`);
       continue;
     }
     images.push(`${change.component}=${change.to}`);

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { registryApiHost, registryHost } from '../images/registry-host';
 import { isTransientStatus, retryAfterMs, TransientError, withRetry } from '../retry';
 
 /** Every manifest kind a registry may hold for an image: OCI and Docker v2, single and multi-platform. */
@@ -16,12 +17,14 @@ export interface RegistryCredentials {
 
 /** A loopback registry is reached over plain HTTP, as docker does; any other over HTTPS. */
 export function isLoopback(registry: string): boolean {
-  const host = registry.startsWith('[') ? registry.slice(0, registry.indexOf(']') + 1) : registry.split(':')[0];
+  const address = registryHost(registry);
+  const host = address.startsWith('[') ? address.slice(0, address.indexOf(']') + 1) : address.split(':')[0];
   return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /**
- * A client of the OCI distribution API. Authenticates as registries ask: Basic, or the Bearer token
+ * A client of the OCI distribution API of one registry (any spelling registryHost reads; Docker Hub is asked
+ * at its API host, registry-1.docker.io). Authenticates as registries ask: Basic, or the Bearer token
  * challenge (realm/service/scope) that ACR, Docker Hub, GHCR and Harbor use; retries 429 and 5xx.
  */
 export class RegistryClient {
@@ -35,7 +38,7 @@ export class RegistryClient {
     private readonly credentials: RegistryCredentials = {},
     private readonly fetchImpl: typeof fetch = fetch,
   ) {
-    this.baseUrl = `${isLoopback(registry) ? 'http' : 'https'}://${registry}`;
+    this.baseUrl = `${isLoopback(registry) ? 'http' : 'https'}://${registryApiHost(registry)}`;
   }
 
   /** Every tag of `repository`, following `Link` pagination; [] when the repository does not exist. */

@@ -17,8 +17,9 @@ import { asTransient, call, required, statusOf, type RestError } from './rest-re
 /**
  * A small Azure Repos client for one repository: find the open pull request for a source and target
  * branch, and create or update it. Built on azure-devops-node-api's GitApi constructed directly (not
- * WebApi, which bundles every API client). Every call is retried on 429, 5xx and dropped connections,
- * and every retried write first re-reads the service's state, so a pull request is never opened twice.
+ * WebApi, which bundles every API client). Every call is retried on 429, 5xx and dropped connections;
+ * a retried write that is not idempotent (opening the pull request, linking a work item) first re-reads
+ * the service's state, so a pull request is never opened twice and no link is added twice.
  */
 
 export type TokenKind = 'bearer' | 'pat';
@@ -183,8 +184,8 @@ export class AzureRepos {
   }
 
   /**
-   * Opens the pull request, or updates the active one for the same source and target. Writes are
-   * retried only after re-reading: a create whose answer was lost, or that lost a race (409 TF401179),
+   * Opens the pull request, or updates the active one for the same source and target. A create is
+   * retried only after re-reading: one whose answer was lost, or that lost a race (409 TF401179),
    * becomes an update of the pull request that now exists.
    */
   async createOrUpdate(spec: PullRequestSpec, existing?: PullRequestInfo | null): Promise<PullRequestOutcome> {
@@ -258,7 +259,7 @@ export class AzureRepos {
         ...(spec.mergeCommitMessage ? { mergeCommitMessage: spec.mergeCommitMessage } : {}),
       };
     }
-    // PATCH is idempotent; before a retry, check the pull request is still active.
+    // Retried as it is, without a re-read: the PATCH sets the same fields to the same values however often it arrives.
     return this.ask(`updating pull request ${pr.id}`, async () =>
       required(await this.api.updatePullRequest(body, this.repository.id, pr.id, this.repository.projectId), `the updated pull request ${pr.id}`),
     );

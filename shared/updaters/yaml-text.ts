@@ -38,8 +38,9 @@ export function eolOf(text: string): string {
 
 /**
  * Every document of a YAML file; a syntax error (or a duplicate key) becomes a UserError naming the file
- * and line. Manifests are read with the failsafe schema (every scalar a string, as image references and
- * tags are), which also spares the time of resolving numbers and booleans.
+ * and line, and so does nesting deeper than the parser's stack allows (about a thousand levels; the parser
+ * reports it as RESOURCE_EXHAUSTION). Manifests are read with the failsafe schema (every scalar a string,
+ * as image references and tags are), which also spares the time of resolving numbers and booleans.
  */
 export function parseDocuments(text: string, file: string, schema: 'core' | 'failsafe' = 'core'): Document.Parsed[] {
   const documents = parseAllDocuments(text, { prettyErrors: false, schema });
@@ -49,6 +50,9 @@ export function parseDocuments(text: string, file: string, schema: 'core' | 'fai
     if (error) {
       // an error at the end of the file (an unclosed bracket) points at the last line that holds text
       const line = lineOf(text, Math.min(error.pos[0], Math.max(0, text.trimEnd().length - 1)));
+      if (error.code === 'RESOURCE_EXHAUSTION') {
+        throw new UserError(`${file} is nested too deeply: its lists or mappings inside each other go beyond what the YAML parser reads; no lock or manifest nests that far, fix the file and run again.`, { file, line });
+      }
       throw new UserError(`${file} is not valid YAML (${error.message.split('\n')[0]}): fix the file and run again.`, { file, line });
     }
   }

@@ -68,6 +68,8 @@ export function newest(tags: Iterable<string>, filter?: RegExp): string | undefi
 }
 
 export type Bump = 'major' | 'minor' | 'patch' | 'prerelease' | 'none';
+/** The bump of a component's move: a SemVer step, or `digest` (the same tag, rebuilt), or `none`. */
+export type ChangeBump = Bump | 'digest';
 
 /** How far `to` moves from `from`: the highest part that changed; 'none' when equal or not versions. */
 export function bumpKind(from: string, to: string): Bump {
@@ -78,4 +80,23 @@ export function bumpKind(from: string, to: string): Bump {
   if (a.minor !== b.minor) return 'minor';
   if (a.patch !== b.patch) return 'patch';
   return compareParsed(a, b) === 0 ? 'none' : 'prerelease';
+}
+
+/** What a component runs, as far as its bump goes. */
+interface Pin {
+  image: string;
+  tag: string;
+  digest?: string;
+}
+
+/**
+ * The one bump word of a component's move, in UpdateGitOpsVersions' `changes` and CreateEnvPR's table alike:
+ * the SemVer step between the tags (bumpKind); `digest` when only the digest moved (same repository and tag);
+ * `none` for a component new to the environment, another repository under the same tag, or tags that are
+ * not versions.
+ */
+export function changeBump(from: Pin | undefined, to: Pin): ChangeBump {
+  if (!from) return 'none';
+  if (from.tag !== to.tag) return bumpKind(from.tag, to.tag);
+  return from.image === to.image && (from.digest ?? '') !== (to.digest ?? '') ? 'digest' : 'none';
 }

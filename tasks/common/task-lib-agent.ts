@@ -3,8 +3,7 @@ import { _getVariableKey, _vault } from 'azure-pipelines-task-lib/internal';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Agent, SourceLocation } from '../../shared/agent';
-import { formatError, UserError } from '../../shared/errors';
+import { runWithAgent, type Agent, type ServiceConnection, type SourceLocation } from '../../shared/agent';
 
 /**
  * The task.json beside the running script; the unbundled tsc output (build/tasks/<Task>/index.js,
@@ -29,24 +28,11 @@ export class TaskLibAgent implements Agent {
     return (tl.getInput(name, false) ?? '').trim();
   }
 
-  requiredInput(name: string): string {
-    const value = this.input(name);
-    if (!value) throw new UserError(`Input '${name}' is required: set it in the task's inputs.`);
-    return value;
-  }
-
   secretInput(name: string): string {
     // tl.getInput prints every value to the debug log: read the vault directly and mask first.
     const value = (_vault.retrieveSecret(`INPUT_${_getVariableKey(name)}`) ?? '').trim();
     if (value) tl.setSecret(value);
     return value;
-  }
-
-  boolInput(name: string, defaultValue: boolean): boolean {
-    const value = this.input(name).toLowerCase();
-    if (!value) return defaultValue;
-    if (value === 'true' || value === 'false') return value === 'true';
-    throw new UserError(`Input '${name}' must be true or false, not '${value}'.`);
   }
 
   variable(name: string): string | undefined {
@@ -65,7 +51,7 @@ export class TaskLibAgent implements Agent {
     return tl.getEndpointUrl('SYSTEMVSSCONNECTION', true) || tl.getVariable('System.CollectionUri') || undefined;
   }
 
-  endpoint(id: string) {
+  endpoint(id: string): ServiceConnection | undefined {
     const url = tl.getEndpointUrl(id, true);
     const auth = tl.getEndpointAuthorization(id, true);
     if (!url && !auth) return undefined;
@@ -107,10 +93,11 @@ export class TaskLibAgent implements Agent {
     tl.setVariable(name, value, false, true);
   }
 
-  summary(title: string, markdown: string): void {
+  summary(title: string, markdown: string): string {
     const file = path.join(this.tempDir(), `${title.replace(/[^A-Za-z0-9]+/g, '-')}.md`);
     writeFileSync(file, markdown);
     tl.uploadSummary(file);
+    return file;
   }
 
   tempDir(): string {
@@ -126,25 +113,12 @@ export class TaskLibAgent implements Agent {
   }
 
   fail(message: string): void {
-    tl.setResult(tl.TaskResult.Failed, message);
+    // Not tl.setResult: it would log the message as a second error issue.
+    tl.command('task.complete', { result: 'Failed' }, message);
   }
 }
 
-/**
- * A task's entry point: runs `body`, and turns any failure into one clear error line (with its file
- * and line) and a failed result. Scratch files are kept under the agent's temp directory.
- */
+/** A task's entry point: runs `body` on the agent over task-lib (see runWithAgent). */
 export async function runTask(taskDir: string, body: (agent: Agent) => Promise<string | void>): Promise<void> {
-  const agent = new TaskLibAgent(taskDir);
-  try {
-    const message = await body(agent);
-    agent.succeed(message || undefined);
-  } catch (error) {
-    const where = error instanceof UserError ? error.where : undefined;
-    if (!(error instanceof UserError)) tl.debug(String((error as Error)?.stack ?? error));
-    // One error issue, linked to the file and line; then the result, without setResult repeating the issue.
-    agent.error(formatError(error), where);
-    tl.command('task.complete', { result: 'Failed' }, formatError(error));
-  }
+  await runWithAgent(new TaskLibAgent(taskDir), body);
 }
-

@@ -212,7 +212,7 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
 
     assert.equal(run.result, 'Succeeded', run.stdout);
     assert.match(run.message, /Dry run/);
-    assert.deepEqual(Object.values(statuses(run)), ['created', 'created', 'created']);
+    assert.deepEqual(Object.values(statuses(run)), ['planned', 'planned', 'planned']);
     assert.deepEqual(run.outputs.tags.split(',').sort(), ['edge-http-connector/0.3.1', 'edgectl/0.0.0', 'heuristic/1.4.2']);
     assert.match(run.summaries[0], /Dry run/);
     assert.match(run.summaries[0], /would create/);
@@ -333,10 +333,18 @@ describe('TagComponents@1 run as the agent runs it, against a real git remote', 
       await assertFailsUnchanged({ components: 'heuristic\nnot-a-crate' }, /No component matches 'not-a-crate'.*Known: edge-http-connector, edgectl, heuristic/);
     });
 
-    it('a malformed Cargo.toml, named by its path', async () => {
-      await app.commit({ 'tools/cli/Cargo.toml': '[package]\nname = "edgectl\nedition = "2021"\n' }, 'Break a manifest');
-      const run = await assertFailsUnchanged({}, /tools\/cli\/Cargo\.toml/);
+    it('a malformed Cargo.toml the selection needs, named by its path and line; one it does not need is a warning', async () => {
+      await app.commit({ 'tools/cli/Cargo.toml': '[package]\nname = "edgectl"\nedition = "2021\n' }, 'Break a manifest');
+      const run = await assertFailsUnchanged({ components: 'edgectl' }, /tools\/cli\/Cargo\.toml:3: Invalid TOML.*The run needs it: the components input selects 'edgectl'/);
       assert.ok(!/\bat \w+ \(/.test(run.errors[0]), 'no stack trace');
+
+      const { run: others } = await tag({ components: 'heuristic' });
+      assert.equal(others.result, 'Succeeded', others.stdout);
+      assert.deepEqual(others.outputs.tags.split(','), ['heuristic/1.4.2']);
+      assert.equal(others.warnings.length, 1, others.stdout);
+      assert.match(others.warnings[0], /Invalid TOML.*Cargo refuses tools\/cli\/Cargo\.toml because of it, leaving out edgectl\. No selected component needs it/);
+      assert.match(others.stdout, /##vso\[task\.logissue type=warning;sourcepath=[^;]*tools\/cli\/Cargo\.toml;linenumber=3;\]/);
+      assert.match(others.summaries[0], /\*\*Skipped Cargo manifests\*\* \(1\)[\s\S]*\| `tools\/cli\/Cargo\.toml:3` \| Invalid TOML[^|]*\| edgectl \|/);
     });
 
     it('a Cargo.toml changed since the commit being tagged (the tag would name a version HEAD lacks)', async () => {

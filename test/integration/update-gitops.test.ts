@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { UserError } from '../../shared/errors';
 import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/flows/update-gitops';
 import { run } from '../../shared/process';
+import { gitopsSummary } from '../../shared/summaries';
 import { gitopsTree, snapshot, testLog } from '../helpers/gitops-tree';
 import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
 import { requireTool } from '../helpers/requires';
@@ -88,7 +89,7 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     assert.deepEqual(changedFiles, ['environments/devtest/helmrelease.yaml', 'environments/devtest/jobs.yaml', 'environments/devtest/kustomization.yaml', 'versions.yaml']);
     const lock = await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8');
     assert.ok(lock.includes('  devtest:\n    heuristic:\n      image: myacr.azurecr.io/heuristic   # repository, without tag\n      tag: v1.4.2\n    collector:\n      image: myacr.azurecr.io/collector\n      tag: "v2.1.0"\n  qa:\n'), lock);
-    assert.match(result.summaryMarkdown, /\| heuristic \| `myacr.azurecr.io\/heuristic:v1.4.1` \| `myacr.azurecr.io\/heuristic:v1.4.2` \| patch \|/);
+    assert.match(gitopsSummary(result), /\| heuristic \| `myacr.azurecr.io\/heuristic:v1.4.1` \| `myacr.azurecr.io\/heuristic:v1.4.2` \| patch \|/);
     await requireTool(this, 'kubectl');
     assert.deepEqual(await rendered(dir, 'environments/devtest'), [
       `CronJob/collector/collector=${R}/collector:v2.1.0`,
@@ -134,7 +135,7 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     assert.deepEqual(again.changes, []);
     assert.deepEqual(again.files, []);
     assert.deepEqual(await snapshot(dir), before);
-    assert.match(again.summaryMarkdown, /up to date/);
+    assert.match(gitopsSummary(again), /up to date/);
   });
 
   it('re-applies its own changes semantically (as CreateEnvPR does) with identical bytes', async () => {
@@ -269,6 +270,13 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     await assert.rejects(updateGitOps(options({ allowedRegistries: [R, 'docker.io/library/busybox'] }), testLog()), /pod.yaml runs redis:7, outside allowedRegistries/);
   });
 
+  it('reads allowedRegistries and image hosts in any spelling of the host: case, scheme, Docker Hub\'s aliases', async () => {
+    await fs.writeFile(path.join(dir, 'environments/devtest/pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: local\nspec:\n  containers:\n  - name: h\n    image: Registry-1.Docker.io/library/redis:7\n  - name: i\n    image: MyACR.AzureCR.io/sidecar:v1\n');
+    const result = await updateGitOps(options({ allowedRegistries: [`HTTPS://${R.toUpperCase()}/`, 'index.docker.io/library/redis', 'docker.io/library/busybox'] }), testLog());
+    assert.equal(result.changed, true);
+    await assert.rejects(updateGitOps(options({ allowedRegistries: [R, 'docker.io/library/busybox'] }), testLog()), /pod.yaml runs Registry-1.Docker.io\/library\/redis:7, outside allowedRegistries/);
+  });
+
   it('warns about a :digest marker it cannot fill when the new image has no digest', async () => {
     const file = path.join(dir, 'environments/devtest/helmrelease.yaml');
     await fs.appendFile(file, `      digest: ${D('a')} # {"$imagepolicy": "flux-system:collector:digest"}\n`);
@@ -339,6 +347,14 @@ describe('updateGitOps with a real registry (docker-registry, htpasswd)', functi
     const before = await snapshot(dir);
     await assert.rejects(updateGitOps({ gitopsPath: dir, environment: 'devtest', images: ['heuristic=v9.9.9'], ...credentials() }, testLog()), /heuristic:v9.9.9 .* is not in the registry/);
     assert.deepEqual(await snapshot(dir), before);
+  });
+
+  it('sends the credentials to the registry however the registry input spells its host', async () => {
+    const result = await updateGitOps(
+      { gitopsPath: dir, environment: 'devtest', source: 'registry', components: 'heuristic', registry: `HTTP://${registry.host}/`, credentials: credentials().credentials },
+      testLog(),
+    );
+    assert.deepEqual(result.changes.map((c) => c.to), [`${registry.host}/heuristic:v1.4.1@${pushed['heuristic:v1.4.1']}`]);
   });
 
   it('refuses wrong credentials naming the registry', async () => {

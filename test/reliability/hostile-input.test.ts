@@ -1,40 +1,21 @@
 import * as assert from 'node:assert/strict';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Log, SourceLocation } from '../../shared/agent';
 import { buildRustContainers } from '../../shared/flows/build-containers';
 import { formatError, UserError } from '../../shared/errors';
 import { updateGitOps } from '../../shared/flows/update-gitops';
 import { parseList } from '../../shared/inputs';
-import { lockEntries } from '../../shared/pr/changes';
+import { lockDiff } from '../../shared/pr/changes';
 import { tagComponents } from '../../shared/flows/tag-components';
 import { imageTag } from '../../shared/images/names';
+import { MemoryAgent } from '../helpers/memory-agent';
 import { repoRoot } from '../helpers/run-task';
 import { guardChildProcesses, type ChildCall } from './child-guard';
 import { aliasBomb, CLEAN_APP, hostileCorpus, type FileSpec, type HostileCase } from './corpus';
 import { Sandbox, SENTINEL, snapshot } from './sandbox';
 
 /** Words that mean a message was built from a value that was not there or not a string. */
-const GARBAGE = ['undefined', '[object Object]', 'NaN', 'function Object', '[native code]'];
-
-/** A Log that keeps everything, to check that warnings are as clear as errors. */
-export class RecordingLog implements Log {
-  readonly lines: string[] = [];
-  readonly warnings: Array<{ message: string; where?: SourceLocation }> = [];
-  readonly secrets: string[] = [];
-  debug(message: string): void {
-    this.lines.push(message);
-  }
-  info(message: string): void {
-    this.lines.push(message);
-  }
-  warn(message: string, where?: SourceLocation): void {
-    this.warnings.push({ message, where });
-  }
-  setSecret(value: string): void {
-    this.secrets.push(value);
-  }
-}
+const GARBAGE = ['undefined', '[object Object]', 'NaN', 'function Object', '[native code]', 'Maximum call stack'];
 
 /** The checks every error a user sees must pass; `file` is the repository-relative file it must name. */
 export function assertClearError(error: unknown, repo: string | undefined, expect: { error?: RegExp; file?: string }): void {
@@ -53,7 +34,7 @@ export function assertClearError(error: unknown, repo: string | undefined, expec
   }
 }
 
-function assertClearLog(log: RecordingLog): void {
+function assertClearLog(log: MemoryAgent): void {
   for (const { message } of log.warnings) {
     for (const word of GARBAGE) assert.ok(!message.includes(word), `'${word}' in a warning: ${message.slice(0, 300)}`);
     assert.ok(message.length < 2000, `warning of ${message.length} characters`);
@@ -140,7 +121,7 @@ describe('reliability: hostile input', function () {
     }
     try {
       const before = await snapshot(repo, ['.git/index', '.git/objects']);
-      const log = new RecordingLog();
+      const log = new MemoryAgent();
       const outcome = await attempt(() => tagComponents({ componentsPath: repo, push: false, dryRun: true, ...c.inputs }, log));
       check(c, outcome, repo, (value) => {
         const result = value as Awaited<ReturnType<typeof tagComponents>>;
@@ -161,7 +142,7 @@ describe('reliability: hostile input', function () {
     const repo = await sandbox.repo(c.files ?? {});
     try {
       const before = await snapshot(repo);
-      const log = new RecordingLog();
+      const log = new MemoryAgent();
       const outcome = await attempt(() =>
         buildRustContainers(
           {
@@ -205,7 +186,7 @@ describe('reliability: hostile input', function () {
     const repo = await sandbox.repo(c.files ?? {});
     try {
       const before = await snapshot(repo);
-      const log = new RecordingLog();
+      const log = new MemoryAgent();
       const inputs = c.inputs ?? {};
       const outcome = await attempt(() =>
         updateGitOps(
@@ -301,9 +282,8 @@ describe('reliability: no shell, no YAML alias expansion in the shipped code', (
       const rel = path.relative(repoRoot, file);
       for (const match of text.matchAll(/\.toJS\(|\.toJSON\(|YAML\.parse\(|\bparse as \w+ \}? ?from 'yaml'|import \{[^}]*\bparse\b[^}]*\} from 'yaml'/g)) expanding.push(`${rel}: ${match[0]}`);
     }
-    // yaml-text.ts parses one scalar it is about to write (a tag or digest it validated) to choose its quoting;
-    // pr/changes.ts reads the lock diff with the yaml library's alias limit (checked in the next test).
-    const allowed = [path.join('shared', 'updaters', 'yaml-text.ts'), path.join('shared', 'pr', 'changes.ts')];
+    // yaml-text.ts parses one scalar it is about to write (a tag or digest it validated) to choose its quoting.
+    const allowed = [path.join('shared', 'updaters', 'yaml-text.ts')];
     assert.deepEqual(
       expanding.filter((hit) => !allowed.some((file) => hit.startsWith(`${file}:`))),
       [],
@@ -311,12 +291,13 @@ describe('reliability: no shell, no YAML alias expansion in the shipped code', (
     );
   });
 
-  it('CreateEnvPR reading the lock diff stops an alias bomb at the yaml alias limit, as a UserError naming the lock', () => {
-    const bomb = `schemaVersion: 1\nenvironments:\n  devtest:\n    x: &x {image: a, tag: b}\n${aliasBomb(12)}`;
+  it('CreateEnvPR reading the lock diff never expands an alias bomb: a UserError naming the lock and line', () => {
+    const bomb = `schemaVersion: 1\nenvironments:\n${aliasBomb(12).replace(/^(?=.)/gm, '  ')}  devtest: *lol12\n`;
     assert.throws(
-      () => lockEntries(bomb, 'devtest', 'versions.yaml'),
+      () => lockDiff(undefined, bomb, 'devtest', 'versions.yaml'),
       (error: unknown) => {
-        assertClearError(error, undefined, { error: /versions\.yaml is not valid YAML/, file: 'versions.yaml' });
+        assertClearError(error, undefined, { error: /environment 'lol0' must be a mapping of components/, file: 'versions.yaml' });
+        assert.equal((error as UserError).where?.line, 3);
         return true;
       },
     );

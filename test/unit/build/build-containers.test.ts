@@ -5,6 +5,7 @@ import { parseBuilderChoice } from '../../../shared/builders';
 import type { Log } from '../../../shared/agent';
 import { UserError } from '../../../shared/errors';
 import { workspaceFixture } from '../../helpers/containers';
+import * as path from 'node:path';
 
 const quiet: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, setSecret: () => undefined };
 
@@ -18,11 +19,14 @@ describe('BuildRustContainers inputs', () => {
   });
 
   it('reads a registry host from a host, a URL or a service connection registry, keeping a namespace', () => {
-    assert.deepEqual(parseRegistry('myacr.azurecr.io'), { host: 'myacr.azurecr.io', apiHost: 'myacr.azurecr.io', namespace: '' });
-    assert.deepEqual(parseRegistry('https://MyACR.azurecr.io/'), { host: 'myacr.azurecr.io', apiHost: 'myacr.azurecr.io', namespace: '' });
-    assert.deepEqual(parseRegistry('ghcr.io/edge-team'), { host: 'ghcr.io', apiHost: 'ghcr.io', namespace: 'edge-team/' });
-    assert.deepEqual(parseRegistry('https://index.docker.io/v1/'), { host: 'docker.io', apiHost: 'registry-1.docker.io', namespace: '' });
-    assert.deepEqual(parseRegistry('http://127.0.0.1:5000'), { host: '127.0.0.1:5000', apiHost: '127.0.0.1:5000', namespace: '' });
+    assert.deepEqual(parseRegistry('myacr.azurecr.io'), { host: 'myacr.azurecr.io', namespace: '' });
+    assert.deepEqual(parseRegistry('https://MyACR.azurecr.io/'), { host: 'myacr.azurecr.io', namespace: '' });
+    assert.deepEqual(parseRegistry('ghcr.io/edge-team'), { host: 'ghcr.io', namespace: 'edge-team/' });
+    assert.deepEqual(parseRegistry('ghcr.io/v1'), { host: 'ghcr.io', namespace: 'v1/' });
+    assert.deepEqual(parseRegistry('https://index.docker.io/v1/'), { host: 'docker.io', namespace: '' });
+    assert.deepEqual(parseRegistry('registry-1.docker.io/edgeteam'), { host: 'docker.io', namespace: 'edgeteam/' });
+    assert.deepEqual(parseRegistry('http://127.0.0.1:5000'), { host: '127.0.0.1:5000', namespace: '' });
+    assert.deepEqual(parseRegistry('[::1]:5000'), { host: '[::1]:5000', namespace: '' });
     assert.throws(() => parseRegistry('not a host'), UserError);
   });
 
@@ -73,5 +77,19 @@ describe('BuildRustContainers inputs', () => {
       { component: 'common', version: '1.4.2', path: 'libs/common', status: 'no Dockerfile' },
     );
     assert.equal(result.manifestPath, undefined);
+  });
+
+  it('goes on without a broken Cargo.toml the selection does not need, warning and reporting it; fails when a selected component needs it', async () => {
+    const examples = path.resolve(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'cargo', 'broken-example-path-dep');
+    const warnings: string[] = [];
+    const log: Log = { ...quiet, warn: (message, where) => warnings.push(`${path.relative(examples, where!.file)}:${where!.line}`) };
+    const plan = { ...base, componentsPath: examples, mode: 'plan' };
+    const result = await buildRustContainers({ ...plan, components: 'edge-*' }, log);
+    assert.deepEqual(result.outcomes.map((o) => o.component), ['edge-server']);
+    assert.deepEqual(result.skippedManifests?.map((s) => `${s.file}:${s.line}`), ['examples/demo/Cargo.toml:8', 'examples/loose/Cargo.toml:7']);
+    assert.deepEqual(warnings, ['examples/demo/Cargo.toml:8', 'examples/loose/Cargo.toml:7']);
+    await assert.rejects(buildRustContainers({ ...plan, components: 'loose-example' }, quiet), /'loose-example' depends on it by path/);
+    const excluded = await buildRustContainers({ ...plan, excludePaths: ['examples/**'] }, quiet);
+    assert.deepEqual(excluded.skippedManifests, []);
   });
 });

@@ -1,11 +1,10 @@
 import * as assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Component } from '../../../shared/cargo/component';
 import { discoverComponents } from '../../../shared/cargo/discover';
 import type { SourceLocation } from '../../../shared/agent';
-import { FIXTURES, crate, rel, writeTree } from './helpers';
+import { FIXTURES, crate, rel, tempTrees } from './helpers';
 
 type Row = [name: string, version: string, source: Component['versionSource'], path: string, root: string];
 
@@ -222,13 +221,7 @@ describe('cargo discovery: fixture shapes', () => {
 });
 
 describe('cargo discovery: walking and warnings', () => {
-  const made: string[] = [];
-  const tree = async (files: Record<string, string>) => {
-    const dir = await writeTree(files);
-    made.push(dir);
-    return dir;
-  };
-  after(async () => Promise.all(made.map((dir) => fs.rm(dir, { recursive: true, force: true }))));
+  const tree = tempTrees();
 
   it('never enters .git/, target/ or node_modules/ at any depth', async () => {
     const dir = await tree({

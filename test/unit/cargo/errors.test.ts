@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { discoverComponents } from '../../../shared/cargo/discover';
+import { discoverCargo, discoverComponents } from '../../../shared/cargo/discover';
 import { formatError, UserError } from '../../../shared/errors';
 import { requireTool } from '../../helpers/requires';
 import { cargoMetadata, crate, writeTree } from './helpers';
@@ -154,6 +154,10 @@ describe('cargo discovery: errors Cargo also refuses', function () {
       assert.equal(error.where?.line, c.line);
       assert.match(error.message, c.message);
       assert.ok(formatError(error).startsWith(`${path.join(dir, c.file)}:${c.line}: `));
+      // Without the strict wrapper: one problem, naming the root cargo refuses among those it leaves out.
+      const { problems } = await discoverCargo(dir);
+      assert.deepEqual(problems.map((p) => [p.file, p.line]), [[path.join(dir, c.file), c.line]]);
+      assert.ok(problems[0].roots.includes(path.join(dir, c.cargoRoot)), problems[0].roots.join(', '));
       await requireTool(this, 'cargo');
       const cargo = await cargoMetadata(path.join(dir, c.cargoRoot), targetDir);
       assert.notEqual(cargo.code, 0, `cargo metadata accepted what discovery refused: ${JSON.stringify(cargo.packages.map((p) => p.name))}`);

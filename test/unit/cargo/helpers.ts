@@ -39,6 +39,17 @@ export async function writeTree(files: Record<string, string>): Promise<string> 
   return dir;
 }
 
+/** `writeTree` inside a describe block: every tree written is removed after the block. */
+export function tempTrees(): (files: Record<string, string>) => Promise<string> {
+  const made: string[] = [];
+  after(async () => Promise.all(made.map((dir) => fs.rm(dir, { recursive: true, force: true }))));
+  return async (files) => {
+    const dir = await writeTree(files);
+    made.push(dir);
+    return dir;
+  };
+}
+
 /** A package manifest plus its src/lib.rs, so that cargo accepts it. */
 export function crate(dir: string, name: string, body = 'version = "0.1.0"\n', extra = ''): Record<string, string> {
   const prefix = dir ? `${dir}/` : '';

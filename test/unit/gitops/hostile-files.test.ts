@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatError } from '../../../shared/errors';
+import { formatError, type UserError } from '../../../shared/errors';
 import { updateGitOps } from '../../../shared/flows/update-gitops';
 import { testLog } from '../../helpers/gitops-tree';
 
@@ -67,6 +67,30 @@ describe('gitops: files that are not what they should be', () => {
         return true;
       });
       assert.equal(await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8'), LOCK);
+    });
+  }
+
+  // Beyond about a thousand levels the YAML parser runs out of stack; that is a message about the file, not the engine's.
+  const deep: Array<[string, string, string, number]> = [
+    ['10,000 nested [ in the lock', 'versions.yaml', `${LOCK}  qa: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, 7],
+    ['10,000 nested "- " on one line of a manifest', 'environments/devtest/deploy.yaml', `${DEPLOYMENT}---\n${'- '.repeat(10_000)}x\n`, 9],
+    ['2,000 indented list levels in a kustomization', 'environments/devtest/kustomization.yaml', `${KUSTOMIZATION}x:\n${Array.from({ length: 2_000 }, (_, i) => `${' '.repeat(i + 1)}-`).join('\n')} y\n`, 0],
+    ['10,000 nested { in a manifest', 'environments/devtest/deploy.yaml', `${DEPLOYMENT}---\n${'{a: '.repeat(10_000)}1${'}'.repeat(10_000)}\n`, 9],
+  ];
+  for (const [what, file, text, line] of deep) {
+    it(`refuses ${what} as nested too deeply, naming the file and line, and writes nothing`, async () => {
+      await assert.rejects(update({ [file]: text }), (error: Error) => {
+        assert.equal(error.name, 'UserError');
+        const where = (error as UserError).where!;
+        assert.equal(where.file, file);
+        if (line) assert.equal(where.line, line);
+        else assert.ok(where.line! > 7, `line ${where.line}`);
+        assert.match(error.message, new RegExp(`^${file.replace(/\./g, '\\.')} is nested too deeply: .*fix the file and run again\\.$`));
+        assert.doesNotMatch(error.message, /call stack/);
+        return true;
+      });
+      assert.equal(await fs.readFile(path.join(dir, file), 'utf8'), text);
+      if (file !== 'versions.yaml') assert.equal(await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8'), LOCK);
     });
   }
 });

@@ -1,8 +1,13 @@
 import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { UserError } from '../../../shared/errors';
-import { lockDiff, parseChanges, shortImage, splitImage } from '../../../shared/pr/changes';
+import { lockDiff, parseChanges, shortImage } from '../../../shared/pr/changes';
+import { gitopsSummary } from '../../../shared/summaries';
 import { MAX_DESCRIPTION, renderDescription, renderTitle } from '../../../shared/pr/description';
 import { commitMessage, parseRemoteUrl } from '../../../shared/flows/create-env-pr';
+import { updateGitOps } from '../../../shared/flows/update-gitops';
+import { gitopsTree, testLog } from '../../helpers/gitops-tree';
 
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, 'a')}`;
 const change = (i: number) => ({
@@ -45,21 +50,46 @@ describe('pull request description', () => {
 });
 
 describe('changes', () => {
-  it('splits image references with a registry port, a tag and a digest', () => {
-    assert.deepEqual(splitImage('host:5000/edge/heuristic:v1.4.2@sha256:abc'), { repository: 'host:5000/edge/heuristic', tag: 'v1.4.2', digest: 'sha256:abc' });
-    assert.deepEqual(splitImage('host:5000/edge/heuristic'), { repository: 'host:5000/edge/heuristic', digest: undefined });
-    assert.deepEqual(splitImage('v1.4.2'), { tag: 'v1.4.2', digest: undefined });
+  it('labels image references by tag and short digest, a registry port not taken for a tag', () => {
     assert.equal(shortImage(`r/x:v1@${digest(7)}`), 'v1@sha256:aaaaaaaaaaaa');
+    assert.equal(shortImage(`host:5000/edge/heuristic:v1.4.2@${digest(7)}`), 'v1.4.2@sha256:aaaaaaaaaaaa');
+    assert.equal(shortImage('host:5000/edge/heuristic'), 'host:5000/edge/heuristic');
+    assert.equal(shortImage('v1.4.2'), 'v1.4.2');
+    assert.equal(shortImage(undefined), '');
   });
 
   it('reads the lock diff of one environment with bumps', () => {
     const lock = (tag: string, qa: string) =>
-      `schemaVersion: 1\nenvironments:\n  devtest:\n    heuristic:\n      image: r/heuristic\n      tag: ${tag}\n      digest: sha256:1\n  qa:\n    heuristic:\n      image: r/heuristic\n      tag: ${qa}\n`;
+      `schemaVersion: 1\nenvironments:\n  devtest:\n    heuristic:\n      image: r/heuristic\n      tag: ${tag}\n      digest: ${digest(1)}\n  qa:\n    heuristic:\n      image: r/heuristic\n      tag: ${qa}\n`;
     assert.deepEqual(lockDiff(lock('v1.4.1', 'v1.0.0'), lock('v1.5.0', 'v2.0.0'), 'devtest'), [
-      { component: 'heuristic', from: 'r/heuristic:v1.4.1@sha256:1', to: 'r/heuristic:v1.5.0@sha256:1', bump: 'minor' },
+      { component: 'heuristic', from: `r/heuristic:v1.4.1@${digest(1)}`, to: `r/heuristic:v1.5.0@${digest(1)}`, bump: 'minor' },
     ]);
     assert.deepEqual(lockDiff(lock('v1.4.1', 'v1.0.0'), lock('v1.4.1', 'v2.0.0'), 'devtest'), []);
+    assert.deepEqual(lockDiff(lock('v1.4.1', 'v1.0.0'), lock('v1.4.1', 'v1.0.0').replace(digest(1), digest(2)), 'devtest'), [
+      { component: 'heuristic', from: `r/heuristic:v1.4.1@${digest(1)}`, to: `r/heuristic:v1.4.1@${digest(2)}`, bump: 'digest' },
+    ]);
+    assert.deepEqual(lockDiff(undefined, lock('v1.4.1', 'v1.0.0'), 'devtest'), [{ component: 'heuristic', to: `r/heuristic:v1.4.1@${digest(1)}`, bump: 'none' }]);
     assert.throws(() => lockDiff('a: [', lock('v1', 'v1'), 'devtest'), /versions\.yaml is not valid YAML/);
+    assert.throws(() => lockDiff(lock('v1', 'v1'), `${lock('v1', 'v1')}  prod: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, 'devtest'), (e: unknown) => e instanceof UserError && /^versions\.yaml is nested too deeply/.test(e.message) && e.where?.line === 12);
+    assert.throws(() => lockDiff(lock('v1', 'v1'), lock('v1', 'v1').replace(digest(1), 'sha256:1'), 'devtest', 'deploy/versions.yaml'), (e: unknown) => e instanceof UserError && e.where?.file === 'deploy/versions.yaml' && e.where.line === 7);
+  });
+
+  it('gives each change the bump UpdateGitOpsVersions gives it, a component new to the environment included', async () => {
+    const dir = await gitopsTree('r.example.com');
+    try {
+      const before = await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8');
+      const images = ['heuristic=v1.5.0', 'collector=v2.0.0@' + digest(3), 'telemetry=r.example.com/telemetry:v0.1.0'];
+      const result = await updateGitOps({ gitopsPath: dir, environment: 'devtest', images, pinDigest: false }, testLog());
+      const after = await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8');
+      const fromRun = result.changes.map(({ component, from, to, bump }) => ({ component, ...(from ? { from } : {}), to, bump }));
+      assert.deepEqual(lockDiff(before, after, 'devtest'), fromRun);
+      assert.deepEqual(fromRun.map((c) => [c.component, c.bump]), [['collector', 'digest'], ['heuristic', 'minor'], ['telemetry', 'none']]);
+      const table = renderDescription({ environment: 'devtest', targetBranch: 'main', changes: lockDiff(before, after, 'devtest') });
+      assert.match(table, /\| telemetry \| \(new\) \| v0\.1\.0 \| none \| +\|/);
+      assert.match(gitopsSummary(result), /\| telemetry \| \(new\) \| `r\.example\.com\/telemetry:v0\.1\.0` \| none \|/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('parses the changes JSON of UpdateGitOpsVersions and refuses anything else', () => {

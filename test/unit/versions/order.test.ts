@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { bumpKind, compareVersions, newest, parseVersion } from '../../../shared/versions/order';
+import { bumpKind, changeBump, compareVersions, newest, parseVersion } from '../../../shared/versions/order';
 
 describe('versions: order', () => {
   it('parses plain, v-prefixed and pre-release versions, ignoring build metadata', () => {
@@ -65,5 +65,16 @@ describe('versions: order', () => {
     assert.equal(bumpKind('1.2.3-rc10', '1.2.3'), 'prerelease');
     assert.equal(bumpKind('1.2.3', '1.2.3'), 'none');
     assert.equal(bumpKind('latest', '1.2.3'), 'none');
+  });
+
+  it('changeBump adds a moved digest and a component new to the environment to bumpKind', () => {
+    const pin = (tag: string, digest?: string, image = 'r.io/heuristic') => ({ image, tag, digest });
+    const D = (c: string) => `sha256:${c.repeat(64)}`;
+    assert.equal(changeBump(pin('v1.4.1'), pin('v1.5.0', D('a'))), 'minor');
+    assert.equal(changeBump(pin('v1.4.1', D('a')), pin('v1.4.1', D('b'))), 'digest');
+    assert.equal(changeBump(pin('v1.4.1'), pin('v1.4.1', D('b'))), 'digest');
+    assert.equal(changeBump(undefined, pin('v1.4.1')), 'none');
+    assert.equal(changeBump(pin('v1.4.1', D('a')), pin('v1.4.1', D('b'), 'other.io/heuristic')), 'none');
+    assert.equal(changeBump(pin('latest'), pin('stable')), 'none');
   });
 });

@@ -1,5 +1,5 @@
-// The task's adapter alone: shared/tag-components is replaced by a stand-in that prints the options
-// it receives (as JSON on a marked line) and returns a fixed result, so input handling is seen exactly.
+// The unbundled TagComponents task with its flow replaced by a stand-in that prints the options it
+// receives (as JSON on a marked line) and returns a fixed result: the task's wiring through task-lib.
 import { runner } from './scenario';
 import type { TagComponentsOptions, TagComponentsResult } from '../../../shared/flows/tag-components';
 
@@ -17,6 +17,5 @@ tmr.registerMock('../../shared/flows/tag-components', {
       pushed: !options.dryRun,
     };
   },
-  tagSummary: () => '| stand-in |\n',
 });
 tmr.run();

@@ -1,0 +1,44 @@
+import * as path from 'node:path';
+import type { Agent } from '../../shared/agent';
+import { DEFAULT_TAG_FILTER, type MaxBump, type UpdateGitOpsOptions, type UpdateGitOpsResult, type UpdateSource } from '../../shared/flows/update-gitops';
+import { registryHost } from '../../shared/images/registry-host';
+import { boolInput, parseList, requiredInput } from '../../shared/inputs';
+import { registryAccess } from '../../shared/registry/credentials';
+import { gitopsSummary } from '../../shared/summaries';
+
+/** UpdateGitOpsVersions@1's inputs and service connection as the flow's options, every task.json default applied. */
+export async function readOptions(agent: Agent): Promise<UpdateGitOpsOptions> {
+  const gitopsPath = path.resolve(requiredInput(agent, 'gitopsPath'));
+  const environment = requiredInput(agent, 'environment');
+  const { registry, credentials } = await registryAccess(agent);
+  const imagesFile = agent.input('imagesFile');
+  return {
+    gitopsPath,
+    environment,
+    lockFile: agent.input('lockFile') || 'versions.yaml',
+    manifestsPath: agent.input('manifestsPath') || 'environments/{environment}',
+    source: (agent.input('source') || 'images') as UpdateSource,
+    images: parseList(agent.input('images')),
+    imagesFile: imagesFile ? path.resolve(imagesFile) : undefined,
+    sourceEnvironment: agent.input('sourceEnvironment') || undefined,
+    registry: registryHost(registry),
+    credentials,
+    tagFilter: agent.input('tagFilter') || DEFAULT_TAG_FILTER,
+    components: agent.input('components'),
+    pinDigest: boolInput(agent, 'pinDigest', true),
+    allowDowngrade: boolInput(agent, 'allowDowngrade', false),
+    maxBump: (agent.input('maxBump') || 'major') as MaxBump,
+    allowedRegistries: parseList(agent.input('allowedRegistries')),
+    dryRun: boolInput(agent, 'dryRun', false),
+  };
+}
+
+/** Outputs `changed`, `changes` and `summary` (the summary's file, under the agent's temp directory); returns the closing message. */
+export function report(agent: Agent, result: UpdateGitOpsResult): string {
+  const { environment } = result;
+  agent.setOutput('changed', String(result.changed));
+  agent.setOutput('changes', JSON.stringify(result.changes));
+  agent.setOutput('summary', agent.summary(`UpdateGitOpsVersions ${environment}`, gitopsSummary(result)));
+  if (!result.changed) return `${environment} is up to date: nothing written.`;
+  return `${result.changes.length} component(s) updated in ${environment}${result.dryRun ? ' (dry run: nothing written)' : ''}: ${result.files.join(', ')}`;
+}

@@ -1,4 +1,0 @@
-// The task with its real core (git, Cargo discovery) and the mock task library.
-import { runner } from './scenario';
-
-runner().run();
