@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, parse as parseYaml, type Document, type Node, type Pair, Scalar, type YAMLMap } from 'yaml';
+import { Composer, type CST, isAlias, isMap, isPair, isScalar, isSeq, parse as parseYaml, Parser, type Document, type Node, type Pair, Scalar, type YAMLMap } from 'yaml';
 import { UserError } from '../errors';
 
 /**
@@ -6,6 +6,33 @@ import { UserError } from '../errors';
  * value text into those ranges. Everything outside a changed value (comments, quoting, indentation,
  * line endings, key order) keeps its original bytes.
  */
+
+/**
+ * The deepest nesting of lists and mappings read: far beyond any lock or Kubernetes manifest (a Deployment's
+ * container ports sit about ten levels down), and well below the depth at which the parser's recursion runs
+ * out of stack, which varies with the engine's state: so a hostile file always gets the same message.
+ */
+export const MAX_DEPTH = 256;
+
+/** The offset of the first list or mapping nested deeper than MAX_DEPTH in a parsed token stream, or undefined. */
+function firstTooDeep(tokens: CST.Token[]): number | undefined {
+  const pending: Array<[CST.Token, number]> = tokens.map((token) => [token, 0]);
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [token, depth] = next;
+    if (token.type === 'document' && token.value) pending.push([token.value, depth]);
+    if (token.type !== 'block-map' && token.type !== 'block-seq' && token.type !== 'flow-collection') continue;
+    if (depth >= MAX_DEPTH) return token.offset;
+    for (const item of token.items as Array<{ key?: CST.Token | null; value?: CST.Token }>) {
+      if (item.key) pending.push([item.key, depth + 1]);
+      if (item.value) pending.push([item.value, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+function tooDeep(file: string, line: number): UserError {
+  return new UserError(`${file} is nested too deeply: its lists or mappings inside each other go more than ${MAX_DEPTH} levels down, which no lock or manifest needs; fix the file and run again.`, { file, line });
+}
 
 /** One replacement of text[start, end) by `text`. */
 export interface Edit {
@@ -38,21 +65,20 @@ export function eolOf(text: string): string {
 
 /**
  * Every document of a YAML file; a syntax error (or a duplicate key) becomes a UserError naming the file
- * and line, and so does nesting deeper than the parser's stack allows (about a thousand levels; the parser
- * reports it as RESOURCE_EXHAUSTION). Manifests are read with the failsafe schema (every scalar a string,
- * as image references and tags are), which also spares the time of resolving numbers and booleans.
+ * and line, and so does nesting deeper than MAX_DEPTH. Manifests are read with the failsafe schema (every
+ * scalar a string, as image references and tags are), which also spares the time of resolving numbers and booleans.
  */
 export function parseDocuments(text: string, file: string, schema: 'core' | 'failsafe' = 'core'): Document.Parsed[] {
-  const documents = parseAllDocuments(text, { prettyErrors: false, schema });
-  const list = Array.isArray(documents) ? documents : [documents];
+  const tokens = Array.from(new Parser().parse(text));
+  const deep = firstTooDeep(tokens);
+  if (deep !== undefined) throw tooDeep(file, lineOf(text, deep));
+  const list = Array.from(new Composer({ prettyErrors: false, schema }).compose(tokens));
   for (const document of list) {
     const error = document.errors[0];
     if (error) {
       // an error at the end of the file (an unclosed bracket) points at the last line that holds text
       const line = lineOf(text, Math.min(error.pos[0], Math.max(0, text.trimEnd().length - 1)));
-      if (error.code === 'RESOURCE_EXHAUSTION') {
-        throw new UserError(`${file} is nested too deeply: its lists or mappings inside each other go beyond what the YAML parser reads; no lock or manifest nests that far, fix the file and run again.`, { file, line });
-      }
+      if (error.code === 'RESOURCE_EXHAUSTION') throw tooDeep(file, line);
       throw new UserError(`${file} is not valid YAML (${error.message.split('\n')[0]}): fix the file and run again.`, { file, line });
     }
   }

@@ -38,6 +38,7 @@ describe('BuildRustContainers@1 in-process: readOptions and report on the in-mem
       assert.deepEqual(await readOptions(a), {
         componentsPath: '/agent/_work/1/s',
         components: '',
+        excludePaths: [],
         dockerfile: '{path}/Dockerfile',
         buildContext: '{path}',
         registry: 'localhost:5000',
@@ -70,6 +71,7 @@ describe('BuildRustContainers@1 in-process: readOptions and report on the in-mem
           inputs: {
             componentsPath: 'app',
             components: 'heuristic, telemetry',
+            excludePaths: 'tests/**',
             dockerfile: '{workspaceRoot}/docker/{name}.Dockerfile',
             buildContext: '{workspaceRoot}',
             registry: 'ghcr.io/edge',
@@ -99,6 +101,7 @@ describe('BuildRustContainers@1 in-process: readOptions and report on the in-mem
         {
           componentsPath: path.resolve('app'),
           components: 'heuristic, telemetry',
+          excludePaths: ['tests/**'],
           dockerfile: '{workspaceRoot}/docker/{name}.Dockerfile',
           buildContext: '{workspaceRoot}',
           registry: 'ghcr.io/edge',

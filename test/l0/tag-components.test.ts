@@ -37,6 +37,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
       assert.deepEqual(readOptions(a), {
         componentsPath: '/agent/_work/1/s',
         components: '',
+        excludePaths: [],
         tagFormat: '{name}/{version}',
         annotated: true,
         message: '{name} {version}',
@@ -55,6 +56,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
         inputs: {
           componentsPath: 'services',
           components: 'heuristic\n!edge-*',
+          excludePaths: 'tests/**/fixtures\nexamples',
           tagFormat: '{name}-v{version}',
           annotated: 'FALSE',
           message: 'Release {name}',
@@ -68,6 +70,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
       assert.deepEqual(readOptions(a), {
         componentsPath: path.resolve('services'),
         components: 'heuristic\n!edge-*',
+        excludePaths: ['tests/**/fixtures', 'examples'],
         tagFormat: '{name}-v{version}',
         annotated: false,
         message: 'Release {name}',

@@ -25,7 +25,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
         images: [],
         imagesFile: undefined,
         sourceEnvironment: undefined,
-        registry: undefined,
+        registry: '',
         credentials: { username: undefined, password: undefined },
         tagFilter: DEFAULT_TAG_FILTER,
         components: '',

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatError, type UserError } from '../../../shared/errors';
+import { MAX_DEPTH, parseDocuments } from '../../../shared/updaters/yaml-text';
 import { updateGitOps } from '../../../shared/flows/update-gitops';
 import { testLog } from '../../helpers/gitops-tree';
 
@@ -74,9 +75,15 @@ describe('gitops: files that are not what they should be', () => {
   const deep: Array<[string, string, string, number]> = [
     ['10,000 nested [ in the lock', 'versions.yaml', `${LOCK}  qa: ${'['.repeat(10_000)}${']'.repeat(10_000)}\n`, 7],
     ['10,000 nested "- " on one line of a manifest', 'environments/devtest/deploy.yaml', `${DEPLOYMENT}---\n${'- '.repeat(10_000)}x\n`, 9],
-    ['2,000 indented list levels in a kustomization', 'environments/devtest/kustomization.yaml', `${KUSTOMIZATION}x:\n${Array.from({ length: 2_000 }, (_, i) => `${' '.repeat(i + 1)}-`).join('\n')} y\n`, 0],
+    ['1,000 indented list levels in a kustomization', 'environments/devtest/kustomization.yaml', `${KUSTOMIZATION}x:\n${Array.from({ length: 1_000 }, (_, i) => `${' '.repeat(i + 1)}-`).join('\n')} y\n`, 0],
     ['10,000 nested { in a manifest', 'environments/devtest/deploy.yaml', `${DEPLOYMENT}---\n${'{a: '.repeat(10_000)}1${'}'.repeat(10_000)}\n`, 9],
   ];
+  it(`reads lists and mappings nested ${MAX_DEPTH} levels deep, and refuses one level more, whatever the engine's stack`, () => {
+    const nested = (levels: number) => `a: ${'['.repeat(levels - 1)}x${']'.repeat(levels - 1)}\n`;
+    assert.equal(parseDocuments(nested(MAX_DEPTH), 'deep.yaml').length, 1);
+    assert.throws(() => parseDocuments(nested(MAX_DEPTH + 1), 'deep.yaml'), /^UserError: deep\.yaml is nested too deeply: .* more than 256 levels down/);
+  });
+
   for (const [what, file, text, line] of deep) {
     it(`refuses ${what} as nested too deeply, naming the file and line, and writes nothing`, async () => {
       await assert.rejects(update({ [file]: text }), (error: Error) => {
