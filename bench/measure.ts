@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../shared/process';
+import { missingTools, missingToolsMessage } from '../test/helpers/requires';
 
 /** Milliseconds `body` takes (wall clock), with its result. */
 export async function timed<T>(body: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -17,6 +18,12 @@ export function median(values: number[]): number {
 }
 
 export const round = (ms: number): number => Math.round(ms);
+
+/** Throws, naming the missing programs, unless all of `tools` are installed: the scenario is then reported as not run. */
+export async function requireTools(...tools: string[]): Promise<void> {
+  const missing = await missingTools(tools);
+  if (missing.length) throw new Error(missingToolsMessage(missing));
+}
 
 /** "load 5.2 on 2 cores": timings on a shared machine are read against this. */
 export function machineLoad(): string {

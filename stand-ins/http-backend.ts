@@ -10,7 +10,7 @@ export function gitHttpBackend(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   options: { projectRoot: string; pathInfo: string; query: string; user: string },
-  done: (status: number) => void,
+  done?: (status: number) => void,
 ): void {
   const cgi = spawn('git', ['http-backend'], {
     env: {
@@ -43,7 +43,7 @@ export function gitHttpBackend(
       if (key.toLowerCase() === 'status') status = parseInt(value, 10);
       else if (key) headers[key] = value;
     }
-    done(status);
+    done?.(status);
     res.writeHead(status, headers).end(output.subarray(split + 4));
   });
 }

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../shared/process';
 
-export const registryAvailable = async () => (await run('sh', ['-c', 'command -v docker-registry && command -v htpasswd'], { allowFailure: true })).code === 0;
+/** The programs the test registry runs on (Debian docker-registry, htpasswd from apache2-utils). */
+export const REGISTRY_TOOLS = ['docker-registry', 'htpasswd'];
 
 /**
  * A real OCI registry (Debian's docker-registry, distribution 2.8) on a loopback port, with htpasswd

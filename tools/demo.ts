@@ -5,7 +5,8 @@ import { Git } from '../shared/git/git';
 import { remoteEnv } from '../shared/git/remote';
 import { run } from '../shared/process';
 import { AdoServer } from '../stand-ins/azure-devops';
-import { registryAvailable, TestRegistry } from '../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../stand-ins/registry';
+import { missingTools } from '../test/helpers/requires';
 import { repoRoot, runTask, type TaskRun, type TaskRunOptions } from './local-agent';
 
 /**
@@ -68,7 +69,7 @@ export interface DemoOptions {
 export async function runDemo({ workdir, say, taskLine }: DemoOptions): Promise<DemoResult> {
   await fs.mkdir(workdir, { recursive: true });
   const ado = await AdoServer.start(TOKEN);
-  const canBuild = (await registryAvailable()) && (await hasBuilder());
+  const canBuild = (await missingTools(REGISTRY_TOOLS)).length === 0 && (await hasBuilder());
   const registry = canBuild ? await TestRegistry.start() : undefined;
   const registryHost = registry?.host ?? 'registry.example.com';
   const started = Date.now();

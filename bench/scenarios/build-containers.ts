@@ -3,9 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Log } from '../../shared/agent';
 import { buildRustContainers } from '../../shared/flows/build-containers';
-import { builderEnvironment, toolAvailable, workspaceFixture } from '../../test/helpers/containers';
+import { builderEnvironment, workspaceFixture } from '../../test/helpers/containers';
 import { runTask } from '../../test/helpers/run-task';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTools } from '../measure';
 import type { Figure } from '../run';
 
 const quiet: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, setSecret: () => undefined };
@@ -14,10 +15,10 @@ const VERSIONS: Record<string, string> = { heuristic: '1.4.2', 'http-connector':
 /**
  * BuildRustContainers against a real registry: a re-run where every tag already exists (the skip
  * path: credentials check, one HEAD and one manifest read per component), in-process and as the agent
- * runs the task; and, where buildah is installed, a first build and push of the three fixture images.
+ * runs the task; and a first build and push of the three fixture images with buildah.
  */
 export async function run(): Promise<Figure[]> {
-  if (!(await registryAvailable())) return [];
+  await requireTools(...REGISTRY_TOOLS, 'buildah');
   const registry = await TestRegistry.start();
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-build-'));
   const figures: Figure[] = [];
@@ -51,18 +52,16 @@ export async function run(): Promise<Figure[]> {
       goal: 1000,
     });
 
-    if (await toolAvailable('buildah')) {
-      const env = await builderEnvironment(path.join(scratch, 'storage'));
-      started = performance.now();
-      const first = await runTask('BuildRustContainers', { inputs: { ...inputs, repositoryPrefix: 'bench-first/' }, cwd: workspaceFixture, env });
-      if (first.result !== 'Succeeded' || first.outputs.built !== String(count)) throw new Error(`first build: ${first.message}`);
-      figures.push({
-        name: 'BuildRustContainers first build and push of 3 FROM-scratch images (buildah, vfs)',
-        value: Math.round(performance.now() - started),
-        unit: 'ms',
-        note: 'shared 2-core machine',
-      });
-    }
+    const env = await builderEnvironment(path.join(scratch, 'storage'));
+    started = performance.now();
+    const first = await runTask('BuildRustContainers', { inputs: { ...inputs, repositoryPrefix: 'bench-first/' }, cwd: workspaceFixture, env });
+    if (first.result !== 'Succeeded' || first.outputs.built !== String(count)) throw new Error(`first build: ${first.message}`);
+    figures.push({
+      name: 'BuildRustContainers first build and push of 3 FROM-scratch images (buildah, vfs)',
+      value: Math.round(performance.now() - started),
+      unit: 'ms',
+      note: 'shared 2-core machine',
+    });
   } finally {
     await registry.stop();
     await fs.rm(scratch, { recursive: true, force: true });

@@ -3,8 +3,8 @@ import type { Log } from '../../shared/agent';
 import { fromRegistry, mapLimit } from '../../shared/gitops/sources';
 import type { LockImage } from '../../shared/lock/lockfile';
 import { RegistryClient } from '../../shared/registry/client';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
-import { machineLoad, median, round, timed } from '../measure';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { machineLoad, median, requireTools, round, timed } from '../measure';
 import type { Figure } from '../run';
 
 const COMPONENTS = 200;
@@ -86,7 +86,7 @@ async function resolve(host: string, credentials: { username: string; password: 
  * the task does (its default concurrency). A fresh client per run (no cached tokens).
  */
 export async function run(): Promise<Figure[]> {
-  if (!(await registryAvailable())) return [];
+  await requireTools(...REGISTRY_TOOLS);
   const registry = await TestRegistry.start();
   try {
     const repositories = Array.from({ length: COMPONENTS }, (_, i) => `edge/component-${i}`);

@@ -8,15 +8,6 @@ import { repoRoot } from './run-task';
 
 export const workspaceFixture = path.join(repoRoot, 'test', 'fixtures', 'build', 'workspace');
 
-/** Whether `tool --version` runs here. */
-export async function toolAvailable(tool: string): Promise<boolean> {
-  try {
-    return (await run(tool, ['--version'], { allowFailure: true })).code === 0;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Private container storage for podman and buildah as these machines need it: the vfs driver and
  * chroot isolation, in a temporary graph root so tests never touch the machine's own images.

@@ -3,8 +3,6 @@ import { run } from '../../shared/process';
 import { containerImages, forEachImage, type Render } from '../../shared/kustomize/render';
 import { fromYaml, get, SourceText, str, toPlain, type TMap } from '../../shared/kustomize/tree';
 
-export const kubectlAvailable = async (): Promise<boolean> => (await run('sh', ['-c', 'command -v kubectl'], { allowFailure: true })).code === 0;
-
 /**
  * What a render runs, one line a container (`Kind/name/path[container]=image`) or HelmRelease values
  * (`HelmRelease/name values={...}`), sorted: the shape both kubectl's output and the resolver's render are

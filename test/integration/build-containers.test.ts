@@ -4,9 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { run } from '../../shared/process';
 import { RegistryClient } from '../../shared/registry/client';
-import { builderEnvironment, git, imageConfigs, PodmanService, toolAvailable, workspaceRepo } from '../helpers/containers';
+import { builderEnvironment, git, imageConfigs, PodmanService, workspaceRepo } from '../helpers/containers';
 import { runTask, type TaskRun } from '../helpers/run-task';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTool } from '../helpers/requires';
 
 const SERVICES = ['heuristic', 'http-connector', 'telemetry'];
 const VERSIONS: Record<string, string> = { heuristic: '1.4.2', 'http-connector': '0.3.0', telemetry: '2.0.0' };
@@ -43,7 +44,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
   let secrets: string[];
 
   before(async function () {
-    if (!(await registryAvailable())) this.skip();
+    await requireTool(this, ...REGISTRY_TOOLS);
     registry = await TestRegistry.start();
     workspace = await workspaceRepo();
     commit = await git(workspace, 'rev-parse', 'HEAD');
@@ -183,7 +184,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
 
   describe('buildah (chroot isolation, vfs storage)', function () {
     before(async function () {
-      if (!(await toolAvailable('buildah'))) this.skip();
+      await requireTool(this, 'buildah');
     });
 
     it('builds and pushes the three images with their labels, records the registry digests, and keeps the password out of argv and files', async () => {
@@ -250,7 +251,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
   describe('podman (chroot isolation, vfs storage), chosen by auto where docker reaches no engine', function () {
     const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
     before(async function () {
-      if (!(await toolAvailable('podman'))) this.skip();
+      await requireTool(this, 'podman');
     });
 
     it('builds and pushes the three images with credentials from a Docker registry service connection', async () => {
@@ -281,7 +282,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
     let service: PodmanService | undefined;
     let dockerEnv: Record<string, string>;
     before(async function () {
-      if (!(await toolAvailable('docker')) || !(await toolAvailable('podman'))) this.skip();
+      await requireTool(this, 'docker', 'podman');
       service = await PodmanService.start(scratch, containerEnv, registry.host);
       dockerEnv = { DOCKER_HOST: service.dockerHost };
     });

@@ -8,7 +8,8 @@ import { hostPlatform } from '../../shared/flows/build-containers';
 import { UserError } from '../../shared/errors';
 import { git, workspaceRepo } from '../helpers/containers';
 import { runTask } from '../helpers/run-task';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTool } from '../helpers/requires';
 
 const append = (dir: string, file: string, text: string) => fs.appendFile(path.join(dir, file), text);
 
@@ -20,7 +21,7 @@ describe('BuildRustContainers changedOnly and plan mode (real git history, real 
   let agentTemp: string;
 
   before(async function () {
-    if (!(await registryAvailable())) this.skip();
+    await requireTool(this, ...REGISTRY_TOOLS);
     registry = await TestRegistry.start();
     workspace = await workspaceRepo();
     base = await git(workspace, 'rev-parse', 'HEAD');

@@ -1,13 +1,14 @@
 import * as assert from 'node:assert/strict';
 import { RegistryClient } from '../../shared/registry/client';
 import { UserError } from '../../shared/errors';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTool } from '../helpers/requires';
 
 describe('RegistryClient against a real registry (docker-registry, htpasswd)', function () {
   let registry: TestRegistry;
 
   before(async function () {
-    if (!(await registryAvailable())) this.skip();
+    await requireTool(this, ...REGISTRY_TOOLS);
     registry = await TestRegistry.start();
   });
   after(async () => registry?.stop());

@@ -4,7 +4,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/flows/update-gitops';
 import { gitopsTree, refuses, snapshot, testLog } from '../helpers/gitops-tree';
-import { kubectlAvailable, kubectlRendered } from '../helpers/kustomize';
+import { kubectlRendered } from '../helpers/kustomize';
+import { requireTool } from '../helpers/requires';
 
 const R = 'myacr.azurecr.io';
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -16,13 +17,12 @@ function changed(before: Awaited<ReturnType<typeof snapshot>>, after: Awaited<Re
 
 describe('updateGitOps on real GitOps layouts: the environment renders the new image', function () {
   let dir: string;
-  let kubectl: boolean;
-  before(async () => {
-    kubectl = await kubectlAvailable();
+  before(async function () {
+    await requireTool(this, 'kubectl');
   });
   afterEach(async () => dir && fs.rm(dir, { recursive: true, force: true }));
   const read = (file: string) => fs.readFile(path.join(dir, file), 'utf8');
-  const render = async (env: string): Promise<string[]> => (kubectl ? kubectlRendered(path.join(dir, 'environments', env)) : []);
+  const render = (env: string): Promise<string[]> => kubectlRendered(path.join(dir, 'environments', env));
   const options = (extra: Partial<UpdateGitOpsOptions>): UpdateGitOpsOptions => ({ gitopsPath: dir, environment: 'devtest', pinDigest: false, ...extra });
 
   describe('an overlay that only lists ../../bases', () => {
@@ -33,7 +33,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
     it('pins the new images with images: entries in the overlay, never edits the bases, and says so', async () => {
       const before = await snapshot(dir);
       const qa = await render('qa');
-      if (kubectl) assert.ok((await render('devtest')).includes(`Deployment/devtest-heuristic/spec.template.spec.containers[heuristic]=${R}/heuristic:v1.4.1`));
+      assert.ok((await render('devtest')).includes(`Deployment/devtest-heuristic/spec.template.spec.containers[heuristic]=${R}/heuristic:v1.4.1`));
       const log = testLog();
       const result = await updateGitOps(options({ images: [`heuristic=v1.4.2@${D('1')}`, 'collector=v2.1.0'] }), log);
       assert.deepEqual(changed(before, await snapshot(dir)), ['environments/devtest/kustomization.yaml', 'versions.yaml']);
@@ -53,7 +53,6 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
       assert.ok(log.lines.includes(`${heuristic.notes![0]}.`));
       assert.ok(gitopsSummary(result).includes(`- ${heuristic.notes![0]}`));
       assert.equal(log.warnings.length, 0, log.warnings.join('\n'));
-      if (!kubectl) return;
       assert.deepEqual(await render('devtest'), [
         `CronJob/devtest-collector/spec.jobTemplate.spec.template.spec.containers[collector]=${R}/collector:v2.1.0`,
         `Deployment/devtest-heuristic/spec.template.spec.containers[heuristic]=${R}/heuristic:v1.4.2@${D('1')}`,
@@ -120,7 +119,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
         `# Default values for heuristic.\nreplicaCount: 2\n\nimage:\n  repository: ${R}/heuristic\n  pullPolicy: IfNotPresent\n  # Overrides the image tag whose default is the chart appVersion.\n  tag: "v1.4.2"\n  digest: "${D('3')}"\n\nservice:\n  port: 8080\n`,
       );
       assert.deepEqual(result.changes.map((c) => c.files), [['versions.yaml', 'environments/devtest/collector.yaml'], ['versions.yaml', 'environments/devtest/charts/heuristic/values.yaml']]);
-      if (kubectl) assert.deepEqual(await render('devtest'), [`HelmRelease/collector values={"image":{"repository":"${R}/collector","tag":"v2.1.0"},"resources":{"limits":{"memory":"128Mi"}}}`]);
+      assert.deepEqual(await render('devtest'), [`HelmRelease/collector values={"image":{"repository":"${R}/collector","tag":"v2.1.0"},"resources":{"limits":{"memory":"128Mi"}}}`]);
       // and back without a digest: the key stays, emptied
       await updateGitOps(options({ images: ['heuristic=v1.4.3', 'collector=v2.1.0'], helmValues }), testLog());
       assert.ok((await read('environments/devtest/charts/heuristic/values.yaml')).includes('\n  tag: "v1.4.3"\n  digest: ""\n'));
@@ -159,14 +158,14 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
       assert.ok((await read('environments/devtest/kustomization.yaml')).endsWith('resources:\n  - ../../bases/heuristic\npatches:\n  - path: helmrelease-heuristic-image.yaml\n'));
       assert.deepEqual(result.changes[0].files, ['versions.yaml', 'environments/devtest/kustomization.yaml', 'environments/devtest/helmrelease-heuristic-image.yaml']);
       assert.match(result.changes[0].notes![0], /values are in bases\/heuristic\/helmrelease.yaml:15, outside environments\/devtest: pinned with the patch environments\/devtest\/helmrelease-heuristic-image.yaml/);
-      if (kubectl) {
+      {
         assert.deepEqual(await render('devtest'), [`HelmRelease/heuristic values={"image":{"repository":"${R}/heuristic","tag":"v1.4.2"},"replicaCount":"1"}`]);
         assert.deepEqual(await render('qa'), qa);
       }
       const second = await updateGitOps(options({ images: ['heuristic=v1.4.3'], helmValues }), testLog());
       assert.deepEqual(second.changes[0].files, ['versions.yaml', 'environments/devtest/helmrelease-heuristic-image.yaml']);
       assert.ok((await read('environments/devtest/helmrelease-heuristic-image.yaml')).endsWith('\n      tag: v1.4.3\n'));
-      if (kubectl) assert.match((await render('devtest'))[0], /"tag":"v1.4.3"/);
+      assert.match((await render('devtest'))[0], /"tag":"v1.4.3"/);
     });
   });
 
@@ -177,7 +176,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
       const result = await updateGitOps(options({ images: ['heuristic=v1.4.2'], allowedRegistries: [R] }), testLog());
       assert.deepEqual(changed(before, await snapshot(dir)), ['environments/devtest/components/registry/kustomization.yaml', 'versions.yaml']);
       assert.deepEqual(result.changes[0].files, ['versions.yaml', 'environments/devtest/components/registry/kustomization.yaml']);
-      if (kubectl) assert.deepEqual(await render('devtest'), [`Deployment/heuristic/spec.template.spec.containers[heuristic]=${R}/heuristic:v1.4.2`]);
+      assert.deepEqual(await render('devtest'), [`Deployment/heuristic/spec.template.spec.containers[heuristic]=${R}/heuristic:v1.4.2`]);
     });
   });
 
@@ -195,7 +194,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
       ]);
       assert.equal(await read('environments/devtest/store-ops.yaml'), `- op: replace\n  path: /spec/template/spec/containers/0/image\n  value: ${R}/collector:v2.1.0   # devtest's store\n`);
       assert.match(result.changes[0].notes![0], /collector: its image is written in environments\/devtest\/kustomization.yaml:21 \(an inline patch\): pinned with an images: entry/);
-      if (kubectl) {
+      {
         const images = (await render('devtest')).filter((line) => /heuristic|collector/.test(line));
         assert.equal(images.length, 6);
         for (const line of images) assert.match(line, /=myacr.azurecr.io\/(heuristic:v1.4.2|collector:v2.1.0)$/);

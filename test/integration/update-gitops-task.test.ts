@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { runTask } from '../helpers/run-task';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTool } from '../helpers/requires';
 import { gitopsTree, snapshot } from '../helpers/gitops-tree';
 
 /** Lines that would show `secret` on the agent, which masks a value from its ##vso[task.setsecret] line on. */
@@ -48,7 +49,7 @@ describe('UpdateGitOpsVersions task (bundled, run as the agent runs it)', functi
     let registry: TestRegistry;
     const digests: Record<string, string> = {};
     before(async function () {
-      if (!(await registryAvailable())) this.skip();
+      await requireTool(this, ...REGISTRY_TOOLS);
       registry = await TestRegistry.start();
       for (const tag of ['v1.4.1', 'v1.4.2', 'v1.5.0']) digests[`heuristic:${tag}`] = await registry.pushImage('heuristic', tag);
       for (const tag of ['v2.0.0', 'v2.0.1']) digests[`collector:${tag}`] = await registry.pushImage('collector', tag);

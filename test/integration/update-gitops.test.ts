@@ -8,11 +8,11 @@ import { updateGitOps, type UpdateGitOpsOptions } from '../../shared/flows/updat
 import { run } from '../../shared/process';
 import { gitopsSummary } from '../../shared/summaries';
 import { gitopsTree, refuses, snapshot, testLog } from '../helpers/gitops-tree';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTool } from '../helpers/requires';
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 
-const kubectlAvailable = async () => (await run('sh', ['-c', 'command -v kubectl'], { allowFailure: true })).code === 0;
 
 /** The images `kubectl kustomize` renders for an overlay: containers, initContainers and HelmRelease values. */
 async function rendered(dir: string, overlay: string): Promise<string[]> {
@@ -90,7 +90,7 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     const lock = await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8');
     assert.ok(lock.includes('  devtest:\n    heuristic:\n      image: myacr.azurecr.io/heuristic   # repository, without tag\n      tag: v1.4.2\n    collector:\n      image: myacr.azurecr.io/collector\n      tag: "v2.1.0"\n  qa:\n'), lock);
     assert.match(gitopsSummary(result), /\| heuristic \| `myacr.azurecr.io\/heuristic:v1.4.1` \| `myacr.azurecr.io\/heuristic:v1.4.2` \| patch \|/);
-    if (!(await kubectlAvailable())) this.skip();
+    await requireTool(this, 'kubectl');
     assert.deepEqual(await rendered(dir, 'environments/devtest'), [
       `CronJob/collector/collector=${R}/collector:v2.1.0`,
       `Deployment/heuristic/heuristic=${R}/heuristic:v1.4.2`,
@@ -111,7 +111,7 @@ describe('updateGitOps on a GitOps tree (base + devtest/qa overlays)', function 
     assert.deepEqual(result.changes.map((c) => c.to), [`${R}/collector:v2.1.0@${D('2')}`, `${R}/heuristic:v1.4.2@${D('1')}`]);
     const lock = await fs.readFile(path.join(dir, 'versions.yaml'), 'utf8');
     assert.ok(lock.includes(`      tag: v1.4.2\n      digest: ${D('1')}\n    collector:`));
-    if (!(await kubectlAvailable())) this.skip();
+    await requireTool(this, 'kubectl');
     assert.deepEqual(await rendered(dir, 'environments/devtest'), [
       `CronJob/collector/collector=${R}/collector:v2.1.0@${D('2')}`,
       `Deployment/heuristic/heuristic=${R}/heuristic:v1.4.2@${D('1')}`,
@@ -296,7 +296,7 @@ describe('updateGitOps with a real registry (docker-registry, htpasswd)', functi
   let dir: string;
 
   before(async function () {
-    if (!(await registryAvailable())) this.skip();
+    await requireTool(this, ...REGISTRY_TOOLS);
     registry = await TestRegistry.start();
     for (const tag of ['v1.2.3', '1.2.4', 'v1.2.10', '1.3.0-rc.5', 'v1.3.0-rc9', 'v1.3.0-rc10', 'v0.9.0', 'latest', 'rc9', 'rc10', 'v1.4.1']) {
       pushed[`heuristic:${tag}`] = await registry.pushImage('heuristic', tag, `heuristic-${tag}`);

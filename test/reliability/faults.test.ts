@@ -15,7 +15,8 @@ import { AzureRepos } from '../../shared/repos/azure-repos';
 import { AdoServer, type FaultOptions } from '../../stand-ins/azure-devops';
 import { FaultProxy } from '../../stand-ins/fault-proxy';
 import { GitServer } from '../../stand-ins/git-server';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTool } from '../helpers/requires';
 
 /**
  * Each task, when the services around it misbehave, either succeeds exactly once or fails with a clear
@@ -321,7 +322,7 @@ describe('Faults: each task succeeds exactly once or fails clearly with nothing 
     const digests: Record<string, string> = {};
     const dirs: string[] = [];
     before(async function () {
-      if (!(await registryAvailable())) this.skip();
+      await requireTool(this, ...REGISTRY_TOOLS);
       registry = await TestRegistry.start();
       for (const tag of ['v1.4.1', 'v1.4.2', 'v1.5.0']) digests[`heuristic:${tag}`] = await registry.pushImage('heuristic', tag);
       for (const tag of ['v2.0.0', 'v2.0.1']) digests[`collector:${tag}`] = await registry.pushImage('collector', tag);

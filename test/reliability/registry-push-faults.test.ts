@@ -8,7 +8,8 @@ import { workspaceRepo } from '../helpers/containers';
 import { runTask } from '../helpers/run-task';
 import { FaultProxy } from '../../stand-ins/fault-proxy';
 import { GitServer } from '../../stand-ins/git-server';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTool } from '../helpers/requires';
 import { snapshot } from './sandbox';
 
 /**
@@ -29,7 +30,7 @@ describe('reliability: faults', function () {
     let proxy: FaultProxy;
     let digest: string;
     before(async function () {
-      if (!(await registryAvailable())) this.skip();
+      await requireTool(this, ...REGISTRY_TOOLS);
       registry = await TestRegistry.start();
       await registry.pushImage('heuristic', 'v1.4.2');
       digest = await registry.pushImage('heuristic', 'v1.4.3');

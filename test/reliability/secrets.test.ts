@@ -3,13 +3,14 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createAppRepo } from '../helpers/app-repo';
-import { builderEnvironment, toolAvailable, workspaceRepo } from '../helpers/containers';
+import { builderEnvironment, workspaceRepo } from '../helpers/containers';
 import { runTask, type TaskRun, type TaskRunOptions } from '../helpers/run-task';
 import { SecretScan, secretForms } from '../helpers/secrets';
 import { AdoServer } from '../../stand-ins/azure-devops';
 import { GitServer } from '../../stand-ins/git-server';
 import { applyBump, BASE_PINS, gitopsFiles, workingCopy } from '../integration/create-env-pr/fixture';
-import { registryAvailable, TestRegistry } from '../../stand-ins/registry';
+import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { requireTool } from '../helpers/requires';
 
 const TOKEN = 'job-token-3c9e1f07a5d24b6e-secret';
 const WRONG_TOKEN = 'stale-token-88a1c0de55f2-secret';
@@ -110,7 +111,7 @@ describe('reliability: secrets never reach logs, argv, files or .git/config', fu
     let registry: TestRegistry;
     let workspace: string;
     before(async function () {
-      if (!(await registryAvailable())) this.skip();
+      await requireTool(this, ...REGISTRY_TOOLS);
       registry = await TestRegistry.start('pipeline', REGISTRY_PASSWORD);
       workspace = await workspaceRepo();
     });
@@ -130,7 +131,7 @@ describe('reliability: secrets never reach logs, argv, files or .git/config', fu
       return run;
     }
 
-    it('no password in any form: plan against the registry, a wrong password, and (with buildah) a real build and push', async () => {
+    it('no password in any form: plan against the registry, a wrong password, and a real build and push with buildah', async function () {
       const scan = new SecretScan([
         { value: REGISTRY_PASSWORD, usernames: [registry.username] },
         { value: WRONG_PASSWORD, usernames: [registry.username] },
@@ -139,12 +140,11 @@ describe('reliability: secrets never reach logs, argv, files or .git/config', fu
       assert.equal(plan.result, 'Succeeded', plan.stdout);
       const wrong = await build('wrong password', scan, { mode: 'plan', registryPassword: WRONG_PASSWORD });
       assert.equal(wrong.result, 'Failed');
-      if (await toolAvailable('buildah')) {
-        const storage = await builderEnvironment(path.join(scratch, 'storage'));
-        const built = await build('build', scan, { builder: 'buildah', components: 'heuristic', repositoryPrefix: 'secrets/' }, storage);
-        assert.equal(built.result, 'Succeeded', `${built.stdout.slice(-2000)}\n${built.stderr.slice(-1000)}`);
-        assert.ok(built.childArgv.some((argv) => argv[0] === 'buildah' && argv.includes('push')), 'buildah pushed');
-      }
+      await requireTool(this, 'buildah');
+      const storage = await builderEnvironment(path.join(scratch, 'storage'));
+      const built = await build('build', scan, { builder: 'buildah', components: 'heuristic', repositoryPrefix: 'secrets/' }, storage);
+      assert.equal(built.result, 'Succeeded', `${built.stdout.slice(-2000)}\n${built.stderr.slice(-1000)}`);
+      assert.ok(built.childArgv.some((argv) => argv[0] === 'buildah' && argv.includes('push')), 'buildah pushed');
       await scan.tree('workspace', workspace);
       await scan.gitConfig('workspace', workspace);
       scan.assertClean();
@@ -154,7 +154,7 @@ describe('reliability: secrets never reach logs, argv, files or .git/config', fu
   describe('UpdateGitOpsVersions@1 with a registry password', function () {
     let registry: TestRegistry;
     before(async function () {
-      if (!(await registryAvailable())) this.skip();
+      await requireTool(this, ...REGISTRY_TOOLS);
       registry = await TestRegistry.start('pipeline', REGISTRY_PASSWORD);
       await registry.pushImage('heuristic', 'v1.4.2');
       await registry.pushImage('heuristic', 'v1.4.3');

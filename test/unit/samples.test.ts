@@ -10,7 +10,7 @@ describe('samples/ pipelines', () => {
   const tasks = path.join(repoRoot, 'tasks');
 
   it('use only tasks and inputs that exist, with every required input', function () {
-    if (!existsSync(samples) || !readdirSync(samples).some((f) => f.endsWith('.yml'))) this.skip();
+    assert.ok(readdirSync(samples).some((f) => f.endsWith('.yml')), `no sample pipelines in ${samples}`);
     assert.deepEqual(checkSamples(samples, tasks), []);
   });
 

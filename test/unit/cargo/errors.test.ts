@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverCargo, discoverComponents } from '../../../shared/cargo/discover';
 import { formatError, UserError } from '../../../shared/errors';
-import { cargoAvailable, cargoMetadata, crate, writeTree } from './helpers';
+import { requireTool } from '../../helpers/requires';
+import { cargoMetadata, crate, writeTree } from './helpers';
 
 interface Case {
   title: string;
@@ -133,17 +134,15 @@ const cases: Case[] = [
 ];
 
 describe('cargo discovery: errors Cargo also refuses', function () {
-  let hasCargo = false;
   let targetDir = '';
   const made: string[] = [];
   this.beforeAll(async () => {
-    hasCargo = await cargoAvailable();
     targetDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cargo-errors-target-'));
   });
   this.afterAll(async () => Promise.all([targetDir, ...made].map((dir) => fs.rm(dir, { recursive: true, force: true }))));
 
   for (const c of cases) {
-    it(c.title, async () => {
+    it(c.title, async function () {
       const dir = await writeTree(c.files);
       made.push(dir);
       const error = await discoverComponents(dir).then(
@@ -159,10 +158,9 @@ describe('cargo discovery: errors Cargo also refuses', function () {
       const { problems } = await discoverCargo(dir);
       assert.deepEqual(problems.map((p) => [p.file, p.line]), [[path.join(dir, c.file), c.line]]);
       assert.ok(problems[0].roots.includes(path.join(dir, c.cargoRoot)), problems[0].roots.join(', '));
-      if (hasCargo) {
-        const cargo = await cargoMetadata(path.join(dir, c.cargoRoot), targetDir);
-        assert.notEqual(cargo.code, 0, `cargo metadata accepted what discovery refused: ${JSON.stringify(cargo.packages.map((p) => p.name))}`);
-      }
+      await requireTool(this, 'cargo');
+      const cargo = await cargoMetadata(path.join(dir, c.cargoRoot), targetDir);
+      assert.notEqual(cargo.code, 0, `cargo metadata accepted what discovery refused: ${JSON.stringify(cargo.packages.map((p) => p.name))}`);
     });
   }
 
@@ -170,6 +168,7 @@ describe('cargo discovery: errors Cargo also refuses', function () {
     const dir = await writeTree({ 'Cargo.toml': '[workspace]\nmembers = ["crates/*"]\nexclude = ["crates/docs"]\n', ...crate('crates/a', 'a'), 'crates/docs/README.md': '' });
     made.push(dir);
     assert.deepEqual((await discoverComponents(dir)).map((c) => c.name), ['a']);
-    if (hasCargo) assert.deepEqual((await cargoMetadata(path.join(dir, 'Cargo.toml'), targetDir)).packages.map((p) => p.name), ['a']);
+    await requireTool(this, 'cargo');
+    assert.deepEqual((await cargoMetadata(path.join(dir, 'Cargo.toml'), targetDir)).packages.map((p) => p.name), ['a']);
   });
 });

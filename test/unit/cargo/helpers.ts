@@ -13,14 +13,6 @@ export async function fixtureShapes(): Promise<string[]> {
   return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
 }
 
-export async function cargoAvailable(): Promise<boolean> {
-  try {
-    return (await run('cargo', ['--version'], { allowFailure: true })).code === 0;
-  } catch {
-    return false;
-  }
-}
-
 export interface CargoPackage {
   name: string;
   version: string;

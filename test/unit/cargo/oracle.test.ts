@@ -3,21 +3,20 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverCargo } from '../../../shared/cargo/discover';
-import { cargoAvailable, cargoMetadata, FIXTURES, fixtureShapes, snapshot } from './helpers';
+import { requireTool } from '../../helpers/requires';
+import { cargoMetadata, FIXTURES, fixtureShapes, snapshot } from './helpers';
 
 // The oracle: for every fixture shape, each workspace root that discovery reports must list exactly the
 // packages `cargo metadata --no-deps` lists for it (name, version, manifest path), and the union over
 // roots must be everything discovery found. The roots cargo refuses must be exactly those discovery says
 // it refuses: a problem's roots (left out), or a crate reported as its own root with a warning that
-// Cargo refuses it. Runs when cargo is on the machine; skipped otherwise.
+// Cargo refuses it.
 describe('cargo discovery against cargo metadata (oracle)', function () {
-  let hasCargo = false;
   let targetDir = '';
   let before: Map<string, string>;
   const shapes: string[] = [];
 
   this.beforeAll(async () => {
-    hasCargo = await cargoAvailable();
     targetDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cargo-oracle-target-'));
     before = await snapshot(FIXTURES);
     shapes.push(...(await fixtureShapes()));
@@ -32,7 +31,7 @@ describe('cargo discovery against cargo metadata (oracle)', function () {
   });
 
   it('equals cargo metadata for every root of every fixture', async function () {
-    if (!hasCargo) this.skip();
+    await requireTool(this, 'cargo');
     this.timeout(300_000);
     const failures: string[] = [];
     let roots = 0;
@@ -77,7 +76,7 @@ describe('cargo discovery against cargo metadata (oracle)', function () {
   });
 
   it('leaves the fixtures exactly as they were (no Cargo.lock, no target/)', async function () {
-    if (!hasCargo) this.skip();
+    await requireTool(this, 'cargo');
     assert.deepEqual(await snapshot(FIXTURES), before);
   });
 });

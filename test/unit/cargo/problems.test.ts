@@ -8,7 +8,8 @@ import { skippedManifestsSummary } from '../../../shared/summaries';
 import { selectComponents } from '../../../shared/cargo/select';
 import { formatError, UserError } from '../../../shared/errors';
 import { run } from '../../../shared/process';
-import { cargoAvailable, cargoMetadata, crate, FIXTURES, rel, tempTrees } from './helpers';
+import { requireTool } from '../../helpers/requires';
+import { cargoMetadata, crate, FIXTURES, rel, tempTrees } from './helpers';
 
 interface Warning {
   message: string;
@@ -187,7 +188,7 @@ describe('cargo discovery: a broken Cargo.toml outside the selection', () => {
   });
 
   describe('excludePaths and git-ignored folders', () => {
-    it('a folder left out is not searched for roots, but a workspace outside it still reads the members it lists there (as cargo does)', async () => {
+    it('a folder left out is not searched for roots, but a workspace outside it still reads the members it lists there (as cargo does)', async function () {
       const dir = await tree({
         'Cargo.toml': '[workspace]\nmembers = ["crates/*", "examples/listed"]\nexclude = ["examples/own"]\n',
         ...crate('crates/a', 'a', undefined, '[dependencies]\nhelper = { path = "../../examples/helper" }\n'),
@@ -198,10 +199,9 @@ describe('cargo discovery: a broken Cargo.toml outside the selection', () => {
       const { names } = await select(dir, '', { excludePaths: ['examples'] });
       assert.deepEqual(names, ['a', 'helper', 'listed']);
       assert.deepEqual((await select(dir)).names, ['a', 'helper', 'listed', 'own']);
-      if (await cargoAvailable()) {
-        const cargo = await cargoMetadata(path.join(dir, 'Cargo.toml'), path.join(dir, 'target'));
-        assert.deepEqual(cargo.packages.map((p) => p.name).sort(), ['a', 'helper', 'listed']);
-      }
+      await requireTool(this, 'cargo');
+      const cargo = await cargoMetadata(path.join(dir, 'Cargo.toml'), path.join(dir, 'target'));
+      assert.deepEqual(cargo.packages.map((p) => p.name).sort(), ['a', 'helper', 'listed']);
     });
 
     it('refuses an excludePaths entry outside componentsPath or with an invalid glob; takes an absolute path inside it', async () => {

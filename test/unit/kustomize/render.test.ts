@@ -9,7 +9,8 @@ import { containerImages, renderKustomization } from '../../../shared/kustomize/
 import { lineAt } from '../../../shared/kustomize/tree';
 import { repoRoot } from '../../helpers/run-task';
 import { gitopsTree } from '../../helpers/gitops-tree';
-import { kubectlAvailable, kubectlRendered, resolverRendered } from '../../helpers/kustomize';
+import { kubectlRendered, resolverRendered } from '../../helpers/kustomize';
+import { requireTool } from '../../helpers/requires';
 
 const R = 'myacr.azurecr.io';
 const FIXTURES = ['tree', ...readdirSync(path.join(repoRoot, 'test/fixtures/gitops/layouts')).map((l) => `layouts/${l}`)];
@@ -28,7 +29,7 @@ function buildable(dir: string, at = dir): string[] {
 describe('kustomize resolver: renders what kubectl kustomize renders', function () {
   for (const fixture of FIXTURES) {
     it(`${fixture}: every kustomization renders the same container images and HelmRelease values`, async function () {
-      if (!(await kubectlAvailable())) this.skip();
+      await requireTool(this, 'kubectl');
       const dir = await gitopsTree(R, fixture);
       try {
         const folders = buildable(dir);
