@@ -29,7 +29,7 @@ export async function readOptions(agent: Agent): Promise<UpdateGitOpsOptions> {
     allowDowngrade: boolInput(agent, 'allowDowngrade', false),
     maxBump: (agent.input('maxBump') || 'major') as MaxBump,
     allowedRegistries: parseList(agent.input('allowedRegistries')),
-    helmValues: agent.input('helmValues').split(/\r?\n/).filter((line) => line.trim()),
+    helmValues: agent.input('helmValues').split(/\r?\n/).map((line) => line.trim()).filter(Boolean),
     requireSemVer: boolInput(agent, 'requireSemVer', false),
     dryRun: boolInput(agent, 'dryRun', false),
   };

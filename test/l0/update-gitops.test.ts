@@ -33,6 +33,8 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
         allowDowngrade: false,
         maxBump: 'major',
         allowedRegistries: [],
+        helmValues: [],
+        requireSemVer: false,
         dryRun: false,
       });
     });
@@ -57,6 +59,8 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
           allowDowngrade: 'true',
           maxBump: 'minor',
           allowedRegistries: `${REGISTRY}\n*.azurecr.io/edge`,
+          helmValues: 'collector=repository:image.repository,tag:image.tag\n\nheuristic=image.tag\r\n',
+          requireSemVer: 'true',
           dryRun: 'true',
         },
       });
@@ -77,6 +81,8 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
         allowDowngrade: true,
         maxBump: 'minor',
         allowedRegistries: [REGISTRY, '*.azurecr.io/edge'],
+        helmValues: ['collector=repository:image.repository,tag:image.tag', 'heuristic=image.tag'],
+        requireSemVer: true,
         dryRun: true,
       });
       assert.deepEqual(a.secrets, [PASSWORD]);
