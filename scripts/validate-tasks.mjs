@@ -6,6 +6,7 @@
 //   import { validateTasks } from './validate-tasks.mjs'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import semver from 'semver';
 import { readListing } from './listing.mjs';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -19,7 +20,7 @@ const HANDLERS = ['Node20_1', 'Node24'];
  * The first agent version that runs each handler (azure-pipelines-tasks docs/migrateNode24.md). An agent
  * runs the highest declared handler it knows, so a task needs the lowest of its handlers' versions.
  */
-export const HANDLER_AGENT_VERSIONS = { Node20_1: '3.232.1', Node24: '4.265.1' };
+const HANDLER_AGENT_VERSIONS = { Node20_1: '3.232.1', Node24: '4.265.1' };
 const END_OF_LIFE_HANDLERS = new Set(['Node', 'Node6', 'Node10', 'Node16']);
 const OTHER_HANDLERS = new Set(['PowerShell', 'PowerShell3', 'Process']);
 const EXECUTIONS = ['execution', 'prejobexecution', 'postjobexecution'];
@@ -101,13 +102,6 @@ export function parseVisibleRule(rule) {
   return { clauses, problems };
 }
 
-const versionParts = (version) => version.split('.').map(Number);
-const olderThan = (a, b) => {
-  const [x, y] = [versionParts(a), versionParts(b)];
-  const differing = x.findIndex((part, i) => part !== y[i]);
-  return differing >= 0 && x[differing] < y[differing];
-};
-
 /** Problems with the task's "[Learn more](<listing>#<section>)" link to its own section of the overview. */
 function learnMoreProblems(task, listing) {
   const hint = `"[Learn more](${listing.url}#<section>)" link to the task's section of ${listing.overview}`;
@@ -165,11 +159,11 @@ export function validateTask(root, dir, listing) {
     }
   }
   const handlerVersions = Object.keys(isObject(task.execution) ? task.execution : {}).flatMap((h) => HANDLER_AGENT_VERSIONS[h] ?? []);
-  const needed = handlerVersions.reduce((lowest, version) => (olderThan(version, lowest) ? version : lowest), handlerVersions[0]);
+  const needed = handlerVersions.length ? semver.sort(handlerVersions)[0] : undefined;
   if (task.minimumAgentVersion === undefined) warning(`minimumAgentVersion is missing${needed ? ` (its handlers need ${needed})` : ''}`);
   else if (typeof task.minimumAgentVersion !== 'string' || !/^\d+\.\d+\.\d+$/.test(task.minimumAgentVersion)) {
     problem(`minimumAgentVersion ${JSON.stringify(task.minimumAgentVersion)} is not a version like 3.232.1`);
-  } else if (needed && olderThan(task.minimumAgentVersion, needed)) {
+  } else if (needed && semver.lt(task.minimumAgentVersion, needed)) {
     problem(`minimumAgentVersion ${task.minimumAgentVersion} is older than ${needed}, the first agent that runs any of its handlers (${Object.keys(task.execution).join(', ')})`);
   }
   if (listing) for (const message of learnMoreProblems(task, listing)) problem(message);

@@ -15,7 +15,7 @@ export class BuilderCommandError extends Error {
   }
 }
 
-/** `buildah build`, `podman manifest push`, `docker buildx build`: the program and its subcommand. */
+/** `buildah build`, `podman manifest push`, `docker buildx build`: the program and its subcommand (past `--storage-driver vfs`). */
 function step(argv: string[]): string {
   const words = argv.filter((arg, i) => !arg.startsWith('-') && !argv[i - 1]?.startsWith('--storage'));
   return words.slice(0, words[1] === 'manifest' || words[1] === 'buildx' ? 3 : 2).join(' ');
@@ -30,10 +30,8 @@ export interface BuilderRun {
   log: Log;
   /** Values no log line may show (the password, the encoded auth): replaced by *** should the builder echo one. */
   secrets: readonly string[];
-  /** Keep the output out of the log (a probe or clean-up whose failure is expected); it still fills the tail. */
-  quiet?: boolean;
-  /** Return a non-zero exit code instead of throwing. */
-  allowFailure?: boolean;
+  /** A probe or a clean-up, whose failure is expected: its output stays out of the log, and its exit code is returned, never thrown. */
+  probe?: boolean;
 }
 
 /**
@@ -44,17 +42,17 @@ export async function runBuilder(program: string, args: string[], options: Build
   const argv = [program, ...args];
   const secrets = options.secrets.filter(Boolean);
   const tail: string[] = [];
-  if (!options.quiet) options.log.info(`[command]${argv.join(' ')}`);
+  if (!options.probe) options.log.info(`[command]${argv.join(' ')}`);
   const { code } = await run(program, args, {
     env: options.env,
     allowFailure: true,
     onLine: (_, raw) => {
       const line = redact(raw, secrets);
-      if (!options.quiet) options.log.info(line);
+      if (!options.probe) options.log.info(line);
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
     },
   });
-  if (code !== 0 && !options.allowFailure) throw new BuilderCommandError(argv, code, tail);
+  if (code !== 0 && !options.probe) throw new BuilderCommandError(argv, code, tail);
   return code;
 }

@@ -73,8 +73,7 @@ export abstract class ContainersTool implements Builder {
       env: this.authFile ? { REGISTRY_AUTH_FILE: this.authFile } : {},
       log: this.options.log,
       secrets: this.secrets,
-      quiet: cleanUp,
-      allowFailure: cleanUp,
+      probe: cleanUp,
     });
   }
 

@@ -80,8 +80,7 @@ export class DockerBuilder implements Builder {
       env: this.configDir ? { DOCKER_CONFIG: this.configDir } : {},
       log: this.options.log,
       secrets: this.secrets,
-      quiet: probe,
-      allowFailure: probe,
+      probe,
     });
   }
 }
