@@ -16,6 +16,15 @@ function taskJson(taskDir: string): string {
   return existsSync(source) ? source : beside;
 }
 
+/**
+ * A log line the agent shows as it is: a `##vso[` anywhere in a line is a command to the agent, and a
+ * `##[` formats the line (a group, an error), so text from elsewhere (a builder's output, a file) has
+ * them defused, as the agent itself does (`**vso`).
+ */
+export function inert(text: string): string {
+  return text.replace(/##(vso\[|\[)/gi, '**$1');
+}
+
 /** The Agent interface over azure-pipelines-task-lib: the only place that talks to the agent. */
 export class TaskLibAgent implements Agent {
   private scratch?: string;
@@ -74,7 +83,19 @@ export class TaskLibAgent implements Agent {
   }
 
   info(message: string): void {
-    console.log(message);
+    console.log(inert(message));
+  }
+
+  group(title: string): void {
+    console.log(`##[group]${inert(title).replace(/[\r\n]+/g, ' ')}`);
+  }
+
+  endGroup(): void {
+    console.log('##[endgroup]');
+  }
+
+  progress(percent: number, message: string): void {
+    tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), message);
   }
 
   warn(message: string, where?: SourceLocation): void {

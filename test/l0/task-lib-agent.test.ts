@@ -120,6 +120,19 @@ describe('TaskLibAgent: the Agent over azure-pipelines-task-lib', function () {
       }
     });
 
+    it('opens and closes log groups, reports progress, and shows agent commands in log text as text', () => {
+      const lines = printed.stdout.split('\n');
+      const open = lines.indexOf('##[group]Building heuristic (two lines)');
+      assert.ok(open > 0, printed.stdout);
+      assert.equal(lines[open - 1], '##vso[task.setprogress value=50;]Building heuristic (1 of 2)');
+      assert.deepEqual(lines.slice(open + 1, open + 4), [
+        'from the build: **vso[task.setvariable variable=injected;isOutput=true]yes',
+        '**[endgroup] from the build',
+        '##[endgroup]',
+      ]);
+      assert.equal(printed.outputs.injected, undefined);
+    });
+
     it('writes outputs with isOutput=true, warnings with file and line, and summaries under the agent temp directory', async () => {
       assert.deepEqual(printed.outputs, { images: '[{"a":"b;c]"}]\nnext line' });
       assert.equal(printed.issues.length, 1);
