@@ -45,20 +45,14 @@ async function pushTags(registry: TestRegistry, repository: string): Promise<Map
   const configDigest = await registry.putBlob(repository, config);
   const digests = new Map<string, string>();
   for (const tag of TAGS) {
-    const manifest = JSON.stringify({
+    const digest = await registry.putManifest(repository, tag, {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
       annotations: { 'org.opencontainers.image.version': tag },
     });
-    const response = await fetch(`http://${registry.host}/v2/${repository}/manifests/${tag}`, {
-      method: 'PUT',
-      headers: { Authorization: registry.authHeader, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
-      body: manifest,
-    });
-    if (response.status !== 201) throw new Error(`manifest put ${repository}:${tag}: ${response.status} ${await response.text()}`);
-    digests.set(tag, response.headers.get('docker-content-digest')!);
+    digests.set(tag, digest);
   }
   return digests;
 }
