@@ -159,10 +159,10 @@ export class AzureLoginStandIn implements RegistryTokenIssuer {
       ...setup,
       lifetimes: { oidc: 600, entra: 3600, refresh: 10800, access: 3600, ...setup.lifetimes },
     };
-    let standIn: AzureLoginStandIn | undefined;
-    const server = http.createServer((req, res) => void standIn!.handle(req, res));
+    const server = http.createServer();
+    const standIn = new AzureLoginStandIn(server, dir, key, cert, full);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void standIn.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    standIn = new AzureLoginStandIn(server, dir, key, cert, full);
     return standIn;
   }
 
