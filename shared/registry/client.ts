@@ -42,6 +42,12 @@ export function parseChallenge(header: string): { scheme: string; params: Record
   return { scheme, params: Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]])) };
 }
 
+/** Where a registry's Bearer challenge sends clients for tokens: its realm, and the service name to ask for. */
+interface TokenService {
+  realm: string;
+  service?: string;
+}
+
 /** A loopback registry is reached over plain HTTP, as docker does; any other over HTTPS. */
 export function isLoopback(registry: string): boolean {
   const address = registryHost(registry);
@@ -59,6 +65,8 @@ export class RegistryClient {
   private readonly tokens = new Map<string, string>();
   /** Set once the registry asked for Basic auth: later requests send it up front, saving a 401 each. */
   private basicAccepted = false;
+  /** Set once the registry asked for a Bearer token: later scopes' tokens are asked for up front. */
+  private tokenService?: TokenService;
 
   constructor(
     readonly registry: string,
@@ -150,8 +158,10 @@ export class RegistryClient {
     await this.expectOk(response, `checking push access to ${repository}`);
     const location = new URL(response.headers.get('location') ?? '', this.baseUrl);
     if (location.origin === this.baseUrl) {
-      // Unfinished uploads expire anyway: a failed cancel is no reason to stop.
-      await this.request('DELETE', location.pathname + location.search, repository, {}, 'delete').catch(() => undefined);
+      // Once, with the credentials that started it: a registry may want more (docker-registry asks for `delete`),
+      // and unfinished uploads expire anyway.
+      const authorization = this.tokens.get(`repository:${repository}:pull,push`) ?? (this.basicAccepted ? this.basicHeader() : undefined);
+      await this.send('DELETE', location.pathname + location.search, {}, authorization).catch(() => undefined);
     }
   }
 
@@ -177,7 +187,13 @@ export class RegistryClient {
   ): Promise<Response> {
     const scope = repository ? `repository:${repository}:${actions}` : '';
     return withRetry(async () => {
-      let response = await this.send(method, pathAndQuery, headers, this.tokens.get(scope) ?? (this.basicAccepted ? this.basicHeader() : undefined));
+      let authorization = this.tokens.get(scope) ?? (this.basicAccepted ? this.basicHeader() : undefined);
+      if (!authorization && scope && this.tokenService) {
+        // The registry wants tokens: ask for this scope's at once, saving a 401 per repository.
+        authorization = await this.token(this.tokenService, scope);
+        if (authorization) this.tokens.set(scope, authorization);
+      }
+      let response = await this.send(method, pathAndQuery, headers, authorization);
       if (response.status === 401) {
         const challenge = response.headers.get('www-authenticate') ?? '';
         const authorization = await this.answer(challenge, scope);
@@ -218,18 +234,24 @@ export class RegistryClient {
       return basic;
     }
     if (scheme !== 'bearer' || !params.realm) return undefined;
-    const url = new URL(params.realm);
-    const wanted = params.scope ?? scope;
+    this.tokenService = { realm: params.realm, service: params.service };
+    return this.token(this.tokenService, params.scope ?? scope);
+  }
+
+  /** A Bearer token for `wanted` from the token service; undefined when it refuses an anonymous client. */
+  private async token(service: TokenService, wanted: string): Promise<string | undefined> {
+    const basic = this.basicHeader();
+    const url = new URL(service.realm);
     const refreshToken = this.credentials.username === REFRESH_TOKEN_USER ? this.credentials.password : undefined;
     let response: Response;
     try {
       if (refreshToken) {
         const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-        if (params.service) form.set('service', params.service);
+        if (service.service) form.set('service', service.service);
         if (wanted) form.set('scope', wanted);
         response = await this.fetchImpl(url, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: form.toString() });
       } else {
-        if (params.service) url.searchParams.set('service', params.service);
+        if (service.service) url.searchParams.set('service', service.service);
         if (wanted) url.searchParams.set('scope', wanted);
         response = await this.fetchImpl(url, { headers: basic ? { Authorization: basic } : {} });
       }
