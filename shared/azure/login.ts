@@ -1,4 +1,5 @@
 import type { Agent, ServiceConnection } from '../agent';
+import { shown } from '../errors';
 import { REFRESH_TOKEN_USER, type RegistryCredentials } from '../registry/client';
 import { acrRefreshToken, acrRoleFix } from './acr';
 import { azureConnection } from './connection';
@@ -45,6 +46,6 @@ export async function acrCredentials(
     entra = masked(await managedIdentityToken(connection, fetchImpl, options.imdsUrl));
   }
   const refreshToken = masked(await acrRefreshToken(connection, registry, entra, fetchImpl));
-  agent.info(`Signed in to ${registry} with the Azure connection '${id}' (${connection.scheme}).`);
+  agent.info(`Signed in to ${registry} with the Azure connection ${shown(id)} (${connection.scheme}).`);
   return { username: REFRESH_TOKEN_USER, password: refreshToken, hint: acrRoleFix(connection, registry) };
 }
