@@ -19,8 +19,12 @@ export interface ServiceConnection {
   username?: string;
   /** `password`, `apitoken` (Azure Repos / TFS) or `serviceprincipalkey`. */
   password?: string;
-  /** `registry`, `registrytype`, `loginServer` when the connection has them. */
+  /** `registry`, `registrytype`, `loginServer`; for Azure Resource Manager ones `environmentAuthorityUrl`, `activeDirectoryAuthority`, `msiclientId`; when the connection has them. */
   data: Record<string, string>;
+  /** The authorization scheme: `UsernamePassword`, `Token`, `WorkloadIdentityFederation`, `ServicePrincipal`, `ManagedServiceIdentity`... */
+  scheme?: string;
+  /** Every authorization parameter by its lower-case name (`tenantid`, `serviceprincipalid`, `authenticationtype`...); the secret ones masked. */
+  parameters?: Record<string, string>;
 }
 
 /** What library code may say while it works. */

@@ -243,7 +243,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
     });
   }
 
-  // The registry: credentials first (a refusal stops everything before any build), then what exists.
+  // The registry: credentials first (a refusal stops everything before any build), then what exists, then push access.
   const client = new RegistryClient(registry.host, options.credentials ?? {});
   if (push && work.length) {
     await client.ping();
@@ -258,6 +258,8 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
         log.info(`${candidate.outcome.reference} exists (${digest}): not rebuilt`);
       } else pending.push(candidate);
     }
+    // Pushing is what the build is for: a registry that refuses it (a pull-only role) stops the task now.
+    if (mode !== 'plan' && !options.dryRun) for (const candidate of pending) await client.checkPush(candidate.repository);
     work = pending;
   }
 

@@ -16,6 +16,7 @@ const read = {
   collectionUrl: agent.collectionUrl() ?? null,
   docker: agent.endpoint('docker') ?? null,
   acr: agent.endpoint('acr') ?? null,
+  arm: agent.endpoint('arm') ?? null,
   tfs: agent.endpoint('tfs') ?? null,
   missing: agent.endpoint('missing') ?? null,
 };
