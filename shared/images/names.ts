@@ -1,5 +1,6 @@
 import { shown, UserError } from '../errors';
 import { fillTemplate } from '../template';
+import { parseVersion } from '../versions/order';
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -25,6 +26,19 @@ export function imageTag(version: string, options: { format?: string; preRelease
   const base = fillTemplate('imageTagFormat', options.format || 'v{version}', { version });
   const tag = options.preRelease ? `${base}-${options.preRelease}` : base;
   return validateImageTag(tag);
+}
+
+/**
+ * The `additionalTags` of a component at `version`, placeholders filled (`{version}`, `{major}`, `{minor}`,
+ * `{patch}`: `{major}.{minor}` of 1.4.2 is 1.4), each a valid tag. These tags move with every build.
+ */
+export function additionalImageTags(templates: readonly string[], version: string): string[] {
+  const parsed = parseVersion(version);
+  const values = { version, major: String(parsed?.major ?? ''), minor: String(parsed?.minor ?? ''), patch: String(parsed?.patch ?? '') };
+  return templates.map((template) => {
+    const tag = fillTemplate('additionalTags', template, values);
+    return validateImageTag(tag, tag === template ? 'additionalTags entry' : `additionalTags entry ${shown(template)} filled in as`);
+  });
 }
 
 /** Throws unless `repository` is a valid lowercase OCI repository path. */

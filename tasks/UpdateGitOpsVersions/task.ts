@@ -31,6 +31,7 @@ export async function readOptions(agent: Agent): Promise<UpdateGitOpsOptions> {
     allowedRegistries: parseList(agent.input('allowedRegistries')),
     helmValues: agent.input('helmValues').split(/\r?\n/).map((line) => line.trim()).filter(Boolean),
     requireSemVer: boolInput(agent, 'requireSemVer', false),
+    imageNames: parseList(agent.input('imageNames')),
     dryRun: boolInput(agent, 'dryRun', false),
   };
 }
