@@ -222,6 +222,11 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
     const dockerfile = settings.dockerfile ?? path.resolve(root, fillTemplate('dockerfile', options.dockerfile || '{path}/Dockerfile', values));
     const outcome: ComponentOutcome = { component: component.name, version: component.version, path: component.path, status: 'no Dockerfile' };
     if (!(await isFile(dockerfile))) {
+      if (settings.dockerfile) {
+        throw new UserError(`The dockerfile its Cargo.toml names for '${component.name}', ${path.relative(root, dockerfile)}, is not a file: correct the path (relative to the package's folder).`, {
+          file: path.relative(root, component.manifestPath),
+        });
+      }
       if (explicit.has(component.name)) {
         throw new UserError(
           `Component '${component.name}' is listed in components but has no Dockerfile at ${path.relative(root, dockerfile)}: add one, set dockerfile, or remove it from components.`,
@@ -234,7 +239,10 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
     }
     const context = settings.context ?? path.resolve(root, fillTemplate('buildContext', options.buildContext || '{path}', values));
     if (!(await fs.stat(context).catch(() => undefined))?.isDirectory()) {
-      throw new UserError(`The build context of '${component.name}', ${path.relative(root, context) || '.'}, is not a folder: check ${settings.context ? `its Cargo.toml's context` : 'buildContext'}.`, settings.context ? { file: component.manifestPath } : undefined);
+      throw new UserError(
+        `The build context of '${component.name}', ${path.relative(root, context) || '.'}, is not a folder: check ${settings.context ? `the context its Cargo.toml names` : 'buildContext'}.`,
+        settings.context ? { file: path.relative(root, component.manifestPath) } : undefined,
+      );
     }
     const tag = imageTag(component.version, { format: options.imageTagFormat, preRelease: options.preRelease });
     const repository = validateRepository(`${registry.namespace}${options.repositoryPrefix ?? ''}${settings.name}`.toLowerCase());

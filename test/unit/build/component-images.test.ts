@@ -1,9 +1,14 @@
 import * as assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Log } from '../../../shared/agent';
+import { buildRustContainers } from '../../../shared/flows/build-containers';
 import { imageMetadata, parseManifest } from '../../../shared/cargo/manifest';
 import { UserError } from '../../../shared/errors';
 import { byComponent, checkImageAgrees, isImageNamed, keysByImage, parseImageNames } from '../../../shared/images/component-images';
 import { additionalImageTags } from '../../../shared/images/names';
+import { EDGE_AI, edgeAiService } from '../../helpers/edge-ai';
 
 // Item 1 of issue 13: a component says its image name, Dockerfile and context where it is defined, and
 // an input maps components to repositories for those who cannot touch Cargo.toml.
@@ -40,6 +45,47 @@ describe('component image settings', () => {
       assert.throws(() => imageMetadata(manifest(text)), (e: unknown) => e instanceof UserError && message.test(e.message) && e.where?.file === file && e.where.line === line);
     });
   }
+
+  describe('in BuildRustContainers, on the edge-ai app', () => {
+    const quiet: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, setSecret: () => undefined };
+    let app = '';
+    beforeEach(async () => {
+      app = await fs.mkdtemp(path.join(os.tmpdir(), 'edge-ai-metadata-'));
+      await fs.cp(path.join(EDGE_AI, 'app'), app, { recursive: true });
+    });
+    afterEach(() => fs.rm(app, { recursive: true, force: true }));
+    const withMetadata = async (table: string) => {
+      const manifest = path.join(app, edgeAiService('broker').path, 'Cargo.toml');
+      await fs.appendFile(manifest, `\n[package.metadata.rust-gitops-release]\n${table}`);
+      return path.relative(app, manifest);
+    };
+    const planned = (imageNames: string[] = []) => buildRustContainers({ componentsPath: app, registry: 'edgeacr.azurecr.io', mode: 'plan', push: false, imageNames }, quiet);
+
+    const refused: Array<[string, string, RegExp]> = [
+      ['a context outside componentsPath', 'context = "../../../../../.."\n', /context of http-connector leads to .*, outside componentsPath/],
+      ['a Dockerfile that is not there', 'dockerfile = "Dockerfile.acr"\n', /The dockerfile its Cargo\.toml names for 'http-connector', .*Dockerfile\.acr, is not a file/],
+      ['a context that is not a folder', 'context = "Cargo.toml"\n', /The build context of 'http-connector', .*is not a folder: check the context its Cargo\.toml names/],
+    ];
+    for (const [what, table, message] of refused) {
+      it(`refuses ${what}, naming the Cargo.toml`, async () => {
+        const manifest = await withMetadata(table);
+        await assert.rejects(planned(), (e: unknown) => e instanceof UserError && message.test(e.message) && (e.where?.file ?? '').endsWith(manifest));
+      });
+    }
+
+    it('refuses an imageNames line for a component that does not exist, listing the package names', async () => {
+      await assert.rejects(planned(['broker=broker']), /imageNames names 'broker', which no Cargo package under componentsPath is called: use package names \(ai-edge-inference-crate, ai-edge-mqtt-publisher, http-connector/);
+    });
+
+    it('applies repositoryPrefix and the registry namespace to names from imageNames and Cargo.toml alike', async () => {
+      await withMetadata('image = "edge-broker"\n');
+      const result = await buildRustContainers({ componentsPath: app, registry: 'ghcr.io/edge-team', repositoryPrefix: 'rust/', mode: 'plan', push: false, imageNames: ['sender=telemetry-sender'] }, quiet);
+      const images = Object.fromEntries(Object.values(result.matrix).map((leg) => [leg.component, leg.image]));
+      assert.equal(images['http-connector'], 'ghcr.io/edge-team/rust/edge-broker');
+      assert.equal(images.sender, 'ghcr.io/edge-team/rust/telemetry-sender');
+      assert.equal(images.receiver, 'ghcr.io/edge-team/rust/receiver');
+    });
+  });
 
   it('reads imageNames lines and refuses what is not component=repository', () => {
     assert.deepEqual([...parseImageNames(['http-connector=broker', ' ai-edge-mqtt-publisher = edge/ai-edge-inference '])], [
