@@ -400,9 +400,8 @@ function movingNote(candidate: Candidate): string {
 
 /** What changedOnly compares with: a ref, or none (build everything, said with a warning). */
 async function changedSince(options: BuildContainersOptions, root: string, log: Log): Promise<{ ref?: string; label?: string; buildAll?: boolean }> {
-  for (const [input, format] of [['tagFormat', options.tagFormat], ...(options.legacyTagFormats ?? []).map((f) => ['legacyTagFormats', f])] as const) {
-    if (format) checkTagFormat(input, format);
-  }
+  if (options.tagFormat) checkTagFormat('tagFormat', options.tagFormat);
+  for (const format of options.legacyTagFormats ?? []) checkTagFormat('legacyTagFormats', format);
   if (options.changedSince?.toLowerCase() !== LAST_SUCCESSFUL_BUILD.toLowerCase()) return { ref: options.changedSince };
   if (!options.pipeline) throw new UserError(`changedSince '${LAST_SUCCESSFUL_BUILD}' needs this run's pipeline (collection, project, pipeline id, branch, token): run the task in a pipeline, or give changedSince a ref.`);
   const { lastSuccessfulBuild } = await import('../repos/builds');

@@ -216,8 +216,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
   const lock: Lock = readLock(lockText, lockShown);
   const imageNames = parseImageNames(options.imageNames ?? []);
-  const where = `${lockShown} ('${environment}')`;
-  const { entries: current, keys: lockKeys } = byComponent(lock.environments.get(environment) ?? new Map<string, LockImage & { line?: number }>(), imageNames, where);
+  const { entries: current, keys: lockKeys } = byComponent(lock.environments.get(environment) ?? new Map<string, LockImage & { line?: number }>(), imageNames, `${lockShown} ('${environment}')`);
   for (const [component, key] of lockKeys) log.info(`${component}: ${lockShown} lists it as '${key}' (its image ${current.get(component)!.image}, imageNames); that entry is the one updated.`);
 
   // 2. What each selected component should run.
