@@ -1,6 +1,5 @@
 import { shown, UserError } from '../errors';
 import { fillTemplate } from '../template';
-import { parseVersion } from '../versions/order';
 
 const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const REPOSITORY = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
@@ -33,8 +32,9 @@ export function imageTag(version: string, options: { format?: string; preRelease
  * `{patch}`: `{major}.{minor}` of 1.4.2 is 1.4), each a valid tag. These tags move with every build.
  */
 export function additionalImageTags(templates: readonly string[], version: string): string[] {
-  const parsed = parseVersion(version);
-  const values = { version, major: String(parsed?.major ?? ''), minor: String(parsed?.minor ?? ''), patch: String(parsed?.patch ?? '') };
+  // A component's version is SemVer (discovery refuses anything else): its first three numbers.
+  const [major = '', minor = '', patch = ''] = /^(\d+)\.(\d+)\.(\d+)/.exec(version)?.slice(1) ?? [];
+  const values = { version, major, minor, patch };
   return templates.map((template) => {
     const tag = fillTemplate('additionalTags', template, values);
     return validateImageTag(tag, tag === template ? 'additionalTags entry' : `additionalTags entry ${shown(template)} filled in as`);
