@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, TomlError } from 'smol-toml';
+import type { SourceLocation } from '../agent';
 import { UserError } from '../errors';
 import { decodeUtf8 } from '../files';
+import { validateRepository } from '../images/names';
 
 /**
  * One Cargo.toml, parsed once and reduced to what discovery needs: the package's name, version and
@@ -29,6 +31,8 @@ export interface PackageSection {
   /** Absolute Cargo.toml of the workspace root named by `package.workspace`, when set. */
   workspacePointer?: string;
   dependencies: PathDependency[];
+  /** `[package.metadata]` as written (Cargo ignores it; read with imageMetadata). */
+  metadata?: unknown;
 }
 
 export interface WorkspaceSection {
@@ -164,7 +168,7 @@ class ManifestReader {
       if (typeof pkg.workspace !== 'string') this.fail('package.workspace must be a path string.', 'package', 'workspace');
       workspacePointer = path.resolve(dir, pkg.workspace, 'Cargo.toml');
     }
-    return { name: pkg.name, version, workspacePointer, dependencies: [] };
+    return { name: pkg.name, version, workspacePointer, dependencies: [], metadata: pkg.metadata };
   }
 
   dependencies(toml: Table, dir: string): PathDependency[] {
@@ -246,4 +250,87 @@ export function parseManifest(file: string, text: string): Manifest {
 export function readManifest(file: string): Manifest {
   // A leading byte order mark is dropped, as Cargo accepts it.
   return parseManifest(file, decodeUtf8(readFileSync(file), file, { message: 'Cargo.toml is not valid UTF-8 (Cargo refuses it): save it as UTF-8.' }));
+}
+
+/** The table under `[package.metadata]` this extension reads (its Marketplace id). */
+export const METADATA_KEY = 'rust-gitops-release';
+
+/**
+ * `[package.metadata.rust-gitops-release]`: how the component's image is built and named, where the
+ * component is defined. Paths are relative to the package's folder (the Cargo.toml's), made absolute here.
+ */
+export interface ImageMetadata {
+  /** Image repository name used instead of package.name (registry and repositoryPrefix still apply). */
+  image?: string;
+  /** Absolute path of the Dockerfile. */
+  dockerfile?: string;
+  /** Absolute path of the build context. */
+  context?: string;
+  platforms?: string[];
+  buildArgs?: Record<string, string>;
+  /** The table's header line, for messages. */
+  where: SourceLocation;
+}
+
+const METADATA_FIELDS = ['image', 'dockerfile', 'context', 'platforms', 'buildArgs'];
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The image settings a Cargo.toml gives in `[package.metadata.rust-gitops-release]`, checked; undefined
+ * when it has none. Cargo itself ignores the table, so discovery does not read it: only the tasks that
+ * build images do, and a wrong key or value is a UserError naming the file and line.
+ */
+export function imageMetadata(manifest: Manifest): ImageMetadata | undefined {
+  const metadata = manifest.package?.metadata;
+  const table = `package.metadata.${METADATA_KEY}`;
+  const reader: ManifestReader = new ManifestReader(manifest.file, manifest.text);
+  if (metadata === undefined || (isTable(metadata) && metadata[METADATA_KEY] === undefined)) return undefined;
+  const value = isTable(metadata) ? metadata[METADATA_KEY] : undefined;
+  if (!isTable(value)) reader.fail(`[${table}] must be a table of ${METADATA_FIELDS.join(', ')}.`, table);
+  const unknown = Object.keys(value).find((key) => !METADATA_FIELDS.includes(key));
+  if (unknown !== undefined) reader.fail(`[${table}] has no key ${JSON.stringify(unknown)}: use ${METADATA_FIELDS.join(', ')}.`, table, unknown);
+  const text = (key: string): string | undefined => {
+    const v = value[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !v.trim()) reader.fail(`${table}.${key} must be a non-empty string.`, table, key);
+    return v.trim();
+  };
+  const relativePath = (key: string): string | undefined => {
+    const v = text(key);
+    if (v === undefined) return undefined;
+    if (path.isAbsolute(v)) reader.fail(`${table}.${key} ${JSON.stringify(v)} must be relative to the package's folder (${path.dirname(manifest.file)}).`, table, key);
+    return path.resolve(manifest.dir, v);
+  };
+  const image = text('image');
+  if (image !== undefined) {
+    try {
+      validateRepository(image);
+    } catch (error) {
+      reader.fail(`${table}.image: ${(error as Error).message}`, table, 'image');
+    }
+  }
+  let platforms: string[] | undefined;
+  if (value.platforms !== undefined) {
+    const list = typeof value.platforms === 'string' ? value.platforms.split(',') : value.platforms;
+    if (!Array.isArray(list) || list.some((p) => typeof p !== 'string')) reader.fail(`${table}.platforms must be an array of strings such as ["linux/amd64", "linux/arm64"].`, table, 'platforms');
+    platforms = (list as string[]).map((p) => p.trim()).filter(Boolean);
+  }
+  let buildArgs: Record<string, string> | undefined;
+  if (value.buildArgs !== undefined) {
+    if (!isTable(value.buildArgs)) reader.fail(`${table}.buildArgs must be a table such as { BACKEND = "onnx" }.`, table, 'buildArgs');
+    buildArgs = {};
+    for (const [key, arg] of Object.entries(value.buildArgs)) {
+      if (!BUILD_ARG_NAME.test(key)) reader.fail(`${table}.buildArgs key ${JSON.stringify(key)} is not a build argument name: use letters, digits and '_'.`, table, 'buildArgs');
+      if (!['string', 'number', 'bigint', 'boolean'].includes(typeof arg)) reader.fail(`${table}.buildArgs.${key} must be a string, number or boolean.`, table, 'buildArgs');
+      buildArgs[key] = String(arg);
+    }
+  }
+  return {
+    ...(image !== undefined ? { image } : {}),
+    ...(value.dockerfile !== undefined ? { dockerfile: relativePath('dockerfile') } : {}),
+    ...(value.context !== undefined ? { context: relativePath('context') } : {}),
+    ...(platforms ? { platforms } : {}),
+    ...(buildArgs ? { buildArgs } : {}),
+    where: { file: manifest.file, line: lineOf(manifest.text, table) },
+  };
 }

@@ -12,9 +12,12 @@ import { writeAllOrNothing } from '../files';
 import { parseList } from '../inputs';
 import { fillTemplate } from '../template';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
-import { imageTag, validateImageTag, validateRepository } from '../images/names';
+import { additionalImageTags, imageTag, validateRepository } from '../images/names';
 import { splitRegistryAddress } from '../images/registry-host';
-import { affectedComponents } from '../git/changed-components';
+import { checkImageNamesKnown, componentImage, parseImageNames } from '../images/component-images';
+import { affectedComponents, checkTagFormat, LAST_SUCCESSFUL_BUILD } from '../git/changed-components';
+import { Git } from '../git/git';
+import type { PipelineRun } from '../repos/builds';
 
 export interface BuildContainersOptions {
   /** Where the Cargo workspace(s) are; paths in templates are relative to it. */
@@ -27,12 +30,15 @@ export interface BuildContainersOptions {
   dockerfile?: string;
   /** Template, default `{path}`. */
   buildContext?: string;
+  /** `imageNames` lines, `component=repository`: image names over Cargo.toml metadata over package.name. */
+  imageNames?: string[];
   /** Registry host, optionally with a namespace (`ghcr.io/edge`) or scheme (`https://myacr.azurecr.io`). */
   registry: string;
   credentials?: RegistryCredentials;
   repositoryPrefix?: string;
   imageTagFormat?: string;
   preRelease?: string;
+  /** Tags that move with every build; `{version}`, `{major}`, `{minor}`, `{patch}` are filled per component. */
   additionalTags?: string[];
   overwrite?: boolean;
   platforms?: string[];
@@ -41,9 +47,14 @@ export interface BuildContainersOptions {
   /** `KEY=VALUE` each. */
   buildArgs?: string[];
   changedOnly?: boolean;
+  /** A ref, or `lastSuccessfulBuild` (the commit of this pipeline's last successful run on the branch); empty: each component's last tag. */
   changedSince?: string;
   /** Component git tag format, for the default of changedSince. */
   tagFormat?: string;
+  /** Earlier tag formats (e.g. `{dir}/{version}`) whose tags also count as a component's last tag. */
+  legacyTagFormats?: string[];
+  /** This run, for changedSince `lastSuccessfulBuild`: where to ask for the pipeline's runs. */
+  pipeline?: PipelineRun;
   /** `build` (default) or `plan`. */
   mode?: string;
   /** Where images.json goes; empty writes none. */
@@ -68,7 +79,10 @@ export interface ImageRecord {
   version: string;
   /** Repository with registry, without tag. */
   image: string;
+  /** The primary tag first, then the moving additional tags. */
   tags: string[];
+  /** The immutable tag (never replaced unless overwrite); the other tags move with every build. */
+  primaryTag: string;
   digest?: string;
   platforms: string[];
   status: ImageStatus;
@@ -115,7 +129,10 @@ interface Candidate {
   context: string;
   repository: string;
   image: string;
+  /** The primary tag first, then the additional (moving) ones. */
   tags: string[];
+  platforms: string[];
+  buildArgs: Record<string, string>;
   outcome: ComponentOutcome;
   record?: ImageRecord;
 }
@@ -181,14 +198,15 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   if (mode !== 'build' && mode !== 'plan') throw new UserError(`mode '${options.mode}' is not known: use build or plan.`);
   const builderChoice = parseBuilderChoice(options.builder ?? 'auto');
   const registry = parseRegistry(options.registry);
-  const additionalTags = (options.additionalTags ?? []).map((tag) => validateImageTag(tag, 'additionalTags entry'));
   const platforms = parsePlatforms(options.platforms ?? []);
   const buildArgs = parseBuildArgs(options.buildArgs ?? []);
+  const imageNames = parseImageNames(options.imageNames ?? []);
   const push = options.push ?? true;
   const root = path.resolve(options.componentsPath);
 
   const discovery = await discoverCargo(root, { log, excludePaths: options.excludePaths });
   const { selected, skipped } = selectComponents(discovery, options.components, log);
+  checkImageNamesKnown(imageNames, discovery.components.map((c) => c.name));
   const explicit = new Set(parseList(options.components).filter((p) => !p.startsWith('!') && !/[*?]/.test(p)));
 
   const outcomes: ComponentOutcome[] = [];
@@ -200,9 +218,16 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
       name: component.name,
       version: component.version,
     };
-    const dockerfile = path.resolve(root, fillTemplate('dockerfile', options.dockerfile || '{path}/Dockerfile', values));
+    // Where the component says how its image is built (Cargo.toml), that wins over this step's templates.
+    const settings = componentImage(component, imageNames, root);
+    const dockerfile = settings.dockerfile ?? path.resolve(root, fillTemplate('dockerfile', options.dockerfile || '{path}/Dockerfile', values));
     const outcome: ComponentOutcome = { component: component.name, version: component.version, path: component.path, status: 'no Dockerfile' };
     if (!(await isFile(dockerfile))) {
+      if (settings.dockerfile) {
+        throw new UserError(`The dockerfile its Cargo.toml names for '${component.name}', ${path.relative(root, dockerfile)}, is not a file: correct the path (relative to the package's folder).`, {
+          file: path.relative(root, component.manifestPath),
+        });
+      }
       if (explicit.has(component.name)) {
         throw new UserError(
           `Component '${component.name}' is listed in components but has no Dockerfile at ${path.relative(root, dockerfile)}: add one, set dockerfile, or remove it from components.`,
@@ -213,27 +238,49 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
       outcomes.push(outcome);
       continue;
     }
-    const context = path.resolve(root, fillTemplate('buildContext', options.buildContext || '{path}', values));
+    const context = settings.context ?? path.resolve(root, fillTemplate('buildContext', options.buildContext || '{path}', values));
     if (!(await fs.stat(context).catch(() => undefined))?.isDirectory()) {
-      throw new UserError(`The build context of '${component.name}', ${path.relative(root, context) || '.'}, is not a folder: check buildContext.`);
+      throw new UserError(
+        `The build context of '${component.name}', ${path.relative(root, context) || '.'}, is not a folder: check ${settings.context ? `the context its Cargo.toml names` : 'buildContext'}.`,
+        settings.context ? { file: path.relative(root, component.manifestPath) } : undefined,
+      );
     }
     const tag = imageTag(component.version, { format: options.imageTagFormat, preRelease: options.preRelease });
-    const repository = validateRepository(`${registry.namespace}${options.repositoryPrefix ?? ''}${component.name}`.toLowerCase());
-    const tags = [tag, ...additionalTags.filter((t) => t !== tag)];
+    const repository = validateRepository(`${registry.namespace}${options.repositoryPrefix ?? ''}${settings.name}`.toLowerCase());
+    const moving = additionalImageTags(options.additionalTags ?? [], component.version);
+    const tags = [tag, ...new Set(moving.filter((t) => t !== tag))];
     outcome.reference = `${registry.host}/${repository}:${tag}`;
-    candidates.push({ component, dockerfile, context, repository, image: `${registry.host}/${repository}`, tags, outcome });
+    if (settings.source !== 'package.name') log.info(`${component.name}: image ${registry.host}/${repository} (name from ${settings.source})`);
+    candidates.push({
+      component,
+      dockerfile,
+      context,
+      repository,
+      image: `${registry.host}/${repository}`,
+      tags,
+      platforms: settings.platforms ? parsePlatforms(settings.platforms) : platforms,
+      buildArgs: { ...buildArgs, ...settings.buildArgs },
+      outcome,
+    });
     outcomes.push(outcome);
   }
 
   let work = candidates;
   if (options.changedOnly && work.length) {
+    const since = await changedSince(options, root, log);
     // Every discovered component goes in, so path dependencies are followed through libraries too.
-    const verdicts = await affectedComponents(
-      discovery.components,
-      { root, changedSince: options.changedSince, tagFormat: options.tagFormat, extraPaths: new Map(work.map((c) => [c.component.name, [c.dockerfile]])) },
-    );
+    const verdicts = since.buildAll
+      ? undefined
+      : await affectedComponents(discovery.components, {
+          root,
+          changedSince: since.ref,
+          sinceLabel: since.label,
+          tagFormat: options.tagFormat,
+          legacyTagFormats: options.legacyTagFormats,
+          extraPaths: new Map(work.map((c) => [c.component.name, [c.dockerfile]])),
+        });
     work = work.filter((candidate) => {
-      const verdict = verdicts.get(candidate.component.name)!;
+      const verdict = verdicts?.get(candidate.component.name) ?? { affected: true, reason: since.label };
       log.info(`${candidate.component.name}: ${verdict.affected ? 'affected' : 'unchanged'} (${verdict.reason})`);
       if (!verdict.affected) {
         candidate.outcome.status = 'unchanged';
@@ -278,7 +325,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   let builder: Builder | undefined;
   if (mode === 'plan' || options.dryRun) {
     for (const candidate of work) {
-      candidate.record = record(candidate, 'planned', undefined, platforms.length ? platforms : [hostPlatform()]);
+      candidate.record = record(candidate, 'planned', undefined, candidate.platforms.length ? candidate.platforms : [hostPlatform()]);
       candidate.outcome.status = 'planned';
     }
   } else if (work.length) {
@@ -302,9 +349,9 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
               dockerfile: candidate.dockerfile,
               context: candidate.context,
               references: candidate.tags.map((tag) => `${candidate.image}:${tag}`),
-              platforms,
+              platforms: candidate.platforms,
               labels,
-              buildArgs,
+              buildArgs: candidate.buildArgs,
               push,
             }),
           );
@@ -317,12 +364,12 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
         if (push) {
           const digest = await client.digest(candidate.repository, candidate.tags[0]);
           if (!digest) throw new Error(`${candidate.outcome.reference} was pushed but the registry does not list it.`);
-          const served = (await client.platforms(candidate.repository, candidate.tags[0])) ?? platforms;
+          const served = (await client.platforms(candidate.repository, candidate.tags[0])) ?? candidate.platforms;
           candidate.record = record(candidate, 'pushed', digest, served);
           candidate.outcome.digest = digest;
-          log.info(`${candidate.outcome.reference} pushed: ${digest}`);
+          log.info(`${candidate.outcome.reference} pushed: ${digest}${movingNote(candidate)}`);
         } else {
-          candidate.record = record(candidate, 'built', undefined, platforms.length ? platforms : [hostPlatform()]);
+          candidate.record = record(candidate, 'built', undefined, candidate.platforms.length ? candidate.platforms : [hostPlatform()]);
         }
         candidate.outcome.status = candidate.record.status;
       }
@@ -364,6 +411,36 @@ function buildFailure(candidate: Candidate, error: Error): string {
   return lines.join('\n');
 }
 
+/** What the log says of the moving tags pushed beside the primary one. */
+function movingNote(candidate: Candidate): string {
+  const moving = candidate.tags.slice(1);
+  return moving.length ? ` (primary tag ${candidate.tags[0]}, never replaced; moving tags ${moving.join(', ')} now point here too)` : '';
+}
+
+/** What changedOnly compares with: a ref, or none (build everything, said with a warning). */
+async function changedSince(options: BuildContainersOptions, root: string, log: Log): Promise<{ ref?: string; label?: string; buildAll?: boolean }> {
+  if (options.tagFormat) checkTagFormat('tagFormat', options.tagFormat);
+  for (const format of options.legacyTagFormats ?? []) checkTagFormat('legacyTagFormats', format);
+  if (options.changedSince?.toLowerCase() !== LAST_SUCCESSFUL_BUILD.toLowerCase()) return { ref: options.changedSince };
+  if (!options.pipeline) throw new UserError(`changedSince '${LAST_SUCCESSFUL_BUILD}' needs this run's pipeline (collection, project, pipeline id, branch, token): run the task in a pipeline, or give changedSince a ref.`);
+  const { lastSuccessfulBuild } = await import('../repos/builds');
+  const last = await lastSuccessfulBuild(options.pipeline, log);
+  const branch = options.pipeline.branch;
+  if (!last) {
+    const label = `no successful run of this pipeline on ${branch} yet`;
+    log.warn(`changedSince ${LAST_SUCCESSFUL_BUILD}: ${label}, so every component is built.`);
+    return { buildAll: true, label };
+  }
+  const run = `run ${last.buildNumber ?? last.id} (${last.sourceVersion.slice(0, 12)})`;
+  if (!(await new Git(root).resolve(last.sourceVersion))) {
+    const label = `the last successful ${run} built a commit this clone does not have`;
+    log.warn(`changedSince ${LAST_SUCCESSFUL_BUILD}: ${label} (a shallow checkout? check out with fetchDepth: 0), so every component is built.`);
+    return { buildAll: true, label };
+  }
+  log.info(`changedSince ${LAST_SUCCESSFUL_BUILD}: the last successful ${run} on ${branch}`);
+  return { ref: last.sourceVersion, label: `last successful ${run}` };
+}
+
 function record(candidate: Candidate, status: ImageStatus, digest: string | undefined, platforms: string[]): ImageRecord {
   return {
     component: candidate.component.name,
@@ -371,6 +448,7 @@ function record(candidate: Candidate, status: ImageStatus, digest: string | unde
     image: candidate.image,
     // A tag found in the registry is left as it is: the additional tags were not pushed.
     tags: status === 'exists' ? candidate.tags.slice(0, 1) : candidate.tags,
+    primaryTag: candidate.tags[0],
     ...(digest ? { digest } : {}),
     platforms,
     status,

@@ -55,6 +55,8 @@ export interface CreateEnvPROptions {
   description?: string;
   /** UpdateGitOpsVersions' `changes` JSON; empty means the lock file's diff. */
   changes?: string;
+  /** `imageNames` lines (`component=repository`), as UpdateGitOpsVersions takes them: lock entries kept under an image's name are the component's. */
+  imageNames?: string[];
   reviewers?: string[];
   requiredReviewers?: string[];
   labels?: string[];
@@ -129,7 +131,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   const lockBefore = await showFile(git, head, lockFile);
   const lockAfter = await fs.readFile(path.join(root, lockFile), 'utf8').catch(() => undefined);
   let runChanges = parseChanges(options.changes ?? '');
-  if (!runChanges.length && status.length) runChanges = lockDiff(lockBefore, lockAfter, environment, lockFile);
+  if (!runChanges.length && status.length) runChanges = lockDiff(lockBefore, lockAfter, environment, lockFile, options.imageNames);
   const build = options.build && (options.build.id || options.build.number) ? options.build : undefined;
   runChanges = runChanges.map((c) => ({ ...c, ...(build ? { build } : {}) }));
   const base: CreateEnvPRResult = { changed: false, dryRun: options.dryRun === true, sourceBranch, targetBranch, changes: runChanges, title: '', description: '', pushAttempts: 0, message: '' };
@@ -205,7 +207,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         }
         baseCommit = open || !stale ? tips.source : tips.target;
       }
-      commit = await changeOn(git, baseCommit, head, working, { environment, lockFile, manifestsPath, changes: runChanges, paths, message, identity, scratch, reapply, log, prefix });
+      commit = await changeOn(git, baseCommit, head, working, { environment, lockFile, manifestsPath, changes: runChanges, paths, message, identity, scratch, reapply, log, prefix, imageNames: options.imageNames });
       if (commit === baseCommit) {
         if (baseCommit === tips.target) {
           return { ...base, message: `${targetBranch} already holds this change: no commit and no pull request.` };
@@ -226,7 +228,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     }
 
     // Describe everything the branch carries into the target, not just this run.
-    const all = await branchChanges(git, targetTip, commit, environment, lockFile, runChanges);
+    const all = await branchChanges(git, targetTip, commit, environment, lockFile, runChanges, options.imageNames);
     const fullContext = { environment, targetBranch, changes: all.length ? all : runChanges };
     const title = renderTitle(options.title || DEFAULT_TITLE, fullContext);
     const description = renderDescription(fullContext, options.description);
@@ -266,7 +268,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         if (!now || now === described) break;
         const tips = await fetchTips(remote, targetBranch, sourceBranch);
         if (!tips.source) break;
-        const held = await branchChanges(git, tips.target, tips.source, environment, lockFile, runChanges);
+        const held = await branchChanges(git, tips.target, tips.source, environment, lockFile, runChanges, options.imageNames);
         if (!held.length) break;
         const heldContext = { environment, targetBranch, changes: held };
         log.info(`${sourceBranch} moved to ${tips.source.slice(0, 12)} after this run's push: describing the ${held.length} change(s) it holds now.`);

@@ -13,7 +13,7 @@ import { pushTags, remoteTags } from '../git/remote-tags';
 import { identityEnv, uncommitted } from '../git/working-copy';
 import { fillTemplate } from '../template';
 import type { RetryOptions } from '../retry';
-import { gitTag } from '../git/tag-name';
+import { gitTag, tagValues } from '../git/tag-name';
 
 export type OnExisting = 'skip' | 'fail' | 'move';
 export const ON_EXISTING: readonly OnExisting[] = ['skip', 'fail', 'move'];
@@ -25,11 +25,11 @@ export interface TagComponentsOptions {
   components?: string | string[];
   /** Folders (globs relative to componentsPath) not searched for Cargo.toml files. */
   excludePaths?: string[];
-  /** Default `{name}/{version}`. */
+  /** Default `{name}/{version}`; `{dir}` is the component's folder name (`{dir}/{version}`: the original scripts' tags). */
   tagFormat?: string;
   /** Default true. */
   annotated?: boolean;
-  /** Annotated tag message; `{name}`, `{version}`, `{tag}` and `{path}` are filled. Default `{name} {version}`. */
+  /** Annotated tag message; `{name}`, `{version}`, `{dir}`, `{tag}` and `{path}` are filled. Default `{name} {version}`. */
   message?: string;
   /** What to do with a tag that already exists on another commit. Default `skip`. */
   onExisting?: OnExisting | string;
@@ -172,8 +172,9 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   for (const component of selected) {
     // A plainly valid name needs no git process; anything else (an unknown `{placeholder}` left in it,
     // unusual characters) goes through gitTag, which asks `git check-ref-format` and explains a refusal.
-    const filled = fillTemplate('tagFormat', tagFormat, { name: component.name, version: component.version });
-    const tag = isPlainRefName(filled) ? filled : await gitTag(tagFormat, component);
+    const values = tagValues(component, root);
+    const filled = fillTemplate('tagFormat', tagFormat, values);
+    const tag = isPlainRefName(filled) ? filled : await gitTag(tagFormat, values);
     const other = tags.get(tag);
     if (other) {
       throw new UserError(
@@ -181,7 +182,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
       );
     }
     tags.set(tag, component);
-    const message = fillTemplate('message', messageTemplate, { name: component.name, version: component.version, tag, path: component.path });
+    const message = fillTemplate('message', messageTemplate, { ...values, tag, path: component.path });
     planned.push({ component, tag, message });
   }
 

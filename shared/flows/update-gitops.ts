@@ -5,6 +5,7 @@ import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
 import { decodeUtf8, insideRoot, writeAllOrNothing } from '../files';
 import { parseImageRef, repositoryLocation } from '../images/reference';
+import { byComponent, checkImageAgrees, parseImageNames } from '../images/component-images';
 import { registryHost, splitRegistryAddress } from '../images/registry-host';
 import { fillTemplate } from '../template';
 import { emptyLock, type Lock, type LockImage, lockReference, readLock, updateLock } from '../lock/lockfile';
@@ -69,6 +70,12 @@ export interface UpdateGitOpsOptions {
   helmValues?: string[];
   /** Fail when a component moves between tags that are not both SemVer versions (policies cannot be checked); default false: warn. */
   requireSemVer?: boolean;
+  /**
+   * `imageNames` lines, `component=repository`, as BuildRustContainers takes them: a lock entry kept under the
+   * image's name (`broker`, as the original scripts named things) is the component's, and an image for a
+   * component elsewhere than its repository is refused.
+   */
+  imageNames?: string[];
   dryRun?: boolean;
   /** Tags asked for per page of the registry's tag list; default 1000. */
   registryPageSize?: number;
@@ -208,7 +215,9 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     lockText = emptyLock();
   }
   const lock: Lock = readLock(lockText, lockShown);
-  const current = lock.environments.get(environment) ?? new Map<string, LockImage & { line?: number }>();
+  const imageNames = parseImageNames(options.imageNames ?? []);
+  const { entries: current, keys: lockKeys } = byComponent(lock.environments.get(environment) ?? new Map<string, LockImage & { line?: number }>(), imageNames, `${lockShown} ('${environment}')`);
+  for (const [component, key] of lockKeys) log.info(`${component}: ${lockShown} lists it as '${key}' (its image ${current.get(component)!.image}, imageNames); that entry is the one updated.`);
 
   // 2. What each selected component should run.
   let desired: Desired;
@@ -225,6 +234,9 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   } else {
     throw new UserError(`source '${String(source)}' is not known: use images, registry or environment.`);
   }
+  // Promoted entries may be kept under an image's name too; every source must give a component its own image.
+  desired = byComponent(desired, imageNames, `the source of '${environment}'`).entries;
+  for (const [component, image] of desired) checkImageAgrees(component, image.image, imageNames, image.origin);
   const chosen = new Set(selectByName([...desired.keys()].map((name) => ({ name })), options.components ?? '').map((c) => c.name));
   for (const name of [...desired.keys()]) if (!chosen.has(name)) desired.delete(name);
   const mappings = parseHelmValues(options.helmValues ?? []);
@@ -361,7 +373,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
 
   // 12. The new lock.
   if (next.size) {
-    const updatedLock = updateLock(lockText, lockShown, environment, next);
+    const updatedLock = updateLock(lockText, lockShown, environment, new Map([...next].map(([component, image]) => [lockKeys.get(component) ?? component, image])));
     if (updatedLock !== lockText || !lockExists) newFiles.set(lockPath, updatedLock);
   }
   for (const change of changes) {

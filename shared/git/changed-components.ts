@@ -1,17 +1,26 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Component } from '../cargo/component';
-import { UserError } from '../errors';
+import { shown, UserError } from '../errors';
+import { fillTemplate } from '../template';
 import { Git } from './git';
+import { tagValues } from './tag-name';
 import { compareVersions } from '../versions/order';
+
+/** The `changedSince` value that asks for the commit of this pipeline's last successful run. */
+export const LAST_SUCCESSFUL_BUILD = 'lastSuccessfulBuild';
 
 export interface ChangeOptions {
   /** Any directory inside the git working copy (usually componentsPath). */
   root: string;
   /** A ref to compare every component with; empty: each component's last component tag. */
   changedSince?: string;
+  /** How reasons name `changedSince` (e.g. `last successful run 42 (1a2b3c4d5e6f)`); default the ref. */
+  sinceLabel?: string;
   /** Component tag format, default `{name}/{version}` (as TagComponents writes them). */
   tagFormat?: string;
+  /** Earlier formats whose tags count too (e.g. `{dir}/{version}`, as the original scripts tagged folders). */
+  legacyTagFormats?: string[];
   /** Further files that count for a component, by component name (e.g. a Dockerfile kept elsewhere). */
   extraPaths?: Map<string, string[]>;
 }
@@ -26,13 +35,19 @@ export interface ChangeVerdict {
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A regex matching this component's tags in `format`, capturing the version. */
-export function componentTagPattern(format: string, name: string): RegExp {
+/** A regex matching this component's tags in `format` (`{name}`, `{dir}`, `{version}`), capturing the version. */
+export function componentTagPattern(format: string, component: { name: string; dir: string }): RegExp {
   const body = format
-    .split(/(\{name\}|\{version\})/)
-    .map((part) => (part === '{name}' ? escape(name) : part === '{version}' ? '(.+)' : escape(part)))
+    .split(/(\{name\}|\{dir\}|\{version\})/)
+    .map((part) => (part === '{name}' ? escape(component.name) : part === '{dir}' ? escape(component.dir) : part === '{version}' ? '(.+)' : escape(part)))
     .join('');
   return new RegExp(`^${body}$`);
+}
+
+/** Refuses a tag format that cannot find a component's tags: unknown placeholders, or no `{version}` to order them by. */
+export function checkTagFormat(input: string, format: string): void {
+  fillTemplate(input, format, { name: 'x', dir: 'x', version: '1.0.0' });
+  if (!format.includes('{version}')) throw new UserError(`${input} ${shown(format)} has no {version}: the newest tag of a component is found by its version, e.g. {dir}/{version}.`);
 }
 
 /**
@@ -92,15 +107,19 @@ export async function affectedComponents(components: Component[], options: Chang
   for (const component of components) {
     let since = options.changedSince || undefined;
     if (!since) {
-      const pattern = componentTagPattern(options.tagFormat || '{name}/{version}', component.name);
-      const tags = reachable.filter((tag) => pattern.test(tag) && !onHead.has(tag));
-      tags.sort((a, b) => compareVersions(pattern.exec(a)![1], pattern.exec(b)![1]));
+      // Tags in the current format and in any earlier one: the newest version of all wins.
+      const values = tagValues(component, options.root);
+      const patterns = [options.tagFormat || '{name}/{version}', ...(options.legacyTagFormats ?? [])].map((format) => componentTagPattern(format, values));
+      const versionOf = (tag: string) => patterns.map((p) => p.exec(tag)?.[1]).find((v) => v !== undefined);
+      const tags = reachable.filter((tag) => !onHead.has(tag) && versionOf(tag) !== undefined);
+      tags.sort((a, b) => compareVersions(versionOf(a)!, versionOf(b)!));
       since = tags.at(-1);
     }
     if (!since) {
       verdicts.set(component.name, { affected: true, reason: 'no earlier component tag' });
       continue;
     }
+    const label = (since === options.changedSince && options.sinceLabel) || since;
     const watched = [
       path.dirname(component.manifestPath),
       ...dependencyDirs(component),
@@ -111,7 +130,7 @@ export async function affectedComponents(components: Component[], options: Chang
     const prefixes = await Promise.all(watched.map(relative));
     const files = await changedFiles(since);
     const hit = files.find((file) => prefixes.some((prefix) => prefix === '' || file === prefix || file.startsWith(`${prefix}/`)));
-    verdicts.set(component.name, hit ? { affected: true, since, reason: `${hit} changed since ${since}` } : { affected: false, since, reason: `nothing it uses changed since ${since}` });
+    verdicts.set(component.name, hit ? { affected: true, since, reason: `${hit} changed since ${label}` } : { affected: false, since, reason: `nothing it uses changed since ${label}` });
   }
   return verdicts;
 }

@@ -45,7 +45,7 @@ export function checkVersionPolicies(environment: string, desired: Desired, from
         continue;
       }
       if (compareVersions(image.tag, tag) < 0 && !policy.allowDowngrade) {
-        throw new UserError(`${component} would move down from ${shown} to ${image.tag} in '${environment}' (from ${image.origin}): set allowDowngrade: true to roll back on purpose.`, where);
+        throw new UserError(candidateOfRunning(tag, image.tag) ? candidateMessage(component, shown, image.tag, environment, image.origin) : `${component} would move down from ${shown} to ${image.tag} in '${environment}' (from ${image.origin}): set allowDowngrade: true to roll back on purpose.`, where);
       }
       const bump = bumpKind(tag, image.tag);
       if (BUMP_RANK[bump] > BUMP_RANK[policy.maxBump]) {
@@ -54,4 +54,21 @@ export function checkVersionPolicies(environment: string, desired: Desired, from
     }
   }
   return warnings;
+}
+
+/** Whether `candidate` is a pre-release of the very release `running` is (v0.1.0-rc.5 of 0.1.0). */
+function candidateOfRunning(running: string, candidate: string): boolean {
+  const r = parseVersion(running)!;
+  const c = parseVersion(candidate)!;
+  return !r.prerelease.length && c.prerelease.length > 0 && r.major === c.major && r.minor === c.minor && r.patch === c.patch;
+}
+
+/** A release candidate of the version already running: why SemVer calls it older, and the three ways out. */
+function candidateMessage(component: string, running: string, candidate: string, environment: string, origin: string): string {
+  const r = parseVersion(candidate)!;
+  const core = `${r.major}.${r.minor}.${r.patch}`;
+  return (
+    `${component} runs ${running} in '${environment}', and ${candidate} (from ${origin}) is a pre-release of that same ${core}, which SemVer orders before the release, so this move is a downgrade. ` +
+    `Either bump the crate's version (to ${r.major}.${r.minor}.${r.patch + 1} or later) so its candidates are newer, build a release without preRelease, or set allowDowngrade: true for this one run.`
+  );
 }

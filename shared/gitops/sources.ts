@@ -53,7 +53,8 @@ export async function fromImages(lines: string[], imagesFile: string | undefined
         log.warn(`${image.component} is only planned (not built): it is left as it is.`, { file });
         continue;
       }
-      const tag = image.tags.find((t) => parseVersion(t)) ?? image.tags[0];
+      // The immutable tag: additional ones (latest, 1.4) move with later builds.
+      const tag = image.primaryTag ?? image.tags.find((t) => parseVersion(t)) ?? image.tags[0];
       if (!tag) throw new UserError(`${image.component} has no tags in ${path.basename(file)}.`, { file });
       const earlier = desired.get(image.component);
       if (earlier && (earlier.tag !== tag || earlier.digest !== image.digest)) {

@@ -27,6 +27,20 @@ export function imageTag(version: string, options: { format?: string; preRelease
   return validateImageTag(tag);
 }
 
+/**
+ * The `additionalTags` of a component at `version`, placeholders filled (`{version}`, `{major}`, `{minor}`,
+ * `{patch}`: `{major}.{minor}` of 1.4.2 is 1.4), each a valid tag. These tags move with every build.
+ */
+export function additionalImageTags(templates: readonly string[], version: string): string[] {
+  // A component's version is SemVer (discovery refuses anything else): its first three numbers.
+  const [major = '', minor = '', patch = ''] = /^(\d+)\.(\d+)\.(\d+)/.exec(version)?.slice(1) ?? [];
+  const values = { version, major, minor, patch };
+  return templates.map((template) => {
+    const tag = fillTemplate('additionalTags', template, values);
+    return validateImageTag(tag, tag === template ? 'additionalTags entry' : `additionalTags entry ${shown(template)} filled in as`);
+  });
+}
+
 /** Throws unless `repository` is a valid lowercase OCI repository path. */
 export function validateRepository(repository: string): string {
   if (!REPOSITORY.test(repository) || repository.length > 255) {

@@ -139,6 +139,8 @@ export interface BuiltImage {
   version?: string;
   image: string;
   tags: string[];
+  /** The immutable tag, when the file says which (the other tags move with every build). */
+  primaryTag?: string;
   digest?: string;
   status?: string;
 }
@@ -175,6 +177,9 @@ function checkBuiltImage(entry: unknown, index: number, file: string): BuiltImag
   }
   if (!Array.isArray(item.tags) || !item.tags.every((t) => typeof t === 'string')) throw new UserError(`${where} (${item.component}): 'tags' must be an array of strings.`, { file });
   item.tags.forEach((t) => validateImageTag(t, `${where} (${item.component}) tag`));
+  if (item.primaryTag !== undefined && (typeof item.primaryTag !== 'string' || !item.tags.includes(item.primaryTag))) {
+    throw new UserError(`${where} (${item.component}): 'primaryTag' must be one of its 'tags'.`, { file });
+  }
   if (item.digest !== undefined && item.digest !== null && item.digest !== '') {
     if (typeof item.digest !== 'string') throw new UserError(`${where} (${item.component}): 'digest' must be a string.`, { file });
     digestOrThrow(item.digest, `${where} (${item.component})`);
@@ -184,6 +189,7 @@ function checkBuiltImage(entry: unknown, index: number, file: string): BuiltImag
     version: item.version,
     image: item.image,
     tags: item.tags,
+    ...(item.primaryTag !== undefined ? { primaryTag: item.primaryTag } : {}),
     digest: item.digest || undefined,
     status: item.status,
   };

@@ -1,4 +1,5 @@
 import { UserError } from '../errors';
+import { keysByImage, parseImageNames } from '../images/component-images';
 import { parseImageRef } from '../images/reference';
 import { lockReference, readEnvironment } from '../lock/lockfile';
 import { changeBump } from '../versions/order';
@@ -47,17 +48,21 @@ export function parseChanges(text: string, origin = "input 'changes'"): EnvChang
   });
 }
 
-/** The changes between two versions of the lock file, for one environment, sorted by component. */
-export function lockDiff(before: string | undefined, after: string | undefined, environment: string, file = 'versions.yaml'): EnvChange[] {
+/**
+ * The changes between two versions of the lock file, for one environment, sorted by component. An entry
+ * kept under a component's image name (`imageNames` lines, `component=repository`) is named as the component.
+ */
+export function lockDiff(before: string | undefined, after: string | undefined, environment: string, file = 'versions.yaml', imageNames: string[] = []): EnvChange[] {
   const old = readEnvironment(before, file, environment);
   const now = readEnvironment(after, file, environment);
+  const names = keysByImage(new Map([...now].map(([key, entry]) => [key, entry.image])), parseImageNames(imageNames), `${file} ('${environment}')`);
   const changes: EnvChange[] = [];
   for (const [component, image] of now) {
     const previous = old.get(component);
     const to = lockReference(image);
     const from = previous && lockReference(previous);
     if (from === to) continue;
-    changes.push({ component, to, ...(from ? { from } : {}), bump: changeBump(previous, image) });
+    changes.push({ component: names.get(component) ?? component, to, ...(from ? { from } : {}), bump: changeBump(previous, image) });
   }
   return changes.sort((a, b) => a.component.localeCompare(b.component));
 }

@@ -51,6 +51,8 @@ interface ChangeContext {
   scratch: string;
   reapply: Reapply;
   log: Log;
+  /** `imageNames` lines: lock entries kept under an image's name. */
+  imageNames?: string[];
 }
 
 /**
@@ -66,7 +68,7 @@ export async function changeOn(git: Git, base: string, head: string, working: st
     // The same folder of the repository as the working copy's gitopsPath (which may be a subfolder).
     const folder = path.join(dir, context.prefix);
     const tree = new Git(folder);
-    await context.reapply({ dir: folder, git: tree, base, head, working, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, changes: context.changes, log: context.log });
+    await context.reapply({ dir: folder, git: tree, base, head, working, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, changes: context.changes, log: context.log, imageNames: context.imageNames });
     const env = context.identity;
     await addAll(tree, context.paths, env);
     const written = await tree.text(['write-tree'], { env });
@@ -78,8 +80,8 @@ export async function changeOn(git: Git, base: string, head: string, working: st
 }
 
 /** The changes the branch carries into the target (lock diff), with bumps and producing builds from the commits. */
-export async function branchChanges(git: Git, target: string, tip: string, environment: string, lockFile: string, runChanges: EnvChange[]): Promise<EnvChange[]> {
-  const diff = lockDiff(await showFile(git, target, lockFile), await showFile(git, tip, lockFile), environment, lockFile);
+export async function branchChanges(git: Git, target: string, tip: string, environment: string, lockFile: string, runChanges: EnvChange[], imageNames?: string[]): Promise<EnvChange[]> {
+  const diff = lockDiff(await showFile(git, target, lockFile), await showFile(git, tip, lockFile), environment, lockFile, imageNames);
   if (!diff.length) return [];
   const log = await git.text(['log', '--format=%B%x00', `${target}..${tip}`]);
   const records = log.split('\0').map((body) => body.trim()).filter(Boolean).map(parseCommitMessage);

@@ -7,6 +7,7 @@ import { updateGitOps } from '../flows/update-gitops';
 import { compareVersions, parseVersion } from '../versions/order';
 import { parseImageRef } from '../images/reference';
 import { readEnvironment } from '../lock/lockfile';
+import { byComponent, parseImageNames } from '../images/component-images';
 import type { EnvChange } from './changes';
 
 /** Where and what to apply again: a scratch worktree checked out at the branch's current tip. */
@@ -26,6 +27,8 @@ export interface ReapplyContext {
   /** This run's changes: component -> full image reference. */
   changes: EnvChange[];
   log: Log;
+  /** `imageNames` lines: lock entries kept under an image's name are the component's. */
+  imageNames?: string[];
 }
 
 /** Applies this run's change to the files in `context.dir`; throws a UserError when it cannot. */
@@ -67,7 +70,7 @@ export const applyWorkingEdit: Reapply = async (context) => {
 export const reapplyChanges: Reapply = async (context) => {
   if (!context.changes.length) return applyWorkingEdit(context);
   const lockText = await fs.readFile(path.join(context.dir, context.lockFile), 'utf8').catch(() => undefined);
-  const current = readEnvironment(lockText, context.lockFile, context.environment);
+  const current = byComponent(readEnvironment(lockText, context.lockFile, context.environment), parseImageNames(context.imageNames ?? []), context.lockFile).entries;
   const images: string[] = [];
   for (const change of context.changes) {
     const tag = parseImageRef(change.to)?.tag;
@@ -80,7 +83,7 @@ export const reapplyChanges: Reapply = async (context) => {
   }
   if (!images.length) return;
   await updateGitOps(
-    { gitopsPath: context.dir, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, source: 'images', images, pinDigest: false },
+    { gitopsPath: context.dir, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, source: 'images', images, pinDigest: false, imageNames: context.imageNames },
     context.log,
   );
 };

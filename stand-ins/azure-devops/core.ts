@@ -1,3 +1,4 @@
+import { BUILD_LOCATIONS } from './builds';
 import { type Area, HttpError, list } from './http';
 import type { Store } from './store';
 
@@ -21,11 +22,12 @@ export function coreArea(store: Store): Area {
   return ({ method, project, path, query }) => {
     if (project) return undefined;
     if (method === 'OPTIONS') {
-      const locations = path[0]?.toLowerCase() === 'git' ? GIT_LOCATIONS : [];
+      const area = path[0]?.toLowerCase() ?? '';
+      const locations = { git: GIT_LOCATIONS, build: BUILD_LOCATIONS }[area] ?? [];
       return {
         status: 200,
         body: list(
-          locations.map(([id, resourceName, routeTemplate]) => ({ id, area: 'git', resourceName, routeTemplate, resourceVersion: 2, minVersion: '1.0', maxVersion: '7.2', releasedVersion: '7.1' })),
+          locations.map(([id, resourceName, routeTemplate]) => ({ id, area, resourceName, routeTemplate, resourceVersion: 2, minVersion: '1.0', maxVersion: '7.2', releasedVersion: '7.1' })),
         ),
       };
     }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FaultProxy, type ProxyFaults, type ProxyRequest } from '../fault-proxy';
+import { addBuild, type Build, type BuildSpec, buildsArea } from './builds';
 import { coreArea } from './core';
 import { commitFiles, createRepo, gitArea, readFile, serveGit, tip } from './git';
 import { type Answer, type Area, HttpError, notFound, readBody } from './http';
@@ -15,7 +16,7 @@ import { linkWorkItems, workItemsArea } from './work-items';
 /**
  * A stand-in for Azure DevOps Services that the real azure-devops-node-api client talks to:
  * resource-location discovery, projects, identities, Git repositories and refs, pull requests (with
- * reviewers, labels, work item refs), build work items and work item links, and git smart HTTP through
+ * reviewers, labels, work item refs), pipeline runs, build work items and work item links, and git smart HTTP through
  * `git http-backend` over bare repositories at `<collection>/<project>/_git/<repo>`. Each API area is a
  * module beside this one; this one is the HTTP core: authentication, routing, error answers.
  *
@@ -66,7 +67,7 @@ export class AdoServer {
 
   private constructor(readonly root: string, readonly org: string, private readonly server: http.Server, private readonly proxy: FaultProxy) {
     this.store = new Store(root, () => this.collectionUrl);
-    this.areas = [coreArea(this.store), gitArea(this.store), pullRequestsArea(this.store), workItemsArea(this.store)];
+    this.areas = [coreArea(this.store), gitArea(this.store), pullRequestsArea(this.store), workItemsArea(this.store), buildsArea(this.store)];
     this.buildService = this.addIdentity({ displayName: `Edge Build Service (${org})`, uniqueName: `build-service@${org}` });
   }
 
@@ -169,6 +170,11 @@ export class AdoServer {
   /** Completes a pull request as a squash merge would; the source branch is deleted unless kept. */
   completePullRequest(repoName: string, id: number, options: { deleteSourceBranch?: boolean } = {}): Promise<void> {
     return completePullRequest(this.store, repoName, id, options);
+  }
+
+  /** A run of a pipeline in `projectName` (created when missing), as the build list reports it. */
+  addBuild(projectName: string, spec: BuildSpec): Build {
+    return addBuild(this.store, this.store.findProject(projectName) ?? this.store.addProject(projectName), spec);
   }
 
   /** Work items the service reports as linked to a build (GET _apis/build/builds/{id}/workitems); they exist from now on. */

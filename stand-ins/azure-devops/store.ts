@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Build } from './builds';
 import { HttpError } from './http';
 
 /** What the Azure DevOps stand-in holds, with the lookups and JSON shapes every API area shares. */
@@ -59,6 +60,8 @@ export class Store {
   readonly buildWorkItems = new Map<string, string[]>();
   /** Ids of the work items that exist (those linked to a build). */
   readonly workItems = new Set<string>();
+  /** Pipeline runs, oldest first (id = position + 1). */
+  readonly builds: Build[] = [];
   nextPullRequestId = 1;
   nextLabelId = 1;
 

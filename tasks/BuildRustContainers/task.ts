@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import type { Agent } from '../../shared/agent';
 import { UserError } from '../../shared/errors';
 import type { BuildContainersOptions, BuildContainersResult } from '../../shared/flows/build-containers';
+import { LAST_SUCCESSFUL_BUILD } from '../../shared/git/changed-components';
+import type { PipelineRun } from '../../shared/repos/builds';
 import { boolInput, expandVariables, parseList } from '../../shared/inputs';
 import type { AzureLoginOptions } from '../../shared/azure/login';
 import { registryAccess } from '../../shared/registry/credentials';
@@ -19,6 +21,7 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     excludePaths: parseList(agent.input('excludePaths')),
     dockerfile: agent.input('dockerfile') || '{path}/Dockerfile',
     buildContext: agent.input('buildContext') || '{path}',
+    imageNames: parseList(agent.input('imageNames')),
     registry,
     credentials,
     repositoryPrefix: agent.input('repositoryPrefix'),
@@ -32,6 +35,8 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     changedOnly: boolInput(agent, 'changedOnly', false),
     changedSince: agent.input('changedSince'),
     tagFormat: agent.input('tagFormat') || '{name}/{version}',
+    legacyTagFormats: parseList(agent.input('legacyTagFormats')),
+    ...(agent.input('changedSince').toLowerCase() === LAST_SUCCESSFUL_BUILD.toLowerCase() ? { pipeline: pipelineRun(agent) } : {}),
     mode: agent.input('mode') || 'build',
     manifestPath: manifestPath && path.resolve(manifestPath),
     push: boolInput(agent, 'push', true),
@@ -41,6 +46,23 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     sourceUrl: agent.variable('Build.Repository.Uri'),
     tempDir: agent.tempDir(),
   };
+}
+
+/** This run's pipeline, for changedSince `lastSuccessfulBuild`: every part is needed to ask for its runs. */
+function pipelineRun(agent: Agent): PipelineRun {
+  const values = {
+    collectionUrl: agent.collectionUrl(),
+    token: agent.accessToken(),
+    project: agent.variable('System.TeamProject'),
+    definitionId: agent.variable('System.DefinitionId'),
+    branch: agent.variable('Build.SourceBranch'),
+  };
+  const names = { collectionUrl: 'System.CollectionUri', token: "the job's access token", project: 'System.TeamProject', definitionId: 'System.DefinitionId', branch: 'Build.SourceBranch' };
+  const missing = (Object.keys(values) as Array<keyof typeof values>).filter((key) => !values[key]).map((key) => names[key]);
+  if (missing.length) {
+    throw new UserError(`changedSince '${LAST_SUCCESSFUL_BUILD}' asks Azure Pipelines for this pipeline's last successful run, which needs ${missing.join(', ')}: run the task in a pipeline, or give changedSince a ref.`);
+  }
+  return values as PipelineRun;
 }
 
 /** Outputs `images`, `matrix`, `built`, `skipped`, the summary; returns the task's closing message. */

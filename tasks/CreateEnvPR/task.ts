@@ -34,6 +34,7 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     title: agent.input('title') || DEFAULT_TITLE,
     description: agent.input('description'),
     changes: agent.input('changes'),
+    imageNames: parseList(agent.input('imageNames')),
     reviewers: parseList(agent.input('reviewers')),
     requiredReviewers: parseList(agent.input('requiredReviewers')),
     labels: parseList(agent.input('labels')),

@@ -32,6 +32,7 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     allowedRegistries: parseList(agent.input('allowedRegistries')),
     helmValues: agent.input('helmValues').split(/\r?\n/).map((line) => line.trim()).filter(Boolean),
     requireSemVer: boolInput(agent, 'requireSemVer', false),
+    imageNames: parseList(agent.input('imageNames')),
     dryRun: boolInput(agent, 'dryRun', false),
   };
 }

@@ -74,7 +74,7 @@ describe('BuildRustContainers changedOnly and plan mode (real git history, real 
     const { matrix, images, result } = await plan();
     assert.deepEqual(Object.keys(matrix), ['telemetry']);
     assert.deepEqual(images!.images, [
-      { component: 'telemetry', version: '2.0.0', image: `${registry.host}/telemetry`, tags: ['v2.0.0-rc.5678'], platforms: [hostPlatform()], status: 'planned' },
+      { component: 'telemetry', version: '2.0.0', image: `${registry.host}/telemetry`, tags: ['v2.0.0-rc.5678'], primaryTag: 'v2.0.0-rc.5678', platforms: [hostPlatform()], status: 'planned' },
     ]);
     assert.equal(result.outputs.skipped, '2', 'two components unchanged');
     assert.equal(result.outputs.built, '0');

@@ -35,6 +35,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
         allowedRegistries: [],
         helmValues: [],
         requireSemVer: false,
+        imageNames: [],
         dryRun: false,
       });
     });
@@ -61,6 +62,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
           allowedRegistries: `${REGISTRY}\n*.azurecr.io/edge`,
           helmValues: 'collector=repository:image.repository,tag:image.tag\n\nheuristic=image.tag\r\n',
           requireSemVer: 'true',
+          imageNames: 'http-connector=broker\nai-edge-mqtt-publisher=ai-edge-inference',
           dryRun: 'true',
         },
       });
@@ -83,6 +85,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
         allowedRegistries: [REGISTRY, '*.azurecr.io/edge'],
         helmValues: ['collector=repository:image.repository,tag:image.tag', 'heuristic=image.tag'],
         requireSemVer: true,
+        imageNames: ['http-connector=broker', 'ai-edge-mqtt-publisher=ai-edge-inference'],
         dryRun: true,
       });
       assert.deepEqual(a.secrets, [PASSWORD]);

@@ -31,11 +31,11 @@ describe('BuildRustContainers inputs', () => {
   });
 
   it('matches a component’s own tags in the tag format and captures the version', () => {
-    const pattern = componentTagPattern('{name}/{version}', 'http-connector');
+    const pattern = componentTagPattern('{name}/{version}', { name: 'http-connector', dir: 'broker' });
     assert.equal(pattern.exec('http-connector/1.2.3')?.[1], '1.2.3');
     assert.equal(pattern.test('http-connector-x/1.2.3'), false);
-    assert.equal(componentTagPattern('{name}-v{version}', 'a.b').exec('a.b-v1.0.0-rc10')?.[1], '1.0.0-rc10');
-    assert.equal(componentTagPattern('{name}-v{version}', 'a.b').test('aXb-v1.0.0'), false);
+    assert.equal(componentTagPattern('{name}-v{version}', { name: 'a.b', dir: 'a' }).exec('a.b-v1.0.0-rc10')?.[1], '1.0.0-rc10');
+    assert.equal(componentTagPattern('{name}-v{version}', { name: 'a.b', dir: 'a' }).test('aXb-v1.0.0'), false);
   });
 
   it('knows the builders and lists them for anything else', () => {

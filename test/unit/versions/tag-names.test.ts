@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { gitTag } from '../../../shared/git/tag-name';
+import * as path from 'node:path';
+import { gitTag, tagValues } from '../../../shared/git/tag-name';
 import { imageTag, validateImageTag, validateRepository } from '../../../shared/images/names';
 
 const heuristic = { name: 'heuristic', version: '1.4.2' };
@@ -11,6 +12,13 @@ describe('versions: tags', () => {
       assert.equal(await gitTag('{name}-v{version}', heuristic), 'heuristic-v1.4.2');
       assert.equal(await gitTag('{name}/{version}', { name: 'x', version: '2.0.0-rc10' }), 'x/2.0.0-rc10');
       assert.equal(await gitTag('release/{name}/v{version}', heuristic), 'release/heuristic/v1.4.2');
+    });
+
+    it('fills {dir}, the component’s folder name (the searched folder’s for a package at its root), as the original scripts tagged', async () => {
+      const broker = tagValues({ name: 'http-connector', version: '0.1.0', path: 'src/500-application/502-rust-http-connector/services/broker' }, '/repo');
+      assert.deepEqual(broker, { name: 'http-connector', version: '0.1.0', dir: 'broker' });
+      assert.equal(await gitTag('{dir}/{version}', broker), 'broker/0.1.0');
+      assert.equal(tagValues({ name: 'edgectl', version: '1.0.0', path: '.' }, path.join('/work', 'edgectl-repo')).dir, 'edgectl-repo');
     });
 
     it('refuses a result git does not accept as a ref, saying why', async () => {
