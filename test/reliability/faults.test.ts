@@ -159,7 +159,7 @@ describe('Faults: each task succeeds exactly once or fails clearly with nothing 
     it('git smart HTTP answered 503 or dropped (fetch, ls-remote and push): retried, every run pushes once and opens one pull request', async () => {
       const start = ado.requests.length;
       // One agent at a time, so the seeded fault sequence meets the same requests on every run.
-      const { outcomes, errors } = await underFaults('git-faults', { failRate: 0.15, dropRate: 0.15, failWith: [{ status: 503 }], scope: 'git', seed: 7002 }, 6, 1);
+      const { outcomes, errors } = await underFaults('git-faults', { failRate: 0.15, dropRate: 0.15, failWith: [{ status: 503 }], scope: 'git', seed: 7004 }, 6, 1);
       const faults = new Set(ado.requests.slice(start).filter((r) => r.fault).map((r) => `${r.fault} ${r.method} ${/info\/refs|git-upload-pack|git-receive-pack/.exec(r.url)?.[0]}`));
       for (const fault of ['503', 'drop']) {
         for (const request of ['GET info/refs', 'POST git-upload-pack', 'POST git-receive-pack']) assert.ok(faults.has(`${fault} ${request}`), `${fault} on ${request}: ${[...faults].join(', ')}`);
