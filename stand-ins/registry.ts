@@ -10,18 +10,19 @@ export const REGISTRY_TOOLS = ['docker-registry', 'htpasswd'];
 
 /**
  * A real OCI registry (Debian's docker-registry, distribution 2.8) on a loopback port, with htpasswd
- * basic auth, in a temporary directory. `host` is `127.0.0.1:<port>`.
+ * basic auth, in a temporary directory. `host` is `127.0.0.1:<port>`. With `tls` (PEM files of a
+ * certificate and its key) it serves HTTPS only.
  */
 export class TestRegistry {
   private constructor(private readonly child: ChildProcess, readonly dir: string, readonly host: string, readonly username: string, readonly password: string) {}
 
-  static async start(username = 'pipeline', password = 'reg-secret-7f3a9c'): Promise<TestRegistry> {
+  static async start(username = 'pipeline', password = 'reg-secret-7f3a9c', tls?: { certificate: string; key: string }): Promise<TestRegistry> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'registry-'));
     await run('htpasswd', ['-Bbc', path.join(dir, 'htpasswd'), username, password]);
     const config = [
       'version: 0.1',
       'log: { level: info, accesslog: { disabled: true } }',
-      'http: { addr: "127.0.0.1:0", secret: test-upload-secret }',
+      `http: { addr: "127.0.0.1:0", secret: test-upload-secret${tls ? `, tls: { certificate: ${tls.certificate}, key: ${tls.key} }` : ''} }`,
       `storage: { filesystem: { rootdirectory: ${path.join(dir, 'data')} }, delete: { enabled: true } }`,
       `auth: { htpasswd: { realm: test, path: ${path.join(dir, 'htpasswd')} } }`,
     ].join('\n');

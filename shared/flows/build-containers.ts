@@ -14,6 +14,8 @@ import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import { imageTag, validateImageTag, validateRepository } from '../images/names';
 import { splitRegistryAddress } from '../images/registry-host';
 import { affectedComponents } from '../git/changed-components';
+import { fetchWith } from '../net/fetch';
+import type { NetworkSettings } from '../net/network';
 
 export interface BuildContainersOptions {
   /** Where the Cargo workspace(s) are; paths in templates are relative to it. */
@@ -29,6 +31,8 @@ export interface BuildContainersOptions {
   /** Registry host, optionally with a namespace (`ghcr.io/edge`) or scheme (`https://myacr.azurecr.io`). */
   registry: string;
   credentials?: RegistryCredentials;
+  /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
+  network?: NetworkSettings;
   repositoryPrefix?: string;
   imageTagFormat?: string;
   preRelease?: string;
@@ -243,7 +247,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   }
 
   // The registry: credentials first (a refusal stops everything before any build), then what exists.
-  const client = new RegistryClient(registry.host, options.credentials ?? {});
+  const client = new RegistryClient(registry.host, options.credentials ?? {}, fetchWith(options.network));
   if (push && work.length) {
     await client.ping();
     const pending: Candidate[] = [];

@@ -20,6 +20,7 @@ export async function readOptions(agent: Agent): Promise<BuildContainersOptions>
     buildContext: agent.input('buildContext') || '{path}',
     registry,
     credentials,
+    network: agent.network(),
     repositoryPrefix: agent.input('repositoryPrefix'),
     imageTagFormat: agent.input('imageTagFormat') || 'v{version}',
     preRelease: expandVariables(agent, agent.input('preRelease')),

@@ -1,9 +1,10 @@
 import * as tl from 'azure-pipelines-task-lib/task';
-import { _getVariableKey, _vault } from 'azure-pipelines-task-lib/internal';
+import { _getVariableKey, _knownVariableMap, _vault } from 'azure-pipelines-task-lib/internal';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runWithAgent, type Agent, type ServiceConnection, type SourceLocation } from '../../shared/agent';
+import { networkSettings, type NetworkSettings } from '../../shared/net/network';
 
 /**
  * The task.json beside the running script; the unbundled tsc output (build/tasks/<Task>/index.js,
@@ -67,6 +68,15 @@ export class TaskLibAgent implements Agent {
       if (value) data[key] = value;
     }
     return { url: url || data['loginServer'] || data['registry'], username, password, data };
+  }
+
+  network(): NetworkSettings {
+    // What tl.getHttpProxyConfiguration and tl.getHttpCertConfiguration read, without their debug echo of
+    // every value (the proxy password among them) before anyone can mask it.
+    return networkSettings((name) => {
+      const key = _getVariableKey(name);
+      return (_knownVariableMap[key]?.secret ? _vault.retrieveSecret(`SECRET_${key}`) : process.env[key]) || undefined;
+    }, this);
   }
 
   debug(message: string): void {
