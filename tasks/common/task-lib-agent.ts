@@ -1,10 +1,12 @@
+// First: it takes the proxy password out of the environment before task-lib's load could print it.
+import { proxyPassword } from './proxy-password';
 import * as tl from 'azure-pipelines-task-lib/task';
-import { _getVariableKey, _knownVariableMap, _vault } from 'azure-pipelines-task-lib/internal';
+import { _getVariableKey, _vault } from 'azure-pipelines-task-lib/internal';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runWithAgent, type Agent, type ServiceConnection, type SourceLocation } from '../../shared/agent';
-import { networkSettings, type NetworkSettings } from '../../shared/net/network';
+import { NETWORK_VARIABLES, networkSettings, type NetworkSettings } from '../../shared/net/network';
 
 /**
  * The task.json beside the running script; the unbundled tsc output (build/tasks/<Task>/index.js,
@@ -71,12 +73,8 @@ export class TaskLibAgent implements Agent {
   }
 
   network(): NetworkSettings {
-    // What tl.getHttpProxyConfiguration and tl.getHttpCertConfiguration read, without their debug echo of
-    // every value (the proxy password among them) before anyone can mask it.
-    return networkSettings((name) => {
-      const key = _getVariableKey(name);
-      return (_knownVariableMap[key]?.secret ? _vault.retrieveSecret(`SECRET_${key}`) : process.env[key]) || undefined;
-    }, this);
+    // What tl.getHttpProxyConfiguration and tl.getHttpCertConfiguration read; the password from ./proxy-password.
+    return networkSettings((name) => (name === NETWORK_VARIABLES.proxyPassword ? proxyPassword : this.variable(name)), this);
   }
 
   debug(message: string): void {

@@ -18,6 +18,7 @@ const read = {
   acr: agent.endpoint('acr') ?? null,
   tfs: agent.endpoint('tfs') ?? null,
   missing: agent.endpoint('missing') ?? null,
+  network: agent.network(),
 };
 agent.setOutput('images', '[{"a":"b;c]"}]\nnext line');
 agent.warn('a warning', { file: 'environments/devtest/kustomization.yaml', line: 7 });
