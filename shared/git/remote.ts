@@ -164,9 +164,9 @@ export class Remote {
       case 'not-found':
         return new UserError(`${where}: the repository was not found (HTTP 404). Check the remote's URL, and that the token may read the repository.`);
       case 'proxy-refused':
-        return new UserError(proxyRefused(this.label));
+        return new UserError(`${where}: ${proxyRefused()}`);
       case 'untrusted-certificate':
-        return new UserError(untrustedCertificate(this.label, /SSL certificate problem: [^\n]*/.exec(text)?.[0] ?? 'SSL certificate problem'));
+        return new UserError(`${where}: ${untrustedCertificate(/SSL certificate problem: [^\n]*/.exec(text)?.[0] ?? 'SSL certificate problem')}`);
     }
     // What the server and git said (`remote:` lines carry a server's reason, e.g. Azure Repos' TF401027), else the tail.
     const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);

@@ -55,11 +55,11 @@ export function networkFailure(error: unknown, what: string): Error {
   const causes: Array<Error & { code?: string }> = [];
   for (let e = error as (Error & { cause?: unknown }) | undefined; e && causes.length < 5; e = e.cause as typeof e) causes.push(e);
   const said = causes.map((e) => e.message).filter(Boolean).join(': ');
-  if (causes.some((e) => /\b407\b/.test(e.message))) {
-    return new UserError(proxyRefused(what));
-  }
+  // What undici says when the proxy refuses the tunnel: 407, as proxies answer, or 401, as some (tinyproxy) do.
+  const refused = /Proxy response \((40[17])\)/.exec(said)?.[1];
+  if (refused) return new UserError(`Could not reach ${what}: ${proxyRefused(Number(refused))}`);
   if (causes.some((e) => UNTRUSTED_CERTIFICATE.test(e.code ?? ''))) {
-    return new UserError(untrustedCertificate(what, said));
+    return new UserError(`Could not reach ${what}: ${untrustedCertificate(said)}`);
   }
   return new TransientError(`${what} could not be reached: ${said}`);
 }

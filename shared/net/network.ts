@@ -112,6 +112,7 @@ export function noProxyHosts(bypass: string[], log?: Log): string[] {
       .replace(/^(\.\*)?(\(?https\?:\\?\/\\?\/\)?\??|https?:\\?\/\\?\/)?/, '')
       .replace(/^\.\*(\\\.|\.)/, '.')
       .replace(/(\\?\/(\.\*)?)$/, '')
+      .replace(/(\(:\\d[+*]\)\?|:)$/, '')
       .replace(/\\([.-])/g, '$1');
     if (NO_PROXY_ENTRY.test(host)) hosts.push(host);
     else log?.debug(`The proxy bypass pattern '${pattern}' names no single host or domain, so git cannot be told to bypass the proxy for it (NO_PROXY takes host names): git goes through the proxy for it.`);
@@ -119,12 +120,12 @@ export function noProxyHosts(bypass: string[], log?: Log): string[] {
   return hosts;
 }
 
-/** What to say when the proxy answers 407 on the way to `what`. */
-export function proxyRefused(what: string): string {
-  return `The proxy refused the agent's proxy credentials (HTTP 407) on the way to ${what}: check the proxy username and password the agent was configured with (${NETWORK_VARIABLES.proxyUsername}, ${NETWORK_VARIABLES.proxyPassword}).`;
+/** Why a request failed when the proxy refused the agent's credentials (HTTP 407, or `status`). */
+export function proxyRefused(status = 407): string {
+  return `the proxy refused the agent's proxy credentials (HTTP ${status}): check the proxy username and password the agent was configured with (${NETWORK_VARIABLES.proxyUsername}, ${NETWORK_VARIABLES.proxyPassword}).`;
 }
 
-/** What to say when `what` shows a certificate no trusted authority signed (`said`: the client's words). */
-export function untrustedCertificate(what: string, said: string): string {
-  return `The certificate of ${what} is not signed by an authority this agent trusts (${said}): configure the agent with the certificate authority's PEM file (config --sslcacert, which sets ${NETWORK_VARIABLES.caFile}).`;
+/** Why a request failed when the server's certificate is signed by no trusted authority (`said`: the client's words). */
+export function untrustedCertificate(said: string): string {
+  return `its certificate is not signed by an authority this agent trusts (${said}): configure the agent with the certificate authority's PEM file (config --sslcacert, which sets ${NETWORK_VARIABLES.caFile}).`;
 }

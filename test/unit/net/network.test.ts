@@ -64,10 +64,10 @@ describe("the agent's network settings (shared/net)", () => {
     const lines: string[] = [];
     const log = { debug: (m: string) => lines.push(m), info: () => undefined, warn: () => undefined, setSecret: () => undefined };
     const hosts = noProxyHosts(
-      ['github\\.com', '^https?://build\\.corp\\.example$', '.*\\.corp\\.example', '127.0.0.1', '^http://10\\.1\\.2\\.3:8080/.*', '(dev|test)\\.corp', 'https://a\\.b/path'],
+      ['github\\.com', '^https?://build\\.corp\\.example$', '.*\\.corp\\.example', '127.0.0.1', '^http://10\\.1\\.2\\.3:8080/.*', '(dev|test)\\.corp', 'https://a\\.b/path', '^https?://registry\\.corp:', 'nexus\\.corp(:\\d+)?'],
       log,
     );
-    assert.deepEqual(hosts, ['github.com', 'build.corp.example', '.corp.example', '127.0.0.1', '10.1.2.3:8080']);
+    assert.deepEqual(hosts, ['github.com', 'build.corp.example', '.corp.example', '127.0.0.1', '10.1.2.3:8080', 'registry.corp', 'nexus.corp']);
     assert.equal(lines.length, 2);
     assert.match(lines[0], /The proxy bypass pattern '\(dev\|test\)\\\.corp' names no single host or domain, so git cannot be told to bypass the proxy for it/);
     assert.match(lines[1], /'https:\/\/a\\\.b\/path'/);
@@ -88,10 +88,11 @@ describe('fetchWith and networkFailure: the HTTP transport', () => {
     const wrapped = (cause: Error) => new TypeError('fetch failed', { cause });
     const refused = networkFailure(wrapped(new Error('Proxy response (407) !== 200 when HTTP Tunneling')), 'the registry r.example');
     assert.ok(refused instanceof UserError);
-    assert.match(refused.message, /^The proxy refused the agent's proxy credentials \(HTTP 407\) on the way to the registry r\.example: check the proxy username and password/);
+    assert.match(refused.message, /^Could not reach the registry r\.example: the proxy refused the agent's proxy credentials \(HTTP 407\): check the proxy username and password/);
+    assert.match(networkFailure(wrapped(new Error('Proxy response (401) !== 200 when HTTP Tunneling')), 'x').message, /^Could not reach x: the proxy refused the agent's proxy credentials \(HTTP 401\)/);
     const untrusted = networkFailure(wrapped(Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' })), 'the registry r.example');
     assert.ok(untrusted instanceof UserError);
-    assert.match(untrusted.message, /^The certificate of the registry r\.example is not signed by an authority this agent trusts \(fetch failed: self-signed certificate in certificate chain\): configure the agent with the certificate authority's PEM file \(config --sslcacert, which sets Agent\.CAInfo\)\.$/);
+    assert.match(untrusted.message, /^Could not reach the registry r\.example: its certificate is not signed by an authority this agent trusts \(fetch failed: self-signed certificate in certificate chain\): configure the agent with the certificate authority's PEM file \(config --sslcacert, which sets Agent\.CAInfo\)\.$/);
     const dropped = networkFailure(wrapped(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' })), 'the registry r.example');
     assert.ok(dropped instanceof TransientError);
     assert.equal(dropped.message, 'the registry r.example could not be reached: fetch failed: connect ECONNREFUSED 127.0.0.1:9');
