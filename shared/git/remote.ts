@@ -14,7 +14,7 @@ export interface RemoteSettings extends NetworkSettings {
 
 /**
  * The environment that carries `settings` to git: `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`
- * entries (http.extraheader, http.proxy, http.sslCAInfo) after any the parent already set, and NO_PROXY for
+ * entries (http.extraheader, http.proxy, http.sslCAInfo, with GIT_SSL_CAINFO) after any the parent already set, and NO_PROXY for
  * the hosts the proxy's bypass patterns name (a pattern naming no host is said on `log`'s debug). Never
  * argv, never .git/config. `secrets` lists every secret form in it (to redact), `derived` those made here
  * from the given secrets (for the agent to mask as well).
@@ -46,7 +46,11 @@ export function remoteEnv(settings: RemoteSettings, parent: NodeJS.ProcessEnv = 
     const bypass = noProxyHosts(proxy.bypass ?? [], log);
     if (bypass.length) env.NO_PROXY = env.no_proxy = bypass.join(',');
   }
-  if (settings.caFile) entries.push(['http.sslCAInfo', settings.caFile]);
+  if (settings.caFile) {
+    entries.push(['http.sslCAInfo', settings.caFile]);
+    // An inherited GIT_SSL_CAINFO (some images set it to the system bundle) wins over http.sslCAInfo: replace it.
+    env.GIT_SSL_CAINFO = settings.caFile;
+  }
   if (entries.length === 0) return { env, secrets, derived };
   const first = Number(parent.GIT_CONFIG_COUNT) || 0;
   entries.forEach(([key, value], i) => {
@@ -67,7 +71,8 @@ export function classifyGitFailure(output: string): GitFailureKind {
   if (status === '401' || /Authentication failed|could not read (Username|Password)/i.test(output)) return 'unauthorized';
   if (status === '403') return 'forbidden';
   if (status === '407' || /HTTP code 407 from proxy/.test(output)) return 'proxy-refused';
-  if (/SSL certificate problem/.test(output)) return 'untrusted-certificate';
+  // OpenSSL's and GnuTLS's words (Debian's git uses GnuTLS).
+  if (/SSL certificate problem|server certificate verification failed/.test(output)) return 'untrusted-certificate';
   if (status === '404' || /repository '[^']*' not found/i.test(output)) return 'not-found';
   if (/couldn't find remote ref/i.test(output)) return 'missing-ref';
   // A push refused because the ref moved or already exists (a hook's or a protected branch's refusal is not one).
@@ -166,7 +171,7 @@ export class Remote {
       case 'proxy-refused':
         return new UserError(`${where}: ${proxyRefused()}`);
       case 'untrusted-certificate':
-        return new UserError(`${where}: ${untrustedCertificate(/SSL certificate problem: [^\n]*/.exec(text)?.[0] ?? 'SSL certificate problem')}`);
+        return new UserError(`${where}: ${untrustedCertificate(/SSL certificate problem: [^\n]*|server certificate verification failed/.exec(text)?.[0] ?? 'certificate problem')}`);
     }
     // What the server and git said (`remote:` lines carry a server's reason, e.g. Azure Repos' TF401027), else the tail.
     const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);

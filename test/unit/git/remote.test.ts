@@ -29,6 +29,7 @@ describe('git remote settings reach git through the environment only', () => {
       GIT_CONFIG_VALUE_1: proxyUrl,
       GIT_CONFIG_KEY_2: 'http.sslCAInfo',
       GIT_CONFIG_VALUE_2: '/etc/ssl/corp-ca.pem',
+      GIT_SSL_CAINFO: '/etc/ssl/corp-ca.pem',
       NO_PROXY: '.corp,10.0.0.1',
       no_proxy: '.corp,10.0.0.1',
     });
@@ -46,6 +47,7 @@ describe('git remote settings reach git through the environment only', () => {
       GIT_CONFIG_KEY_3: 'http.sslCAInfo',
       GIT_CONFIG_VALUE_3: '/ca.pem',
       GIT_CONFIG_COUNT: '4',
+      GIT_SSL_CAINFO: '/ca.pem',
     });
     assert.deepEqual(remoteEnv({}, {}).env, {}, 'no settings, no variables');
   });
