@@ -34,6 +34,7 @@ export const NETWORK_VARIABLES = {
   proxyPassword: 'Agent.ProxyPassword',
   proxyBypassList: 'Agent.ProxyBypassList',
   caFile: 'Agent.CAInfo',
+  clientCert: 'Agent.ClientCert',
 } as const;
 
 /**
@@ -46,6 +47,9 @@ export function networkSettings(read: (name: string) => string | undefined, log:
   const settings: NetworkSettings = {};
   const caFile = read(NETWORK_VARIABLES.caFile);
   if (caFile) settings.caFile = caFile;
+  if (read(NETWORK_VARIABLES.clientCert)) {
+    log.warn(`The agent has a client certificate (${NETWORK_VARIABLES.clientCert}); this task does not present it: a server that requires one refuses the connection.`);
+  }
   const url = read(NETWORK_VARIABLES.proxyUrl);
   if (!url) return settings;
   const username = read(NETWORK_VARIABLES.proxyUsername);

@@ -27,6 +27,8 @@ describe("the agent's network settings (shared/net)", () => {
     });
     assert.deepEqual(read({}).settings, {}, 'no proxy, no CA file: nothing');
     assert.deepEqual(read({ 'Agent.CAInfo': '/ca.pem' }).settings, { caFile: '/ca.pem' });
+    const client = read({ 'Agent.ClientCert': '/agent/client.pem' });
+    assert.match(client.agent.warnings[0].message, /The agent has a client certificate \(Agent\.ClientCert\); this task does not present it/);
   });
 
   it('masks every form of the proxy password: as given, URL-encoded, in the formatted proxy URL and in a Basic header', () => {
