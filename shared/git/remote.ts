@@ -14,9 +14,9 @@ export interface RemoteSettings extends NetworkSettings {
 
 /**
  * The environment that carries `settings` to git: `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`
- * entries (http.extraheader, http.proxy, http.sslCAInfo, with GIT_SSL_CAINFO) after any the parent already set, and NO_PROXY for
- * the hosts the proxy's bypass patterns name (a pattern naming no host is said on `log`'s debug). Never
- * argv, never .git/config. `secrets` lists every secret form in it (to redact), `derived` those made here
+ * entries (http.extraheader, http.proxy, http.sslCAInfo with GIT_SSL_CAINFO) after any the parent already
+ * set, and NO_PROXY for the hosts the proxy's bypass patterns name (a pattern naming none is said on
+ * `log`'s debug). Never argv, never .git/config. `secrets` lists every secret form in it (to redact), `derived` those made here
  * from the given secrets (for the agent to mask as well).
  */
 export function remoteEnv(settings: RemoteSettings, parent: NodeJS.ProcessEnv = process.env, log?: Log): { env: Record<string, string>; secrets: string[]; derived: string[] } {

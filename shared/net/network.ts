@@ -5,7 +5,7 @@ import { shown, UserError } from '../errors';
  * The agent's network settings as every client of this extension uses them: the proxy it goes through
  * and the certificate authorities it trusts. Read from the agent's variables (networkSettings); git gets
  * them in its environment (git/remote.ts), HTTP clients through fetchWith (fetch.ts) or the options of
- * azure-devops-node-api (restOptions).
+ * azure-devops-node-api (repos/azure-repos.ts).
  */
 
 /** An HTTP(S) proxy: the agent's Agent.ProxyUrl, Agent.ProxyUsername, Agent.ProxyPassword and Agent.ProxyBypassList. */
