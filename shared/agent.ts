@@ -4,6 +4,7 @@
  * Library code needs only the Log part. Nothing in shared/ imports task-lib.
  */
 import { formatError, UserError } from './errors';
+import type { NetworkSettings } from './net/network';
 
 /** Where a message points: a file, and a 1-based line when one is known. */
 export interface SourceLocation {
@@ -86,6 +87,11 @@ export interface Agent extends Log {
   collectionUrl(): string | undefined;
   /** A service connection by id (what a connectedService input holds); undefined when missing or not authorized. */
   endpoint(id: string): ServiceConnection | undefined;
+  /**
+   * The agent's proxy and certificate settings (Agent.ProxyUrl, Agent.ProxyUsername, Agent.ProxyPassword,
+   * Agent.ProxyBypassList, Agent.CAInfo: see shared/net/network.ts), the proxy password masked.
+   */
+  network(): NetworkSettings;
   /** An error issue on the run, linked to the file and line when given. */
   error(message: string, where?: SourceLocation): void;
   /** An output variable (isOutput=true), readable by later steps and jobs. */

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from './random';
+import { acceptOnlyFrom, type GateRecord } from './source-gate';
 
 /**
  * A small HTTP reverse proxy that injects faults in front of a real server (the test registry, the Azure
@@ -91,6 +92,11 @@ export class FaultProxy {
 
   get faultCount(): number {
     return this.requests.filter((r) => r.fault).length;
+  }
+
+  /** Accepts connections only from `address` (a proxy's outgoing address): see stand-ins/source-gate.ts. */
+  acceptOnlyFrom(address: string): GateRecord {
+    return acceptOnlyFrom(this.server, address);
   }
 
   async stop(): Promise<void> {

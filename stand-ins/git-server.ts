@@ -1,9 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { gitHttpBackend } from './http-backend';
+import { acceptOnlyFrom, type GateRecord } from './source-gate';
 import { run } from '../shared/process';
 
 export interface GitRequest {
@@ -23,18 +25,20 @@ export class GitServer {
   beforeRequest?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   private server?: http.Server;
 
-  private constructor(readonly root: string, readonly token: string) {}
+  private constructor(readonly root: string, readonly token: string, private readonly scheme: 'http' | 'https') {}
 
-  static async start(token: string): Promise<GitServer> {
+  /** Starts the server on a loopback port; with `tls` (a PEM certificate and key) it speaks HTTPS. */
+  static async start(token: string, tls?: { cert: string; key: string }): Promise<GitServer> {
     const root = await fs.mkdtemp(path.join(os.tmpdir(), 'git-remote-'));
-    const git = new GitServer(root, token);
-    git.server = http.createServer((req, res) => git.handle(req, res));
+    const git = new GitServer(root, token, tls ? 'https' : 'http');
+    const handle = (req: http.IncomingMessage, res: http.ServerResponse) => git.handle(req, res);
+    git.server = tls ? https.createServer(tls, handle) : http.createServer(handle);
     await new Promise<void>((resolve) => git.server!.listen(0, '127.0.0.1', resolve));
     return git;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return `${this.scheme}://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
   /** Clone URL of a repository, which need not exist yet. */
@@ -53,6 +57,11 @@ export class GitServer {
 
   bareDir(name: string): string {
     return path.join(this.root, `${name}.git`);
+  }
+
+  /** Accepts connections only from `address` (a proxy's outgoing address): see stand-ins/source-gate.ts. */
+  acceptOnlyFrom(address: string): GateRecord {
+    return acceptOnlyFrom(this.server!, address);
   }
 
   async stop(): Promise<void> {

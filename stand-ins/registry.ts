@@ -28,7 +28,8 @@ export interface RegistryTokenIssuer {
  * A real OCI registry (Debian's docker-registry, distribution 2.8) on a loopback port, in a temporary
  * directory: with htpasswd basic auth (`start`), or with token auth (`startWithTokens`: it sends clients to
  * the issuer's realm and accepts only JWTs signed by a key whose certificate is in the issuer's bundle,
- * for the repositories and actions they list). `host` is `127.0.0.1:<port>`.
+ * for the repositories and actions they list). `host` is `127.0.0.1:<port>`. With `tls` (PEM files of a
+ * certificate and its key) it serves HTTPS only.
  */
 export class TestRegistry {
   private constructor(
@@ -40,10 +41,10 @@ export class TestRegistry {
     private readonly tokens?: RegistryTokenIssuer,
   ) {}
 
-  static async start(username = 'pipeline', password = 'reg-secret-7f3a9c'): Promise<TestRegistry> {
+  static async start(username = 'pipeline', password = 'reg-secret-7f3a9c', tls?: { certificate: string; key: string }): Promise<TestRegistry> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'registry-'));
     await run('htpasswd', ['-Bbc', path.join(dir, 'htpasswd'), username, password]);
-    const { child, host } = await TestRegistry.serve(dir, `auth: { htpasswd: { realm: test, path: ${path.join(dir, 'htpasswd')} } }`);
+    const { child, host } = await TestRegistry.serve(dir, `auth: { htpasswd: { realm: test, path: ${path.join(dir, 'htpasswd')} } }`, tls);
     return new TestRegistry(child, dir, host, username, password);
   }
 
@@ -55,11 +56,11 @@ export class TestRegistry {
     return new TestRegistry(child, dir, host, '', '', tokens);
   }
 
-  private static async serve(dir: string, auth: string): Promise<{ child: ChildProcess; host: string }> {
+  private static async serve(dir: string, auth: string, tls?: { certificate: string; key: string }): Promise<{ child: ChildProcess; host: string }> {
     const config = [
       'version: 0.1',
       'log: { level: info, accesslog: { disabled: true } }',
-      'http: { addr: "127.0.0.1:0", secret: test-upload-secret }',
+      `http: { addr: "127.0.0.1:0", secret: test-upload-secret${tls ? `, tls: { certificate: ${tls.certificate}, key: ${tls.key} }` : ''} }`,
       `storage: { filesystem: { rootdirectory: ${path.join(dir, 'data')} }, delete: { enabled: true } }`,
       auth,
     ].join('\n');

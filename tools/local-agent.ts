@@ -39,8 +39,10 @@ export interface Endpoint {
 export interface TaskRunOptions {
   /** Task inputs by their task.json name; unset inputs take the task.json default, as on the agent. */
   inputs: Record<string, string | boolean | number | undefined>;
-  /** Pipeline variables (e.g. 'Build.BuildId'). */
+  /** Pipeline variables (e.g. 'Build.BuildId', or the agent's proxy settings 'Agent.ProxyUrl'). */
   variables?: Record<string, string>;
+  /** Secret variables, handed over as the agent does (SECRET_* and VSTS_SECRET_VARIABLES), e.g. 'Agent.ProxyPassword'. */
+  secretVariables?: Record<string, string>;
   /** The job access token, given as the agent does: the SystemVssConnection endpoint. */
   accessToken?: string;
   collectionUrl?: string;
@@ -89,6 +91,9 @@ export async function runTask(task: string, options: TaskRunOptions): Promise<Ta
   };
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.homedir(), ...options.env };
   for (const [name, value] of Object.entries(variables)) env[variableKey(name)] = value;
+  const secrets = Object.entries(options.secretVariables ?? {});
+  for (const [name, value] of secrets) env[`SECRET_${variableKey(name)}`] = value;
+  if (secrets.length) env.VSTS_SECRET_VARIABLES = JSON.stringify(secrets.map(([name]) => name));
   const given = new Map(Object.entries(options.inputs).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
   for (const input of readTaskJson(task).inputs ?? []) {
     const alias = [input.name, ...(input.aliases ?? [])].find((n) => given.has(n));

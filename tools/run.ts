@@ -15,6 +15,9 @@ Options:
                           SYSTEM_ACCESSTOKEN environment variable, never from the command line
   --endpoint id=URL       a service connection; its username and password come from the environment
                           variables ENDPOINT_<ID>_USERNAME and ENDPOINT_<ID>_PASSWORD
+  --var Agent.ProxyUrl=http://proxy:3128 --var Agent.ProxyUsername=NAME
+                          the agent's proxy (and Agent.ProxyBypassList='["regex"]', Agent.CAInfo=FILE);
+                          its password is read from the AGENT_PROXYPASSWORD environment variable
   --cwd DIR               working directory (default: the current one; also Build.SourcesDirectory)
   --debug                 also print the task's debug lines
 `;
@@ -97,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
       cwd,
       collectionUrl,
       accessToken: process.env.SYSTEM_ACCESSTOKEN,
+      secretVariables: process.env.AGENT_PROXYPASSWORD ? { 'Agent.ProxyPassword': process.env.AGENT_PROXYPASSWORD } : undefined,
       onLine: (line) => {
         if (!line.startsWith('##vso[') || (debug && line.startsWith('##vso[task.debug]'))) process.stdout.write(line + '\n');
       },

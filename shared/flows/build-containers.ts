@@ -17,6 +17,8 @@ import { splitRegistryAddress } from '../images/registry-host';
 import { checkImageNamesKnown, componentImage, parseImageNames } from '../images/component-images';
 import { affectedComponents, checkTagFormat, LAST_SUCCESSFUL_BUILD } from '../git/changed-components';
 import { Git } from '../git/git';
+import { fetchWith } from '../net/fetch';
+import type { NetworkSettings } from '../net/network';
 import type { PipelineRun } from '../repos/builds';
 
 export interface BuildContainersOptions {
@@ -35,6 +37,8 @@ export interface BuildContainersOptions {
   /** Registry host, optionally with a namespace (`ghcr.io/edge`) or scheme (`https://myacr.azurecr.io`). */
   registry: string;
   credentials?: RegistryCredentials;
+  /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
+  network?: NetworkSettings;
   repositoryPrefix?: string;
   imageTagFormat?: string;
   preRelease?: string;
@@ -291,7 +295,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   }
 
   // The registry: credentials first (a refusal stops everything before any build), then what exists, then push access.
-  const client = new RegistryClient(registry.host, options.credentials ?? {});
+  const client = new RegistryClient(registry.host, options.credentials ?? {}, fetchWith(options.network));
   if (push && work.length) {
     await client.ping();
     const pending: Candidate[] = [];

@@ -18,6 +18,7 @@ import { branchChanges, changeOn, commitWorkingTree, showFile } from '../pr/comm
 import { DEFAULT_TITLE, renderDescription, renderTitle } from '../pr/description';
 import { reapplyChanges, type Reapply } from '../pr/reapply';
 import { repositoryCoordinates } from '../pr/repository';
+import type { NetworkSettings } from '../net/network';
 
 /**
  * CreateEnvPR's core: commits what UpdateGitOpsVersions changed in the GitOps working copy onto one
@@ -39,6 +40,8 @@ export interface CreateEnvPROptions {
   manifestsPath?: string;
   collectionUrl?: string;
   token?: string;
+  /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
+  network?: NetworkSettings;
   /** 'bearer' (the job's token, default) or 'pat' (a personal access token from a service connection). */
   tokenKind?: TokenKind;
   /** Project name or id; default: the project in the working copy's origin URL, then `defaultProject`. */
@@ -161,10 +164,10 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
 
   // Loaded only when a pull request is to be written: dry runs and runs without a change skip its load.
   const { AzureRepos } = await import('../repos/azure-repos');
-  const repos = await AzureRepos.open({ collectionUrl: options.collectionUrl, token: options.token, tokenKind: options.tokenKind, project: coordinates.project, repository: coordinates.repository, log, retry: options.retry });
+  const repos = await AzureRepos.open({ collectionUrl: options.collectionUrl, token: options.token, tokenKind: options.tokenKind, project: coordinates.project, repository: coordinates.repository, log, retry: options.retry, network: options.network });
   const url = repos.repository.remoteUrl;
   const remote = new Remote(git, url, {
-    settings: { token: options.token, tokenKind: options.tokenKind },
+    settings: { token: options.token, tokenKind: options.tokenKind, ...options.network },
     label: `the GitOps repository (${safeUrl(url)})`,
     hints: {
       unauthorized: `Grant the build service 'Contribute' on the GitOps repository, and use a token valid for it.`,

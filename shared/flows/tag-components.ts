@@ -14,6 +14,7 @@ import { identityEnv, uncommitted } from '../git/working-copy';
 import { fillTemplate } from '../template';
 import type { RetryOptions } from '../retry';
 import { gitTag, tagValues } from '../git/tag-name';
+import type { NetworkSettings } from '../net/network';
 
 export type OnExisting = 'skip' | 'fail' | 'move';
 export const ON_EXISTING: readonly OnExisting[] = ['skip', 'fail', 'move'];
@@ -40,6 +41,8 @@ export interface TagComponentsOptions {
   dryRun?: boolean;
   /** Bearer token for the remote, handed to git only through its environment. */
   token?: string;
+  /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
+  network?: NetworkSettings;
   /** Tagger identity used when git has none configured (a bare agent). */
   identity?: { name: string; email: string };
   /** Waits between attempts of a git network command (tests make them instant). */
@@ -193,7 +196,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   let remoteState = new Map<string, TagRef>();
   if (push) {
     const url = safeUrl(await configuredRemoteUrl(local, remote));
-    origin = new Remote(local, remote, { settings: { token: options.token }, label: `remote '${remote}' (${url})`, hints: HINTS, retry: options.retry, log });
+    origin = new Remote(local, remote, { settings: { token: options.token, ...options.network }, label: `remote '${remote}' (${url})`, hints: HINTS, retry: options.retry, log });
     log.debug(`Reading the tags of ${remote} (${url})`);
     remoteState = await remoteTags(origin);
   }

@@ -24,6 +24,8 @@ import { checkVersionPolicies, type MaxBump, type MovesFrom } from '../gitops/po
 import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
 import type { Render } from '../kustomize/render';
 import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, type RegistryLike } from '../gitops/sources';
+import { fetchWith } from '../net/fetch';
+import type { NetworkSettings } from '../net/network';
 
 export type { RegistryLike } from '../gitops/sources';
 
@@ -49,6 +51,8 @@ export interface UpdateGitOpsOptions {
   /** The registry the credentials belong to: a host (myacr.azurecr.io) or URL, any spelling registryHost reads. */
   registry?: string;
   credentials?: RegistryCredentials;
+  /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
+  network?: NetworkSettings;
   /** Makes the client for a registry host (as registryHost spells it: docker.io for Docker Hub); default a RegistryClient, with the credentials for `registry`. */
   registryClient?: (host: string) => RegistryLike;
   /** For source 'registry': tags considered; default stable releases. */
@@ -136,11 +140,12 @@ const sameImage = (a: LockImage | undefined, b: LockImage) => !!a && a.image ===
 
 function defaultClientFactory(options: UpdateGitOpsOptions): (host: string) => RegistryLike {
   const clients = new Map<string, RegistryLike>();
+  const transport = fetchWith(options.network);
   return (host) => {
     let client = clients.get(host);
     if (!client) {
       const own = !!options.registry && registryHost(options.registry) === host;
-      const registry = new RegistryClient(host, own ? options.credentials : {});
+      const registry = new RegistryClient(host, own ? options.credentials : {}, transport);
       client = { listTags: (repository) => registry.listTags(repository, options.registryPageSize ?? 1000), digest: (repository, tag) => registry.digest(repository, tag) };
       clients.set(host, client);
     }

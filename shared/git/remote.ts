@@ -2,35 +2,24 @@ import type { Log } from '../agent';
 import { shown, UserError } from '../errors';
 import type { RunResult } from '../process';
 import { isTransientStatus, TransientError, withRetry, type RetryOptions } from '../retry';
+import { noProxyHosts, proxyRefused, untrustedCertificate, type NetworkSettings } from '../net/network';
 import type { Git } from './git';
 
-/** An HTTP(S) proxy git goes through to reach the remote. */
-export interface ProxySettings {
-  /** `http://host:port` (or https://), without credentials. */
-  url: string;
-  username?: string;
-  password?: string;
-  /** Hosts reached directly, as NO_PROXY lists them (`.example.com`, `10.0.0.1`). */
-  bypass?: string[];
-}
-
-/** How git reaches a remote: credentials and network settings, all handed over in the child's environment. */
-export interface RemoteSettings {
+/** How git reaches a remote: credentials and the agent's network settings, all handed over in the child's environment. */
+export interface RemoteSettings extends NetworkSettings {
   token?: string;
   /** 'bearer' (the job's access token, default) or 'pat' (a personal access token, sent as Basic). */
   tokenKind?: 'bearer' | 'pat';
-  proxy?: ProxySettings;
-  /** A PEM file of the certificate authorities git trusts for HTTPS (http.sslCAInfo). */
-  caFile?: string;
 }
 
 /**
  * The environment that carries `settings` to git: `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`
- * entries (http.extraheader, http.proxy, http.sslCAInfo) after any the parent already set, and NO_PROXY for
- * the bypassed hosts. Never argv, never .git/config. `secrets` lists every secret form in it (to redact),
- * `derived` those made here from the given secrets (for the agent to mask as well).
+ * entries (http.extraheader, http.proxy, http.sslCAInfo with GIT_SSL_CAINFO) after any the parent already
+ * set, and NO_PROXY for the hosts the proxy's bypass patterns name (a pattern naming none is said on
+ * `log`'s debug). Never argv, never .git/config. `secrets` lists every secret form in it (to redact), `derived` those made here
+ * from the given secrets (for the agent to mask as well).
  */
-export function remoteEnv(settings: RemoteSettings, parent: NodeJS.ProcessEnv = process.env): { env: Record<string, string>; secrets: string[]; derived: string[] } {
+export function remoteEnv(settings: RemoteSettings, parent: NodeJS.ProcessEnv = process.env, log?: Log): { env: Record<string, string>; secrets: string[]; derived: string[] } {
   const entries: Array<[string, string]> = [];
   // The secrets as given (the caller registered them with the agent), and the forms made of them here.
   const secrets: string[] = [];
@@ -54,9 +43,14 @@ export function remoteEnv(settings: RemoteSettings, parent: NodeJS.ProcessEnv = 
       derived.push(encodeURIComponent(proxy.password), url.href);
     }
     entries.push(['http.proxy', url.href]);
-    if (proxy.bypass?.length) env.NO_PROXY = env.no_proxy = proxy.bypass.join(',');
+    const bypass = noProxyHosts(proxy.bypass ?? [], log);
+    if (bypass.length) env.NO_PROXY = env.no_proxy = bypass.join(',');
   }
-  if (settings.caFile) entries.push(['http.sslCAInfo', settings.caFile]);
+  if (settings.caFile) {
+    entries.push(['http.sslCAInfo', settings.caFile]);
+    // An inherited GIT_SSL_CAINFO (some images set it to the system bundle) wins over http.sslCAInfo: replace it.
+    env.GIT_SSL_CAINFO = settings.caFile;
+  }
   if (entries.length === 0) return { env, secrets, derived };
   const first = Number(parent.GIT_CONFIG_COUNT) || 0;
   entries.forEach(([key, value], i) => {
@@ -68,7 +62,7 @@ export function remoteEnv(settings: RemoteSettings, parent: NodeJS.ProcessEnv = 
 }
 
 /** What a failed git network command means for the user. */
-export type GitFailureKind = 'unauthorized' | 'forbidden' | 'not-found' | 'missing-ref' | 'rejected' | 'transient' | 'other';
+export type GitFailureKind = 'unauthorized' | 'forbidden' | 'not-found' | 'missing-ref' | 'rejected' | 'proxy-refused' | 'untrusted-certificate' | 'transient' | 'other';
 
 /** Reads what git said when a network command failed. */
 export function classifyGitFailure(output: string): GitFailureKind {
@@ -76,6 +70,9 @@ export function classifyGitFailure(output: string): GitFailureKind {
   // A 401 makes git ask for a username it cannot prompt for; a refused credential says "Authentication failed".
   if (status === '401' || /Authentication failed|could not read (Username|Password)/i.test(output)) return 'unauthorized';
   if (status === '403') return 'forbidden';
+  if (status === '407' || /HTTP code 407 from proxy/.test(output)) return 'proxy-refused';
+  // OpenSSL's and GnuTLS's words (Debian's git uses GnuTLS).
+  if (/SSL certificate problem|server certificate verification failed/.test(output)) return 'untrusted-certificate';
   if (status === '404' || /repository '[^']*' not found/i.test(output)) return 'not-found';
   if (/couldn't find remote ref/i.test(output)) return 'missing-ref';
   // A push refused because the ref moved or already exists (a hook's or a protected branch's refusal is not one).
@@ -121,7 +118,7 @@ export class Remote {
   private readonly secrets: string[];
 
   constructor(readonly git: Git, readonly name: string, private readonly options: RemoteOptions) {
-    const { env, secrets, derived } = remoteEnv(options.settings ?? {});
+    const { env, secrets, derived } = remoteEnv(options.settings ?? {}, process.env, options.log);
     this.env = env;
     this.secrets = secrets;
     for (const secret of derived) options.log?.setSecret(secret);
@@ -171,6 +168,10 @@ export class Remote {
         return new UserError(`${where}: access denied (HTTP 403). ${hints.forbidden}`);
       case 'not-found':
         return new UserError(`${where}: the repository was not found (HTTP 404). Check the remote's URL, and that the token may read the repository.`);
+      case 'proxy-refused':
+        return new UserError(`${where}: ${proxyRefused()}`);
+      case 'untrusted-certificate':
+        return new UserError(`${where}: ${untrustedCertificate(/SSL certificate problem: [^\n]*|server certificate verification failed/.exec(text)?.[0] ?? 'certificate problem')}`);
     }
     // What the server and git said (`remote:` lines carry a server's reason, e.g. Azure Repos' TF401027), else the tail.
     const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);

@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
 import { registryApiHost, registryHost } from '../images/registry-host';
+import { networkFailure, type FetchFunction } from '../net/fetch';
 import { isTransientStatus, retryAfterMs, TransientError, withRetry } from '../retry';
 
 /** Every manifest kind a registry may hold for an image: OCI and Docker v2, single and multi-platform. */
@@ -71,7 +72,8 @@ export class RegistryClient {
   constructor(
     readonly registry: string,
     private readonly credentials: RegistryCredentials = {},
-    private readonly fetchImpl: typeof fetch = fetch,
+    /** The transport: fetchWith(the agent's network settings) for its proxy and CA file; the global fetch by default. */
+    private readonly fetchImpl: FetchFunction = fetch,
   ) {
     this.baseUrl = registryBaseUrl(registry);
   }
@@ -217,7 +219,7 @@ export class RegistryClient {
         redirect: 'follow',
       });
     } catch (error) {
-      throw new TransientError(`${this.registry} could not be reached: ${(error as Error).message}`);
+      throw networkFailure(error, `the registry ${this.registry}`);
     }
   }
 

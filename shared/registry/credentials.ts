@@ -2,6 +2,7 @@ import type { Agent } from '../agent';
 import { acrCredentials, type AzureLoginOptions } from '../azure/login';
 import { UserError } from '../errors';
 import { serviceConnection } from '../inputs';
+import { fetchWith } from '../net/fetch';
 import type { RegistryCredentials } from './client';
 
 /** The registry a task talks to, and the credentials it signs in with there. */
@@ -41,7 +42,9 @@ export async function registryAccess(agent: Agent, login: AzureLoginOptions = {}
     if (!registry) {
       throw new UserError("Input 'registry' is required with azureSubscription: set it to the registry's login server, e.g. myacr.azurecr.io.");
     }
-    return { registry, credentials: await acrCredentials(agent, agent.input('azureSubscription'), arm, registry, login) };
+    // Entra, the agent's OIDC endpoint, IMDS and the registry are reached through the agent's proxy and CA, as every other call.
+    const options = { fetch: fetchWith(agent.network()), ...login };
+    return { registry, credentials: await acrCredentials(agent, agent.input('azureSubscription'), arm, registry, options) };
   }
   return masked(agent, {
     registry,

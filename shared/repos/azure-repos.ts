@@ -8,7 +8,9 @@ import {
   type GitRepository,
   type IdentityRefWithVote,
 } from 'azure-devops-node-api/interfaces/GitInterfaces';
+import type { IRequestOptions } from 'azure-devops-node-api/interfaces/common/VsoBaseInterfaces';
 import type { Log } from '../agent';
+import type { NetworkSettings } from '../net/network';
 import { UserError } from '../errors';
 import { TransientError, type RetryOptions } from '../retry';
 import type { MergeStrategy } from './merge-strategy';
@@ -36,6 +38,8 @@ export interface AzureReposOptions {
   repository: string;
   log: Log;
   retry?: RetryOptions;
+  /** The agent's proxy and CA file. */
+  network?: NetworkSettings;
 }
 
 export interface RepositoryInfo {
@@ -86,6 +90,17 @@ const MERGE_STRATEGIES: Record<MergeStrategy, GitPullRequestMergeStrategy> = {
   rebaseMerge: GitPullRequestMergeStrategy.RebaseMerge,
 };
 
+/**
+ * The agent's proxy and CA file as typed-rest-client takes them: it tunnels through the proxy (CONNECT)
+ * unless a bypass pattern matches the URL, and trusts the CA file (in place of Node's roots) for HTTPS.
+ */
+function requestOptions({ proxy, caFile }: NetworkSettings = {}): IRequestOptions {
+  return {
+    proxy: proxy && { proxyUrl: proxy.url, proxyUsername: proxy.username ?? '', proxyPassword: proxy.password ?? '', proxyBypassHosts: proxy.bypass ?? [] },
+    cert: caFile ? { caFile } : undefined,
+  };
+}
+
 const refName = (branch: string) => (branch.startsWith('refs/') ? branch : `refs/heads/${branch}`);
 
 export class AzureRepos {
@@ -101,7 +116,7 @@ export class AzureRepos {
   static async open(options: AzureReposOptions): Promise<AzureRepos> {
     const collectionUrl = options.collectionUrl.endsWith('/') ? options.collectionUrl : `${options.collectionUrl}/`;
     const handler = options.tokenKind === 'pat' ? new PersonalAccessTokenCredentialHandler(options.token, false) : new BearerCredentialHandler(options.token, false);
-    const api = new GitApi(collectionUrl, [handler], { allowRetries: false, socketTimeout: 60_000 });
+    const api = new GitApi(collectionUrl, [handler], { allowRetries: false, socketTimeout: 60_000, ...requestOptions(options.network) });
     const opts = { ...options, collectionUrl };
     const ask = <T>(what: string, action: () => Promise<T>) => guard(what, opts, () => call(what, action, { ...options.retry, log: options.log }));
     let repo: GitRepository | null = await ask(`reading repository '${options.repository}'`, () => api.getRepository(options.repository, options.project));

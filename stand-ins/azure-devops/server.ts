@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FaultProxy, type ProxyFaults, type ProxyRequest } from '../fault-proxy';
 import { addBuild, type Build, type BuildSpec, buildsArea } from './builds';
+import type { GateRecord } from '../source-gate';
 import { coreArea } from './core';
 import { commitFiles, createRepo, gitArea, readFile, serveGit, tip } from './git';
 import { type Answer, type Area, HttpError, notFound, readBody } from './http';
@@ -112,6 +113,11 @@ export class AdoServer {
     }
     const { scope = 'rest', match, ...rest } = value;
     this.proxy.faults = { ...rest, match: (method, urlPath) => (scope === 'all' || scope === kindOf(urlPath)) && (match?.(method, urlPath) ?? true) };
+  }
+
+  /** Accepts connections only from `address` (a proxy's outgoing address): see stand-ins/source-gate.ts. */
+  acceptOnlyFrom(address: string): GateRecord {
+    return this.proxy.acceptOnlyFrom(address);
   }
 
   /** Requests answered with an injected fault. */

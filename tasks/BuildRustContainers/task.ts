@@ -24,6 +24,7 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     imageNames: parseList(agent.input('imageNames')),
     registry,
     credentials,
+    network: agent.network(),
     repositoryPrefix: agent.input('repositoryPrefix'),
     imageTagFormat: agent.input('imageTagFormat') || 'v{version}',
     preRelease: expandVariables(agent, agent.input('preRelease')),

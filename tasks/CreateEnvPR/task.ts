@@ -25,6 +25,7 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     collectionUrl: connection?.url || buildCollection,
     token: connection ? connection.password : agent.accessToken(),
     tokenKind: connection ? 'pat' : 'bearer',
+    network: agent.network(),
     // Left at its default ($(System.TeamProject)), the project of the working copy's origin wins.
     project: project !== teamProject ? project : undefined,
     defaultProject: project,

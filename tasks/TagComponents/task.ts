@@ -20,6 +20,7 @@ export function readOptions(agent: Agent): TagComponentsOptions {
     remote: agent.input('remote') || 'origin',
     dryRun: boolInput(agent, 'dryRun', false),
     token: agent.accessToken(),
+    network: agent.network(),
     tempDir: agent.tempDir(),
     // The queuing user tags, as they would by hand; a bare agent has no git identity.
     identity: requestedBy && requestedByEmail ? { name: requestedBy, email: requestedByEmail } : DEFAULT_IDENTITY,

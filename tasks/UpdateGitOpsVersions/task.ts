@@ -24,6 +24,7 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     sourceEnvironment: agent.input('sourceEnvironment') || undefined,
     registry: registryHost(registry),
     credentials,
+    network: agent.network(),
     tagFilter: agent.input('tagFilter') || DEFAULT_TAG_FILTER,
     components: agent.input('components'),
     pinDigest: boolInput(agent, 'pinDigest', true),

@@ -1,9 +1,12 @@
+// First: it takes the proxy password out of the environment before task-lib's load could print it.
+import { proxyPassword } from './proxy-password';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { _getVariableKey, _vault } from 'azure-pipelines-task-lib/internal';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runWithAgent, type Agent, type ServiceConnection, type SourceLocation } from '../../shared/agent';
+import { NETWORK_VARIABLES, networkSettings, type NetworkSettings } from '../../shared/net/network';
 
 /**
  * The task.json beside the running script; the unbundled tsc output (build/tasks/<Task>/index.js,
@@ -81,6 +84,11 @@ export class TaskLibAgent implements Agent {
       if (value) data[key] = value;
     }
     return { url: url || data['loginServer'] || data['registry'], username, password, data, scheme: auth?.scheme, parameters };
+  }
+
+  network(): NetworkSettings {
+    // What tl.getHttpProxyConfiguration and tl.getHttpCertConfiguration read; the password from ./proxy-password.
+    return networkSettings((name) => (name === NETWORK_VARIABLES.proxyPassword ? proxyPassword : this.variable(name)), this);
   }
 
   debug(message: string): void {

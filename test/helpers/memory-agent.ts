@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Agent, ServiceConnection, SourceLocation } from '../../shared/agent';
+import { networkSettings, type NetworkSettings } from '../../shared/net/network';
 
 /** What the pipeline gives the task: inputs as the agent hands them over (after applying defaults and macros). */
 export interface MemoryAgentSetup {
@@ -69,6 +70,11 @@ export class MemoryAgent implements Agent {
     if (!endpoint) return undefined;
     if (endpoint.password) this.setSecret(endpoint.password);
     return { ...endpoint, data: { ...endpoint.data } };
+  }
+
+  /** From the agent's variables (Agent.ProxyUrl, Agent.CAInfo...) among `setup.variables`. */
+  network(): NetworkSettings {
+    return networkSettings((name) => this.variable(name), this);
   }
 
   debug(message: string): void {

@@ -135,11 +135,15 @@ describe('git remotes: settings in the environment, transient failures retried, 
       assert.ok(!/proxy|p@ss|extraheader/i.test(config), '.git/config untouched');
 
       const seen = proxy.seen.length;
-      await remoteTags(remote({ token: TOKEN, proxy: { url: proxy.url, username: 'ci agent', password: 'pr0xy:p@ss', bypass: ['127.0.0.1'] } }));
+      // The agent's bypass patterns are regular expressions over the URL; git gets the host they name in NO_PROXY.
+      await remoteTags(remote({ token: TOKEN, proxy: { url: proxy.url, username: 'ci agent', password: 'pr0xy:p@ss', bypass: ['^http://127\\.0\\.0\\.1:'] } }));
       assert.equal(proxy.seen.length, seen, 'a bypassed host is reached directly');
 
       const wrong = remote({ token: TOKEN, proxy: { url: proxy.url, username: 'ci agent', password: 'wrong-pa55' } });
-      await assert.rejects(remoteTags(wrong), (error: Error) => /407/.test(error.message) && !error.message.includes('wrong-pa55'));
+      await assert.rejects(
+        remoteTags(wrong),
+        (error: Error) => /^Could not read the tags of origin: the proxy refused the agent's proxy credentials \(HTTP 407\): check the proxy username and password/.test(error.message) && !error.message.includes('wrong-pa55'),
+      );
     } finally {
       await proxy.stop();
     }

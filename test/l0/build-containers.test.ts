@@ -36,6 +36,7 @@ describe('BuildRustContainers@1 in-process: readOptions and report on the in-mem
         variables: { 'Build.SourcesDirectory': '/agent/_work/1/s', 'Build.BuildId': '5678', 'Build.SourceVersion': 'abc123', 'Build.Repository.Uri': 'https://dev.azure.com/edge/Edge/_git/app' },
       });
       assert.deepEqual(await readOptions(a), {
+        network: {},
         componentsPath: '/agent/_work/1/s',
         components: '',
         excludePaths: [],
@@ -111,6 +112,7 @@ describe('BuildRustContainers@1 in-process: readOptions and report on the in-mem
           imageNames: ['heuristic=edge-heuristic'],
           registry: 'ghcr.io/edge',
           credentials: { username: 'ci', password: PASSWORD },
+          network: {},
           repositoryPrefix: 'rust/',
           imageTagFormat: '{version}',
           preRelease: 'rc.5678',

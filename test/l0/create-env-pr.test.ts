@@ -45,6 +45,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
     it("reads every input empty as its default: the job's token (bearer, masked), the project from the working copy, the run's build and work items", () => {
       const a = agent(RUN);
       assert.deepEqual(readOptions(a), {
+        network: {},
         gitopsPath: '/gitops',
         environment: 'devtest',
         lockFile: 'versions.yaml',
@@ -113,6 +114,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
           token: TOKEN,
           tokenKind: 'bearer',
           project: 'Platform',
+          network: {},
           defaultProject: 'Platform',
           repository: 'edge-gitops',
           targetBranch: 'release',

@@ -35,6 +35,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
     it('reads every input empty as its default: the workspace from Build.SourcesDirectory, the job token (masked), the pipeline as tagger', () => {
       const a = agent({ variables: { 'Build.SourcesDirectory': '/agent/_work/1/s' }, accessToken: TOKEN });
       assert.deepEqual(readOptions(a), {
+        network: {},
         componentsPath: '/agent/_work/1/s',
         components: '',
         excludePaths: [],
@@ -69,6 +70,7 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
         variables: { 'build.requestedfor': 'Ada Lovelace', 'Build.RequestedForEmail': 'ada@example.com' },
       });
       assert.deepEqual(readOptions(a), {
+        network: {},
         componentsPath: path.resolve('services'),
         components: 'heuristic\n!edge-*',
         excludePaths: ['tests/**/fixtures', 'examples'],

@@ -59,6 +59,7 @@ describe('TaskLibAgent: the Agent over azure-pipelines-task-lib', function () {
     const PAT = 'tfs-pat-l0';
     const TOKEN = 'job-token-l0';
     const REGISTRY_PASSWORD = 'input-Pa55word-l0';
+    const PROXY_PASSWORD = 'proxy-Pa55word-l0';
     let printed: Printed;
     let read: Record<string, unknown>;
 
@@ -84,6 +85,13 @@ describe('TaskLibAgent: the Agent over azure-pipelines-task-lib', function () {
         'ENDPOINT_DATA_arm_ENVIRONMENTAUTHORITYURL': 'https://login.windows.net/',
         'ENDPOINT_URL_tfs': 'https://dev.azure.com/other/',
         'ENDPOINT_AUTH_tfs': auth('Token', { apitoken: PAT }),
+        // The agent's proxy and certificate settings, as the agent hands them over: the password a secret variable.
+        AGENT_PROXYURL: 'http://proxy.corp:3128',
+        AGENT_PROXYUSERNAME: 'ci-agent',
+        SECRET_AGENT_PROXYPASSWORD: PROXY_PASSWORD,
+        VSTS_SECRET_VARIABLES: JSON.stringify(['Agent.ProxyPassword']),
+        AGENT_PROXYBYPASSLIST: JSON.stringify(['.*\\.corp\\.example$', '^https?://10\\.']),
+        AGENT_CAINFO: '/etc/ssl/corp-ca.pem',
       };
       const probe = spawnSync(process.execPath, [path.join(__dirname, 'task-lib-agent', 'probe.js')], { env, encoding: 'utf8' });
       assert.equal(probe.status, 0, probe.stderr);
@@ -131,8 +139,15 @@ describe('TaskLibAgent: the Agent over azure-pipelines-task-lib', function () {
       assert.equal(read.missing, null);
     });
 
+    it("reads the agent's proxy (the password from the secret variable) and CA file, as tl.getHttpProxyConfiguration and getHttpCertConfiguration do", () => {
+      assert.deepEqual(read.network, {
+        caFile: '/etc/ssl/corp-ca.pem',
+        proxy: { url: 'http://proxy.corp:3128', username: 'ci-agent', password: PROXY_PASSWORD, bypass: ['.*\\.corp\\.example$', '^https?://10\\.'] },
+      });
+    });
+
     it('masks every secret it hands out before any line could show it', () => {
-      for (const secret of [PASSWORD, SP_KEY, PAT, TOKEN, REGISTRY_PASSWORD]) {
+      for (const secret of [PASSWORD, SP_KEY, PAT, TOKEN, REGISTRY_PASSWORD, PROXY_PASSWORD]) {
         const lines = printed.stdout.split('\n').filter((l) => l.includes(secret) && !l.startsWith('L0_READ '));
         assert.ok(lines.length > 0, `${secret} was never masked`);
         assert.ok(lines[0].startsWith(`##vso[task.setsecret]${secret}`), `${secret} was shown before it was masked: ${lines[0]}`);

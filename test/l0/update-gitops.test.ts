@@ -17,6 +17,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
   describe('readOptions', () => {
     it('reads every input empty as its default', async () => {
       assert.deepEqual(await readOptions(agent({ inputs: { gitopsPath: '/gitops', environment: 'devtest' } })), {
+        network: {},
         gitopsPath: '/gitops',
         environment: 'devtest',
         lockFile: 'versions.yaml',
@@ -67,6 +68,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
         },
       });
       assert.deepEqual(await readOptions(a), {
+        network: {},
         gitopsPath: path.resolve('gitops'),
         environment: 'qa',
         lockFile: 'locks/edge.yaml',

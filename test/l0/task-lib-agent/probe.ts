@@ -19,6 +19,7 @@ const read = {
   arm: agent.endpoint('arm') ?? null,
   tfs: agent.endpoint('tfs') ?? null,
   missing: agent.endpoint('missing') ?? null,
+  network: agent.network(),
 };
 agent.setOutput('images', '[{"a":"b;c]"}]\nnext line');
 agent.progress(49.6, 'Building heuristic (1 of 2)');

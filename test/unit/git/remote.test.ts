@@ -15,9 +15,9 @@ describe('git remote settings reach git through the environment only', () => {
     assert.deepEqual(pat.derived, [basic], 'the Basic form is registered as a secret of its own');
   });
 
-  it('adds a proxy with its credentials (percent-encoded), the bypassed hosts and a CA file', () => {
+  it('adds a proxy with its credentials (percent-encoded), the bypassed hosts (from the bypass patterns) and a CA file', () => {
     const { env, secrets, derived } = remoteEnv(
-      { token: 'tok-1', proxy: { url: 'http://proxy.corp:3128', username: 'ci agent', password: 'p@ss:w/rd', bypass: ['.corp', '10.0.0.1'] }, caFile: '/etc/ssl/corp-ca.pem' },
+      { token: 'tok-1', proxy: { url: 'http://proxy.corp:3128', username: 'ci agent', password: 'p@ss:w/rd', bypass: ['.*\\.corp', '^https?://10\\.0\\.0\\.1'] }, caFile: '/etc/ssl/corp-ca.pem' },
       {},
     );
     const proxyUrl = 'http://ci%20agent:p%40ss%3Aw%2Frd@proxy.corp:3128/';
@@ -29,6 +29,7 @@ describe('git remote settings reach git through the environment only', () => {
       GIT_CONFIG_VALUE_1: proxyUrl,
       GIT_CONFIG_KEY_2: 'http.sslCAInfo',
       GIT_CONFIG_VALUE_2: '/etc/ssl/corp-ca.pem',
+      GIT_SSL_CAINFO: '/etc/ssl/corp-ca.pem',
       NO_PROXY: '.corp,10.0.0.1',
       no_proxy: '.corp,10.0.0.1',
     });
@@ -46,6 +47,7 @@ describe('git remote settings reach git through the environment only', () => {
       GIT_CONFIG_KEY_3: 'http.sslCAInfo',
       GIT_CONFIG_VALUE_3: '/ca.pem',
       GIT_CONFIG_COUNT: '4',
+      GIT_SSL_CAINFO: '/ca.pem',
     });
     assert.deepEqual(remoteEnv({}, {}).env, {}, 'no settings, no variables');
   });
