@@ -14,6 +14,7 @@ import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import { imageTag, validateImageTag, validateRepository } from '../images/names';
 import { splitRegistryAddress } from '../images/registry-host';
 import { affectedComponents } from '../git/changed-components';
+import { pullRequestAdditionalTags } from '../pull-request';
 
 export interface BuildContainersOptions {
   /** Where the Cargo workspace(s) are; paths in templates are relative to it. */
@@ -49,6 +50,8 @@ export interface BuildContainersOptions {
   manifestPath?: string;
   push?: boolean;
   dryRun?: boolean;
+  /** A pull request build (Build.Reason PullRequest): pushes only the pre-release tag (see shared/pull-request.ts). */
+  pullRequest?: boolean;
   buildId?: string;
   /** The commit built (Build.SourceVersion): label `revision` and images.json `commit`. */
   commit?: string;
@@ -180,10 +183,11 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   if (mode !== 'build' && mode !== 'plan') throw new UserError(`mode '${options.mode}' is not known: use build or plan.`);
   const builderChoice = parseBuilderChoice(options.builder ?? 'auto');
   const registry = parseRegistry(options.registry);
-  const additionalTags = (options.additionalTags ?? []).map((tag) => validateImageTag(tag, 'additionalTags entry'));
+  const push = options.push ?? true;
+  const requested = options.pullRequest && push ? pullRequestAdditionalTags(options.preRelease, options.additionalTags ?? [], log) : options.additionalTags ?? [];
+  const additionalTags = requested.map((tag) => validateImageTag(tag, 'additionalTags entry'));
   const platforms = parsePlatforms(options.platforms ?? []);
   const buildArgs = parseBuildArgs(options.buildArgs ?? []);
-  const push = options.push ?? true;
   const root = path.resolve(options.componentsPath);
 
   const discovery = await discoverCargo(root, { log, excludePaths: options.excludePaths });

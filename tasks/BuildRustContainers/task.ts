@@ -3,6 +3,7 @@ import type { Agent } from '../../shared/agent';
 import { UserError } from '../../shared/errors';
 import type { BuildContainersOptions, BuildContainersResult } from '../../shared/flows/build-containers';
 import { boolInput, expandVariables, parseList } from '../../shared/inputs';
+import { isPullRequestBuild } from '../../shared/pull-request';
 import { registryAccess } from '../../shared/registry/credentials';
 import { buildSummary } from '../../shared/summaries';
 
@@ -35,6 +36,8 @@ export async function readOptions(agent: Agent): Promise<BuildContainersOptions>
     manifestPath: manifestPath && path.resolve(manifestPath),
     push: boolInput(agent, 'push', true),
     dryRun: boolInput(agent, 'dryRun', false),
+    // A pull request build pushes only the pre-release tag (shared/pull-request.ts).
+    ...(isPullRequestBuild(agent) ? { pullRequest: true } : {}),
     buildId: agent.variable('Build.BuildId'),
     commit: agent.variable('Build.SourceVersion'),
     sourceUrl: agent.variable('Build.Repository.Uri'),
