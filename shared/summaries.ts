@@ -80,8 +80,10 @@ export function buildSummary(result: BuildContainersResult): string {
  */
 export function gitopsSummary(result: UpdateGitOpsResult): string {
   const { environment, changes } = result;
-  const outcome = !changes.length ? 'up to date' : result.dryRun ? `would update ${changes.length} component(s)` : `${changes.length} component(s) updated`;
-  const title = `### ${environment}: ${outcome}${result.dryRun ? ' (dry run: nothing written)' : ''}`;
+  const outcome = !changes.length
+    ? `up to date${result.dryRun ? ' (dry run)' : ''}`
+    : result.dryRun ? `Dry run: would update ${changes.length} component(s) (nothing written)` : `${changes.length} component(s) updated`;
+  const title = `### ${environment}: ${outcome}`;
   const notes = [...result.warnings.map((w) => `- **Warning:** ${w}`), ...changes.flatMap((c) => (c.notes ?? []).map((n) => `- ${n}`))];
   const tail = notes.length ? ['', ...notes, ''] : [''];
   if (!changes.length) return [title, '', `${result.checked} component(s) checked; every one already runs the requested image.`, ...tail].join('\n');

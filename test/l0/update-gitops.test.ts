@@ -136,7 +136,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
       assert.ok(path.relative(dir, a.outputs.summary).startsWith('..'), 'the summary is written outside the GitOps repository');
       const markdown = readFileSync(a.outputs.summary, 'utf8');
       assert.equal(markdown, a.summaries[0].markdown);
-      assert.match(markdown, /^### devtest: would update 1 component\(s\) \(dry run: nothing written\)\n/);
+      assert.match(markdown, /^### devtest: Dry run: would update 1 component\(s\) \(nothing written\)\n/);
       assert.match(markdown, new RegExp(`\\| heuristic \\| \`${REGISTRY}/heuristic:v1\\.4\\.1\` \\| \`${REGISTRY}/heuristic:v1\\.4\\.2\` \\| patch \\| versions\\.yaml<br>`));
       assert.deepEqual(await snapshot(dir), before);
     });
