@@ -1,10 +1,12 @@
 import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { type Condition, ConditionError, parseCondition } from './condition';
 
 /**
  * A pipeline file as the local runner runs it: `${{ parameters.x }}` expanded (defaults, then `--param`), the
  * jobs in the order their `dependsOn` allow (stages first), each job's steps, and the runtime expressions that
- * carry output variables from one job to another. What it cannot run faithfully (templates, `each`/`if`
- * insertions, matrices, conditions, variable groups) is refused with a PipelineError saying so, before any step runs.
+ * carry output variables from one job to another, and the conditions to evaluate (tools/condition.ts). What it
+ * cannot run faithfully (templates, `each`/`if` insertions, matrices, variable groups, conditions beyond what
+ * condition.ts reads) is refused with a PipelineError saying so, before any step runs.
  */
 
 export class PipelineError extends Error {}
@@ -21,6 +23,7 @@ export interface TaskStep {
   inputs: Record<string, string>;
   env: Record<string, string>;
   continueOnError: boolean;
+  condition?: Condition;
 }
 
 /** A step the runner does not run (a built-in task, a script, a checkout): it says so. */
@@ -45,6 +48,12 @@ export interface PlannedJob {
   job: string;
   /** Deployment jobs (runOnce) also name their outputs `<job>.<step>.<var>`. */
   deployment: boolean;
+  /** Keys of the jobs it depends on (its stage's jobs). */
+  needs: string[];
+  condition?: Condition;
+  /** Its stage's dependencies and condition (the same on every job of the stage). */
+  stageNeeds: string[];
+  stageCondition?: Condition;
   /** Variables of the pipeline, the stage and the job, in that order (later wins). */
   variables: Record<string, string>;
   /** Variables read from other jobs' outputs when the job starts. */
@@ -209,10 +218,15 @@ function order<T>(items: T[], id: (item: T) => string, needs: (item: T) => strin
   return out;
 }
 
-/** A condition the runner would have to evaluate; the default `succeeded()` needs none. */
-function refuseCondition(node: Record_, where: string): void {
-  if (node.condition === undefined || /^\s*succeeded\(\s*\)\s*$/.test(String(node.condition))) return;
-  throw new PipelineError(`${where} has condition '${String(node.condition)}', which the local runner does not evaluate: remove the condition to run it, or leave it out of the file.`);
+/** The node's `condition:`, parsed; one the runner cannot evaluate is refused. */
+function conditionOf(node: Record_, where: string): Condition | undefined {
+  if (node.condition === undefined || node.condition === null) return undefined;
+  try {
+    return parseCondition(String(node.condition));
+  } catch (error) {
+    if (!(error instanceof ConditionError)) throw error;
+    throw new PipelineError(`${where} has a condition the local runner does not evaluate: ${error.message}. Remove or simplify it to run this file.`);
+  }
 }
 
 class Planner {
@@ -227,10 +241,12 @@ class Planner {
     const needs = new Map(list.map((s, i) => [s.stage, dependsOn(s.dependsOn, i ? [list[i - 1].stage] : [])]));
     const jobs: PlannedJob[] = [];
     for (const stage of order(list, (s) => s.stage, (s) => needs.get(s.stage)!, 'stage')) {
-      refuseCondition(stage, `stage '${stage.stage}'`);
+      const stageCondition = conditionOf(stage, `stage '${stage.stage}'`);
       const stageVariables = { ...variables, ...readVariables(stage.variables, `stage '${stage.stage}': variables`) };
       const planned = this.jobs(Array.isArray(stage.jobs) ? stage.jobs : [], stage.stage, stageVariables);
       for (const job of planned) {
+        job.stageNeeds = needs.get(stage.stage)!;
+        job.stageCondition = stageCondition;
         for (const ref of Object.values(job.outputs)) {
           if (ref.stage && !needs.get(stage.stage)!.includes(ref.stage)) {
             throw new PipelineError(`job '${job.key}' reads stageDependencies.${ref.stage}, but stage '${stage.stage}' does not depend on '${ref.stage}': add it to the stage's dependsOn.`);
@@ -250,6 +266,7 @@ class Planner {
     });
     return order(list, (j) => j.name, (j) => j.needs, 'job').map(({ node, name, needs }) => {
       const job = this.job(node, name, stage, variables);
+      job.needs = needs.map((need) => (stage ? `${stage}/${need}` : need));
       for (const ref of Object.values(job.outputs)) {
         if (!ref.stage && !needs.includes(ref.job)) throw new PipelineError(`job '${job.key}' reads dependencies.${ref.job}, but does not list '${ref.job}' in dependsOn.`);
       }
@@ -260,7 +277,7 @@ class Planner {
   /** A job; `name` undefined: the steps of a file without jobs. */
   job(node: Record_, name: string | undefined, stage: string | undefined, inherited: Record<string, string>): PlannedJob {
     const where = name === undefined ? this.source : `job '${stage ? `${stage}/` : ''}${name}'`;
-    refuseCondition(node, where);
+    const condition = conditionOf(node, where);
     const strategy = isRecord(node.strategy) ? node.strategy : undefined;
     let steps = node.steps;
     if (node.deployment !== undefined) {
@@ -283,6 +300,9 @@ class Planner {
       stage,
       job: name ?? 'Job',
       deployment: node.deployment !== undefined,
+      needs: [],
+      condition,
+      stageNeeds: [],
       variables,
       outputs,
       steps: (Array.isArray(steps) ? steps : []).map((step, index) => this.step(step, `${where}${name === undefined ? ':' : ','} step ${index + 1}`)),
@@ -304,12 +324,12 @@ class Planner {
       return { kind: 'skip', notice: `skipped: built-in task ${node.task}${label} does not run locally` };
     }
     if (String(ours) !== major) throw new PipelineError(`${where}: ${task} has major version ${ours} here, not '${major ?? ''}'.`);
-    refuseCondition(node, `${where} (${node.task})`);
+    const condition = conditionOf(node, `${where} (${node.task})`);
     const inputs: Record<string, string> = {};
     for (const [key, value] of Object.entries(isRecord(node.inputs) ? node.inputs : {})) inputs[key] = scalar(value, `${where}: input ${key}`);
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(isRecord(node.env) ? node.env : {})) env[key] = scalar(value, `${where}: env ${key}`);
-    return { kind: 'task', task, ref: node.task, name: typeof node.name === 'string' ? node.name : undefined, inputs, env, continueOnError: node.continueOnError === true };
+    return { kind: 'task', task, ref: node.task, name: typeof node.name === 'string' ? node.name : undefined, inputs, env, continueOnError: node.continueOnError === true, condition };
   }
 }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'n
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expandMacros, readTaskJson, repoRoot, runTask, type Endpoint } from './local-agent';
+import { type Condition, evaluateCondition } from './condition';
 import { PipelineError, planPipeline, type PipelinePlan, type PlannedJob, type TaskStep } from './pipeline';
 
 const usage = `Runs tasks of this extension on this machine, as the Azure Pipelines agent would.
@@ -14,9 +15,11 @@ const usage = `Runs tasks of this extension on this machine, as the Azure Pipeli
         Jobs run in the order their dependsOn allow, steps in order. A step's output variables reach
         later steps of its job as $(name.var) and other jobs through job variables such as
         x: $[ dependencies.<job>.outputs['<step>.<var>'] ]. \${{ parameters.x }} takes the file's default
-        or --param. Built-in tasks (AzureCLI@2, PublishPipelineArtifact@1, ...), scripts and checkouts
-        are skipped with a notice: nothing moves between jobs but output variables. Templates, \${{ if }}
-        and \${{ each }}, matrices and conditions other than succeeded() are refused before anything runs.
+        or --param; conditions (and, or, not, eq, ne, in, startsWith, ..., variables['X'], succeeded())
+        are evaluated, Build.Reason being Manual unless --var says otherwise. Built-in tasks (AzureCLI@2,
+        PublishPipelineArtifact@1, ...), scripts and checkouts are skipped with a notice: nothing moves
+        between jobs but output variables. Templates, \${{ if }} and \${{ each }}, matrices and other
+        conditions are refused before anything runs.
 Options:
   --param name=value      a pipeline parameter (overrides its default)
   --input name=value      an input for every task step (e.g. --input dryRun=true)
@@ -94,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
   } else if (task) {
     if (!tasks().includes(task)) throw new Error(`Unknown task '${task}': tasks are ${tasks().join(', ')}`);
     const step: TaskStep = { kind: 'task', task, ref: task, inputs: {}, env: {}, continueOnError: false };
-    plan = { jobs: [{ key: 'Job', job: 'Job', deployment: false, variables: {}, outputs: {}, steps: [step] }], hasJobs: false };
+    plan = { jobs: [{ key: 'Job', job: 'Job', deployment: false, needs: [], stageNeeds: [], variables: {}, outputs: {}, steps: [step] }], hasJobs: false };
   } else throw new Error(`Name a task or give --yaml\n\n${usage}`);
   if (Object.keys(params).length && yaml === undefined) throw new Error('--param needs --yaml: parameters belong to a pipeline file.');
   return runPlan(plan, context);
@@ -103,12 +106,21 @@ async function main(argv: string[]): Promise<number> {
 /** Runs the jobs in order; stops at the first failed step (unless continueOnError). Returns the exit code. */
 async function runPlan(plan: PipelinePlan, context: Context): Promise<number> {
   const outputs = new Map<string, Record<string, string>>();
+  /** Jobs that ran to success; a job or stage whose condition was false is skipped, and so are those needing it by default. */
+  const succeeded = new Set<string>();
+  const stageRuns = new Map<string, boolean>();
   let ran = 0;
   let skipped = 0;
   for (const job of plan.jobs) {
     const workspace = mkdtempSync(path.join(os.tmpdir(), 'local-job-'));
-    if (plan.hasJobs) write(`\n##### Job ${job.key} (workspace ${workspace})\n`);
     const variables = jobVariables(job, workspace, outputs, context.variables);
+    if (job.stage && !stageRuns.has(job.stage)) {
+      const stageJobs = (stage: string) => plan.jobs.filter((j) => j.stage === stage);
+      const ready = job.stageNeeds.every((stage) => stageRuns.get(stage) && stageJobs(stage).every((j) => succeeded.has(j.key)));
+      stageRuns.set(job.stage, runs(job.stageCondition, ready, variables, `stage ${job.stage}`));
+    }
+    if ((job.stage && !stageRuns.get(job.stage)) || !runs(job.condition, job.needs.every((key) => succeeded.has(key)), variables, `job ${job.key}`)) continue;
+    if (plan.hasJobs) write(`\n##### Job ${job.key} (workspace ${workspace})\n`);
     const produced: Record<string, string> = {};
     for (const step of job.steps) {
       if (step.kind === 'skip') {
@@ -116,6 +128,7 @@ async function runPlan(plan: PipelinePlan, context: Context): Promise<number> {
         skipped++;
         continue;
       }
+      if (!runs(step.condition, true, variables, `${step.ref}${step.name ? ` (${step.name})` : ''}`)) continue;
       ran++;
       write(`\n=== ${plan.hasJobs ? `${job.key}: ` : ''}${step.task}${step.name ? ` (${step.name})` : ''} ===\n`);
       const result = await runTask(step.task, {
@@ -154,9 +167,22 @@ async function runPlan(plan: PipelinePlan, context: Context): Promise<number> {
       }
     }
     outputs.set(job.key, produced);
+    succeeded.add(job.key);
   }
   write(`\nRan ${ran} task step(s)${plan.hasJobs ? ` in ${plan.jobs.length} job(s)` : ''}; skipped ${skipped} step(s) that do not run locally.\n`);
   return 0;
+}
+
+/** Whether what `condition` guards runs; without one, whether what it depends on succeeded (the default `succeeded()`). */
+function runs(condition: Condition | undefined, ready: boolean, variables: Record<string, string>, what: string): boolean {
+  if (!condition) {
+    if (!ready) write(`NOTICE: skipped: ${what}: what it depends on was skipped\n`);
+    return ready;
+  }
+  const lookup = new Map(Object.entries(variables).map(([k, v]) => [k.toLowerCase(), v]));
+  const result = evaluateCondition(condition, { variable: (name) => lookup.get(name.toLowerCase()), dependenciesSucceeded: ready });
+  if (!result) write(`NOTICE: skipped: ${what}: its condition is false\n`);
+  return result;
 }
 
 /**
@@ -165,6 +191,7 @@ async function runPlan(plan: PipelinePlan, context: Context): Promise<number> {
  */
 function jobVariables(job: PlannedJob, workspace: string, outputs: Map<string, Record<string, string>>, given: Record<string, string>): Record<string, string> {
   const variables: Record<string, string> = {
+    'Build.Reason': 'Manual',
     'Pipeline.Workspace': workspace,
     'Agent.TempDirectory': path.join(workspace, '_temp'),
     'Build.ArtifactStagingDirectory': path.join(workspace, 'a'),
