@@ -294,6 +294,17 @@ describe('Moving from the edge-ai scripts: pull request builds, commit messages 
       const warnings: string[] = [];
       await discoverCargo(path.join(app, 'src/500-application/502-rust-http-connector'), { log: { warn: (m) => warnings.push(m) } });
       assert.deepEqual(warnings, []);
+      // TagComponents agrees: from a service folder of the repository, its package and no warning.
+      const repo = await edgeAiApp({ legacyTags: [] });
+      try {
+        const broker = edgeAiService('broker');
+        const tagWarnings: string[] = [];
+        const result = await tagComponents({ componentsPath: path.join(repo.dir, broker.path), push: false, dryRun: true }, { debug() {}, info() {}, warn: (m) => tagWarnings.push(m), setSecret() {} });
+        assert.deepEqual(result.tags, ['http-connector/0.1.0']);
+        assert.deepEqual(tagWarnings, []);
+      } finally {
+        await remove(repo.dir);
+      }
     });
 
     it('a service without its own [workspace] table under that root still gets the warning: cargo would refuse it', async () => {
@@ -354,6 +365,14 @@ describe('Moving from the edge-ai scripts: pull request builds, commit messages 
       }
       for (const word of ['image name', '{dir}', 'legacyTagFormats', 'onPullRequest', 'preRelease', 'fetchTags']) assert.ok(section.includes(word), word);
       assert.ok((section.match(/^- \[ \] /gm) ?? []).length >= 6, 'a checklist a team can follow');
+      // README: one page, the original pipeline in short, then the replacement with the four tasks, what changes, a checklist.
+      const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+      const page = readme.slice(readme.indexOf('## Migrating from microsoft/edge-ai'), readme.indexOf('\n## ', readme.indexOf('## Migrating from microsoft/edge-ai') + 1));
+      const after = page.slice(page.indexOf('**After**'), page.indexOf('What changes:'));
+      assert.ok(page.indexOf('**Before.**') >= 0 && page.indexOf('**Before.**') < page.indexOf('**After**'));
+      for (const task of ['TagComponents@1', 'BuildRustContainers@1', 'UpdateGitOpsVersions@1', 'CreateEnvPR@1']) assert.ok(after.includes(`task: ${task}`), task);
+      for (const word of ['**Image names**', '**Tags**', '**Only what changed**', '**Pull request builds**', 'lastSuccessfulBuild', 'legacyTagFormats']) assert.ok(page.includes(word), word);
+      assert.ok((page.match(/^- \[ \] /gm) ?? []).length >= 6, 'README checklist');
     });
   });
 });
