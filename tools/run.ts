@@ -169,7 +169,7 @@ async function runPlan(plan: PipelinePlan, context: Context): Promise<number> {
     outputs.set(job.key, produced);
     succeeded.add(job.key);
   }
-  write(`\nRan ${ran} task step(s)${plan.hasJobs ? ` in ${plan.jobs.length} job(s)` : ''}; skipped ${skipped} step(s) that do not run locally.\n`);
+  write(`\nRan ${ran} task step(s)${plan.hasJobs ? ` in ${succeeded.size} job(s)` : ''}; skipped ${skipped} step(s) that do not run locally.\n`);
   return 0;
 }
 

@@ -143,6 +143,7 @@ describe('npm run task: the local runner, from a YAML step pasted from a pipelin
       assert.match(pr.out, /Result: Succeeded: Dry run \(pull request build: the commit may never merge; set onPullRequest: tag to tag anyway\): would create 1, move 0; 0 already there, 0 skipped/);
       assert.match(pr.out, /^NOTICE: skipped: job release: its condition is false$/m);
       assert.doesNotMatch(pr.out, /##### Job release|=== release/);
+      assert.match(pr.out, /^Ran 2 task step\(s\) in 1 job\(s\); skipped 2 step\(s\) that do not run locally\.$/m);
     } finally {
       await fs.rm(app.dir, { recursive: true, force: true });
       await fs.rm(gitops.dir, { recursive: true, force: true });
