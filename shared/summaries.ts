@@ -17,18 +17,28 @@ function table(header: string[], rows: string[][]): string[] {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)];
 }
 
-/** TagComponents: the commit, then one row per component. */
+/** TagComponents: what was tagged (or would be) at which commit, then one row per component. */
 export function tagSummary(result: TagComponentsResult): string {
-  const verb: Record<TagStatus, string> = result.dryRun
-    ? { created: 'would create', moved: 'would move', exists: 'exists', skipped: 'skipped', failed: 'failed' }
-    : { created: 'created', moved: 'moved', exists: 'exists', skipped: 'skipped', failed: 'failed' };
+  const verb: Record<TagStatus, string> = { created: 'created', planned: 'would create', moved: result.dryRun ? 'would move' : 'moved', exists: 'exists', skipped: 'skipped', failed: 'failed' };
   const rows = result.components.map((c) => [cell(c.name), cell(c.version), c.versionSource, cell(c.path), code(c.tag), verb[c.status]]);
+  const commit = `\`${result.commit.slice(0, 12)}\``;
   return [
-    `${result.dryRun ? '**Dry run**: nothing was tagged or pushed. ' : ''}Commit \`${result.commit.slice(0, 12)}\`.`,
+    result.dryRun ? `**${tagOutcome(result)}** at commit ${commit}; nothing was tagged or pushed.` : `Commit ${commit}.`,
     '',
     ...table(['Component', 'Version', 'Version from', 'Path', 'Tag', 'Status'], rows),
     '',
   ].join('\n') + skippedManifestsSummary(result.skippedManifests);
+}
+
+/**
+ * TagComponents' counts: `1 created, 0 moved, 1 already there, 0 skipped`, or in a dry run (saying why, when the
+ * run was made one) `Dry run: would create 1, move 0; 1 already there, 0 skipped`.
+ */
+export function tagOutcome(result: TagComponentsResult): string {
+  const count = (status: TagStatus) => result.components.filter((c) => c.status === status).length;
+  const rest = `${count('exists')} already there, ${count('skipped')} skipped`;
+  if (!result.dryRun) return `${count('created')} created, ${count('moved')} moved, ${rest}`;
+  return `Dry run${result.dryRunReason ? ` (${result.dryRunReason})` : ''}: would create ${count('planned')}, move ${count('moved')}; ${rest}`;
 }
 
 /** The Cargo.toml files discovery skipped (each warned about), at most `max` rows; empty when there are none. */
@@ -52,7 +62,7 @@ export function buildSummary(result: BuildContainersResult): string {
     result.mode === 'plan'
       ? `Planned ${planned} build(s), skipped ${result.skipped}.`
       : result.dryRun
-        ? `**Dry run**: nothing was built or pushed. Would build ${planned}, skipped ${result.skipped}.`
+        ? `**Dry run: would build ${planned}, skipped ${result.skipped}**; nothing was built or pushed.`
         : `Built ${result.built}, skipped ${result.skipped}${result.builder ? ` (with ${result.builder})` : ''}.`;
   const rows = result.outcomes.map((o) => [
     cell(o.component),
@@ -70,7 +80,10 @@ export function buildSummary(result: BuildContainersResult): string {
  */
 export function gitopsSummary(result: UpdateGitOpsResult): string {
   const { environment, changes } = result;
-  const title = `### ${environment}: ${changes.length ? `${changes.length} component(s) updated` : 'up to date'}${result.dryRun ? ' (dry run: nothing written)' : ''}`;
+  const outcome = !changes.length
+    ? `up to date${result.dryRun ? ' (dry run)' : ''}`
+    : result.dryRun ? `Dry run: would update ${changes.length} component(s) (nothing written)` : `${changes.length} component(s) updated`;
+  const title = `### ${environment}: ${outcome}`;
   const notes = [...result.warnings.map((w) => `- **Warning:** ${w}`), ...changes.flatMap((c) => (c.notes ?? []).map((n) => `- ${n}`))];
   const tail = notes.length ? ['', ...notes, ''] : [''];
   if (!changes.length) return [title, '', `${result.checked} component(s) checked; every one already runs the requested image.`, ...tail].join('\n');
@@ -83,6 +96,6 @@ export function pullRequestSummary(result: CreateEnvPRResult): string {
   const head = result.pullRequestUrl
     ? `**[${result.created ? 'Opened' : 'Updated'} pull request ${result.pullRequestId}: ${result.title}](${result.pullRequestUrl})** ` +
       `(\`${result.sourceBranch}\` into \`${result.targetBranch}\`, commit \`${result.commitId?.slice(0, 12)}\`)`
-    : `**Dry run**: nothing was committed or pushed. A real run commits to \`${result.sourceBranch}\` and opens or updates its pull request into \`${result.targetBranch}\`:\n\n**${result.title}**`;
+    : `**Dry run: would commit to \`${result.sourceBranch}\` and open or update its pull request into \`${result.targetBranch}\`**; nothing was committed or pushed:\n\n**${result.title}**`;
   return `${head}\n\n${result.description}\n`;
 }

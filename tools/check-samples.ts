@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isMap, isScalar, LineCounter, parseAllDocuments, visit, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node, type YAMLMap } from 'yaml';
 
 /** Built-in Azure Pipelines tasks the samples may use beside ours. */
 const BUILT_IN = new Set(['PublishPipelineArtifact@1', 'DownloadPipelineArtifact@2', 'Bash@3', 'PowerShell@2', 'Docker@2', 'checkout']);
@@ -15,7 +15,10 @@ interface TaskInput {
 /**
  * Checks every `- task:` step in the YAML files under `samplesDir` against the task.json of that task in
  * `tasksDir`: the task exists at that major version, every input is known, required inputs without a
- * default are given. Returns problems as 'file:line: message'.
+ * default are given. And per job (a map with `steps:`): a step with `changedOnly: true` needs the job's
+ * `checkout: self` with `fetchDepth: 0` and `fetchTags: true`; UpdateGitOpsVersions is followed by CreateEnvPR
+ * (a sample shows the pull request); `download: <alias>` names a pipeline resource of the file.
+ * Returns problems as 'file:line: message'.
  */
 export function checkSamples(samplesDir: string, tasksDir: string): string[] {
   const problems: string[] = [];
@@ -30,8 +33,17 @@ export function checkSamples(samplesDir: string, tasksDir: string): string[] {
         problems.push(`${path.join(path.basename(samplesDir), file)}: does not parse: ${doc.errors[0].message}`);
         continue;
       }
+      const pipelines = new Set<string>();
       visit(doc, {
         Map(_, map) {
+          const alias = map.get('pipeline');
+          if (typeof alias === 'string' && map.has('source')) pipelines.add(alias);
+        },
+      });
+      visit(doc, {
+        Map(_, map) {
+          const steps = map.get('steps', true);
+          if (isSeq(steps)) problems.push(...checkJob(steps.items.filter(isMap), pipelines, at));
           const taskNode = map.get('task', true);
           if (!isScalar(taskNode) || typeof taskNode.value !== 'string') return;
           const ref = taskNode.value;
@@ -62,6 +74,30 @@ export function checkSamples(samplesDir: string, tasksDir: string): string[] {
           }
         },
       });
+    }
+  }
+  return problems;
+}
+
+/** The rules a job of a sample follows beside its task inputs (see checkSamples). */
+function checkJob(steps: YAMLMap[], pipelines: Set<string>, at: (node: Node | null | undefined) => string): string[] {
+  const problems: string[] = [];
+  const input = (step: YAMLMap, name: string) => {
+    const inputs = step.get('inputs', true);
+    return isMap(inputs) ? inputs.get(name) : undefined;
+  };
+  const task = (step: YAMLMap) => String(step.get('task') ?? '').split('@')[0];
+  const checkout = steps.find((step) => step.get('checkout') === 'self');
+  for (const [index, step] of steps.entries()) {
+    if (input(step, 'changedOnly') === true && !(checkout && checkout.get('fetchTags') === true && checkout.get('fetchDepth') === 0)) {
+      problems.push(`${at(step)}: changedOnly compares with tags: the job needs '- checkout: self' with fetchDepth: 0 and fetchTags: true`);
+    }
+    if (task(step) === 'UpdateGitOpsVersions' && input(step, 'dryRun') !== true && !steps.slice(index + 1).some((later) => task(later) === 'CreateEnvPR')) {
+      problems.push(`${at(step)}: UpdateGitOpsVersions is not followed by CreateEnvPR in its job: the change would stay in the working copy`);
+    }
+    const download = step.get('download');
+    if (typeof download === 'string' && download !== 'current' && download !== 'none' && !pipelines.has(download)) {
+      problems.push(`${at(step)}: download: ${download} names no pipeline resource of this file (resources: pipelines: - pipeline: ${download})`);
     }
   }
   return problems;

@@ -44,7 +44,6 @@ export async function discoverCargo(root: string, options: DiscoverOptions = {})
   const stat = await fs.stat(searched).catch(() => undefined);
   if (!stat?.isDirectory()) throw new UserError(`componentsPath '${root}' is not a folder: point it at the repository (or workspace) holding the Cargo.toml files.`);
   const leaveOut = await leftOutFolders(searched, options.excludePaths ?? [], options.log);
-  if (options.log) warnIfInsideWorkspace(searched, options.log);
   const tree = new SourceTree(searched, leaveOut);
   const model = new CargoModel(tree, (message, where) => options.log?.warn(message, where));
   const problems = new ProblemList();
@@ -62,6 +61,9 @@ export async function discoverCargo(root: string, options: DiscoverOptions = {})
       problems.refuse(error, file, packageNames(model, file));
     }
   }
+  // A package that is no root's and not a root itself: Cargo looks above the searched folder for its workspace.
+  const looksAbove = [...rootOf].filter(([file, rootFile]) => rootFile === file && !model.manifest(file)?.workspace).map(([file]) => file);
+  if (options.log && looksAbove.length) warnIfInsideWorkspace(searched, looksAbove, options.log);
 
   const components: Component[] = [];
   const component = (manifest: Manifest, root: Manifest): Component => {
@@ -194,10 +196,11 @@ function warnRefused(model: CargoModel, manifest: Manifest, rootFile: string, lo
 }
 
 /**
- * Discovery reads nothing above the searched folder; when that folder lies inside a Cargo workspace,
- * its packages would be reported as standalone crates, so say so.
+ * Discovery reads nothing above the searched folder; when a package there that is no workspace's (`looksAbove`:
+ * neither claimed by a workspace under the folder nor a root itself, with a `[workspace]` table of its own) lies
+ * inside a Cargo workspace above it that does not exclude it, Cargo would take that workspace as its root, so say so.
  */
-function warnIfInsideWorkspace(searched: string, log: Pick<Log, 'warn'>): void {
+function warnIfInsideWorkspace(searched: string, looksAbove: string[], log: Pick<Log, 'warn'>): void {
   for (let dir = path.dirname(searched); ; dir = path.dirname(dir)) {
     const file = path.join(dir, 'Cargo.toml');
     if (existsSync(file)) {
@@ -207,7 +210,8 @@ function warnIfInsideWorkspace(searched: string, log: Pick<Log, 'warn'>): void {
       } catch {
         manifest = undefined; // not ours to judge: it is outside the searched folder
       }
-      if (manifest?.workspace && !manifest.workspace.exclude.some((entry) => isWithin(searched, path.resolve(dir, entry)))) {
+      const excluded = (file: string) => manifest!.workspace!.exclude.some((entry) => isWithin(path.dirname(file), path.resolve(dir, entry)));
+      if (manifest?.workspace && !looksAbove.every(excluded)) {
         log.warn(
           `componentsPath ${searched} lies inside the Cargo workspace ${file}, and discovery reads nothing above componentsPath: packages of that workspace are reported as standalone crates and inherited versions cannot be resolved. Set componentsPath to ${dir}.`,
           { file },

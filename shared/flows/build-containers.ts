@@ -19,6 +19,7 @@ import { affectedComponents, checkTagFormat, LAST_SUCCESSFUL_BUILD } from '../gi
 import { Git } from '../git/git';
 import { fetchWith } from '../net/fetch';
 import type { NetworkSettings } from '../net/network';
+import { pullRequestAdditionalTags } from '../pull-request';
 import type { PipelineRun } from '../repos/builds';
 
 export interface BuildContainersOptions {
@@ -65,6 +66,8 @@ export interface BuildContainersOptions {
   manifestPath?: string;
   push?: boolean;
   dryRun?: boolean;
+  /** A pull request build (Build.Reason PullRequest): pushes only the pre-release tag (see shared/pull-request.ts). */
+  pullRequest?: boolean;
   buildId?: string;
   /** The commit built (Build.SourceVersion): label `revision` and images.json `commit`. */
   commit?: string;
@@ -206,6 +209,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   const buildArgs = parseBuildArgs(options.buildArgs ?? []);
   const imageNames = parseImageNames(options.imageNames ?? []);
   const push = options.push ?? true;
+  const additionalTags = options.pullRequest && push ? pullRequestAdditionalTags(options.preRelease, options.additionalTags ?? [], log) : options.additionalTags ?? [];
   const root = path.resolve(options.componentsPath);
 
   const discovery = await discoverCargo(root, { log, excludePaths: options.excludePaths });
@@ -251,7 +255,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
     }
     const tag = imageTag(component.version, { format: options.imageTagFormat, preRelease: options.preRelease });
     const repository = validateRepository(`${registry.namespace}${options.repositoryPrefix ?? ''}${settings.name}`.toLowerCase());
-    const moving = additionalImageTags(options.additionalTags ?? [], component.version);
+    const moving = additionalImageTags(additionalTags, component.version);
     const tags = [tag, ...new Set(moving.filter((t) => t !== tag))];
     outcome.reference = `${registry.host}/${repository}:${tag}`;
     if (settings.source !== 'package.name') log.info(`${component.name}: image ${registry.host}/${repository} (name from ${settings.source})`);

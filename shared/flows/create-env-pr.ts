@@ -54,6 +54,8 @@ export interface CreateEnvPROptions {
   /** Default `gitops/{environment}`. */
   sourceBranch?: string;
   title?: string;
+  /** The commit's subject (and more lines): a template (`{environment}`, `{count}`, `{components}`); empty means the default. */
+  commitMessage?: string;
   /** A template (`{environment}`, `{count}`, `{table}`, `{targetBranch}`); empty means the default table. */
   description?: string;
   /** UpdateGitOpsVersions' `changes` JSON; empty means the lock file's diff. */
@@ -145,9 +147,11 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   const context = { environment, targetBranch, changes: runChanges };
   renderTitle(options.title || DEFAULT_TITLE, context);
   renderDescription(context, options.description);
+  const message = commitMessage(environment, runChanges, build, options.commitMessage);
 
   const coordinates = await repositoryCoordinates(git, options);
   if (options.dryRun) {
+    log.info(`Commit message: ${message.split('\n')[0]}`);
     return {
       ...base,
       changed: true,
@@ -179,7 +183,6 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   const scratch = await fs.mkdtemp(path.join(options.tempDir ?? os.tmpdir(), 'create-env-pr-'));
   try {
     const identity = await identityEnv(git, COMMITTER);
-    const message = commitMessage(environment, runChanges, build);
     const working = await commitWorkingTree(git, head, paths, message, identity, scratch);
     const reapply = options.reapply ?? reapplyChanges;
     // Every rejected push means another run's push to the branch landed: the runs as a whole make

@@ -39,6 +39,8 @@ export interface TagComponentsOptions {
   /** Default `origin`. */
   remote?: string;
   dryRun?: boolean;
+  /** Why this run only plans (e.g. a pull request build), said in the log and the summary; the run is a dry run. */
+  dryRunReason?: string;
   /** Bearer token for the remote, handed to git only through its environment. */
   token?: string;
   /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
@@ -51,7 +53,8 @@ export interface TagComponentsOptions {
   tempDir?: string;
 }
 
-export type TagStatus = 'created' | 'exists' | 'moved' | 'skipped' | 'failed';
+/** `planned`: a tag a dry run would create (never `created`, which a dry run does not do). */
+export type TagStatus = 'created' | 'planned' | 'exists' | 'moved' | 'skipped' | 'failed';
 
 export interface TaggedComponent {
   name: string;
@@ -69,6 +72,8 @@ export interface TagComponentsResult {
   /** The commit every tag points at. */
   commit: string;
   dryRun: boolean;
+  /** Why the run was a dry run when the user did not ask for one (a pull request build). */
+  dryRunReason?: string;
   pushed: boolean;
   /** Cargo.toml files the run went on without: no selected component needs them. */
   skippedManifests?: SkippedManifest[];
@@ -151,7 +156,9 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
   const annotated = options.annotated ?? true;
   const push = options.push ?? true;
   const remote = options.remote || 'origin';
-  const dryRun = options.dryRun ?? false;
+  const dryRunReason = options.dryRunReason;
+  const dryRun = (options.dryRun ?? false) || !!dryRunReason;
+  if (dryRunReason) log.info(`Dry run: ${dryRunReason}.`);
 
   // 1. Read and validate everything: working copy, components, tags, messages, remote state.
   const local = await workingCopy(options.componentsPath);
@@ -217,7 +224,7 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
       // Missing, or already on HEAD: create what is missing, leave what is there.
       plan.writeLocal = !here && (!push || !there);
       plan.push = push && !there;
-      plan.status = plan.writeLocal || plan.push ? 'created' : 'exists';
+      plan.status = plan.writeLocal || plan.push ? (dryRun ? 'planned' : 'created') : 'exists';
     } else if (onExisting === 'skip') {
       plan.status = 'skipped';
       log.warn(`Tag '${tag}' already exists ${elsewhere.join(' and ')}, not on HEAD ${short(head)}: left as it is (onExisting: skip).`);
@@ -241,20 +248,20 @@ export async function tagComponents(options: TagComponentsOptions, log: Log): Pr
       tag: p.tag,
       status: status(p),
     }));
-    const tags = components.filter((c) => c.status === 'created' || c.status === 'moved').map((c) => c.tag);
-    return { components, tags, commit: head, dryRun, pushed: false, skippedManifests: skipped };
+    const tags = components.filter((c) => c.status === 'created' || c.status === 'planned' || c.status === 'moved').map((c) => c.tag);
+    return { components, tags, commit: head, dryRun, ...(dryRunReason ? { dryRunReason } : {}), pushed: false, skippedManifests: skipped };
   };
   if (conflicts.length) {
     throw new TagComponentsError(
       `${conflicts.length} tag(s) already exist on another commit than HEAD ${short(head)}: ${conflicts.join('; ')}. ` +
         `Nothing was tagged. Bump the component versions, or set onExisting to skip or move.`,
       // Nothing is written: the tags this run would have made are reported as skipped.
-      report((p) => (p.status === 'created' || p.status === 'moved' ? 'skipped' : p.status)),
+      report((p) => (p.status === 'created' || p.status === 'planned' || p.status === 'moved' ? 'skipped' : p.status)),
     );
   }
   const result = report((p) => p.status);
   for (const p of plans) {
-    const verb = { created: 'create', moved: 'move', exists: 'keep', skipped: 'skip', failed: 'fail' }[p.status];
+    const verb = { created: 'create', planned: 'create', moved: 'move', exists: 'keep', skipped: 'skip', failed: 'fail' }[p.status];
     log.info(`${dryRun ? '[dry run] would ' : ''}${verb} ${p.tag} (${p.component.name} ${p.component.version}, ${p.component.path})${p.status === 'exists' ? ': already on HEAD' : ''}`);
   }
   if (dryRun) return result;

@@ -383,8 +383,12 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
   for (const change of changes) {
     change.files = [lockShown, ...(touchedBy.get(change.component) ?? [])];
-    if (!touchedBy.has(change.component)) {
-      log.warn(`${change.component}: no reference under ${manifestsName} uses ${change.to.split(/[:@]/)[0]}; only ${lockShown} records the new image.`, { file: lockShown });
+    if (touchedBy.has(change.component)) continue;
+    // Nothing edited: either the environment already runs the new image (a first run recording it), or nothing uses it.
+    const repository = next.get(change.component)!.image;
+    deployedRenders ??= env.render().flatMap((r) => ('render' in r ? [r.render] : []));
+    if (!deployedImages(change.component, repository, active, deployedRenders, mappings).length) {
+      log.warn(`${change.component}: no reference under ${manifestsName} uses ${repository}; only ${lockShown} records the new image.`, { file: lockShown });
     }
   }
   const written = [...newFiles.keys()].map((p) => path.relative(realRoot, p).split(path.sep).join('/')).sort();

@@ -1,3 +1,5 @@
+import { UserError } from '../errors';
+import { fillTemplate } from '../template';
 import { shortImage, type BuildRef, type EnvChange } from './changes';
 
 /** What a CreateEnvPR commit message records: each change and the producing build. */
@@ -9,14 +11,18 @@ export interface CommitRecord {
 const NEW = '(new)';
 
 /**
- * `chore(devtest): heuristic v1.4.2, …`, then one line per change (`component: from -> to (bump)`,
- * `(new)` for a component the environment did not have) and the producing build as a trailer
- * (`Build: <number> (id <id>) <url>`). `parseCommitMessage` reads it back.
+ * `chore(devtest): heuristic v1.4.2, …` (or the `commitMessage` input's template filled: `{environment}`, `{count}`,
+ * `{components}`), then one line per change (`component: from -> to (bump)`, `(new)` for a component the
+ * environment did not have) and the producing build as a trailer (`Build: <number> (id <id>) <url>`), which
+ * later runs read back (`parseCommitMessage`) whatever the template says.
  */
-export function commitMessage(environment: string, changes: EnvChange[], build?: BuildRef): string {
+export function commitMessage(environment: string, changes: EnvChange[], build?: BuildRef, template = ''): string {
   const names = changes.map((c) => `${c.component} ${shortImage(c.to)}`);
-  const subject =
-    names.length === 0 ? `chore(${environment}): update manifests` : names.length <= 3 ? `chore(${environment}): ${names.join(', ')}` : `chore(${environment}): update ${names.length} components`;
+  const values = { environment, count: String(changes.length), components: names.join(', ') };
+  const subject = template
+    ? fillTemplate('commitMessage', template, values).trim()
+    : names.length === 0 ? `chore(${environment}): update manifests` : names.length <= 3 ? `chore(${environment}): ${names.join(', ')}` : `chore(${environment}): update ${names.length} components`;
+  if (!subject) throw new UserError(`Input 'commitMessage' is empty once filled: give the commit a message, or leave it empty for the default.`);
   const body = changes.map((c) => `${c.component}: ${c.from ?? NEW} -> ${c.to}${c.bump ? ` (${c.bump})` : ''}`);
   const trailer = build ? [`Build: ${build.number ?? build.id}${build.id ? ` (id ${build.id})` : ''}${build.url ? ` ${build.url}` : ''}`] : [];
   return [subject, ...[body, trailer].flatMap((part) => (part.length ? ['', ...part] : []))].join('\n') + '\n';

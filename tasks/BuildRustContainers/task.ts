@@ -6,6 +6,7 @@ import { LAST_SUCCESSFUL_BUILD } from '../../shared/git/changed-components';
 import type { PipelineRun } from '../../shared/repos/builds';
 import { boolInput, expandVariables, parseList } from '../../shared/inputs';
 import type { AzureLoginOptions } from '../../shared/azure/login';
+import { isPullRequestBuild } from '../../shared/pull-request';
 import { registryAccess } from '../../shared/registry/credentials';
 import { buildSummary } from '../../shared/summaries';
 
@@ -42,6 +43,8 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     manifestPath: manifestPath && path.resolve(manifestPath),
     push: boolInput(agent, 'push', true),
     dryRun: boolInput(agent, 'dryRun', false),
+    // A pull request build pushes only the pre-release tag (shared/pull-request.ts).
+    ...(isPullRequestBuild(agent) ? { pullRequest: true } : {}),
     buildId: agent.variable('Build.BuildId'),
     commit: agent.variable('Build.SourceVersion'),
     sourceUrl: agent.variable('Build.Repository.Uri'),

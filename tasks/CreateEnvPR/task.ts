@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Agent } from '../../shared/agent';
 import type { CreateEnvPROptions, CreateEnvPRResult } from '../../shared/flows/create-env-pr';
 import { DEFAULT_TITLE } from '../../shared/pr/description';
-import { boolInput, parseList, requiredInput, serviceConnection } from '../../shared/inputs';
+import { boolInput, expandVariables, parseList, requiredInput, serviceConnection } from '../../shared/inputs';
 import { pullRequestSummary } from '../../shared/summaries';
 
 /** CreateEnvPR@1's inputs, connection and pipeline variables as the flow's options, every task.json default applied. */
@@ -33,6 +33,7 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     targetBranch: agent.input('targetBranch') || 'main',
     sourceBranch: agent.input('sourceBranch') || 'gitops/{environment}',
     title: agent.input('title') || DEFAULT_TITLE,
+    commitMessage: expandVariables(agent, agent.input('commitMessage')),
     description: agent.input('description'),
     changes: agent.input('changes'),
     imageNames: parseList(agent.input('imageNames')),

@@ -1,13 +1,17 @@
 import * as path from 'node:path';
 import type { Agent } from '../../shared/agent';
 import { DEFAULT_IDENTITY, TagComponentsError, type TagComponentsOptions, type TagComponentsResult } from '../../shared/flows/tag-components';
+import { UserError } from '../../shared/errors';
 import { boolInput, parseList } from '../../shared/inputs';
-import { tagSummary } from '../../shared/summaries';
+import { isPullRequestBuild, PULL_REQUEST_PLAN_ONLY } from '../../shared/pull-request';
+import { tagOutcome, tagSummary } from '../../shared/summaries';
 
 /** TagComponents@1's inputs and pipeline variables as the flow's options, every task.json default applied. */
 export function readOptions(agent: Agent): TagComponentsOptions {
   const requestedBy = agent.variable('Build.RequestedFor');
   const requestedByEmail = agent.variable('Build.RequestedForEmail');
+  const onPullRequest = agent.input('onPullRequest') || 'plan';
+  if (onPullRequest !== 'plan' && onPullRequest !== 'tag') throw new UserError(`Input 'onPullRequest' must be plan or tag, not '${onPullRequest}'.`);
   return {
     componentsPath: path.resolve(agent.input('componentsPath') || agent.variable('Build.SourcesDirectory') || '.'),
     components: agent.input('components'),
@@ -19,6 +23,8 @@ export function readOptions(agent: Agent): TagComponentsOptions {
     push: boolInput(agent, 'push', true),
     remote: agent.input('remote') || 'origin',
     dryRun: boolInput(agent, 'dryRun', false),
+    // A pull request build's commit may never merge: plan only, unless the pipeline asks to tag anyway.
+    ...(onPullRequest === 'plan' && isPullRequestBuild(agent) ? { dryRunReason: PULL_REQUEST_PLAN_ONLY } : {}),
     token: agent.accessToken(),
     network: agent.network(),
     tempDir: agent.tempDir(),
@@ -30,13 +36,9 @@ export function readOptions(agent: Agent): TagComponentsOptions {
 /** Outputs `tags` and `components`, the summary; returns the task's closing message. */
 export function report(agent: Agent, result: TagComponentsResult): string {
   agent.setOutput('tags', result.tags.join(','));
-  // The contract calls a tag a dry run would create `planned`, never `created`.
-  const components = result.components.map((c) => (result.dryRun && c.status === 'created' ? { ...c, status: 'planned' } : c));
-  agent.setOutput('components', JSON.stringify(components));
+  agent.setOutput('components', JSON.stringify(result.components));
   agent.summary('Rust component tags', tagSummary(result));
-  const count = (status: string) => result.components.filter((c) => c.status === status).length;
-  const counts = `${count('created')} created, ${count('moved')} moved, ${count('exists')} already there, ${count('skipped')} skipped`;
-  return result.dryRun ? `Dry run: ${counts} (nothing written)` : counts;
+  return result.dryRun ? `${tagOutcome(result)} (nothing tagged or pushed)` : tagOutcome(result);
 }
 
 /** A conflict (onExisting: fail) or a refused push still reports each component, `failed` where it failed; then the task fails. */

@@ -45,5 +45,6 @@ export function report(agent: Agent, result: UpdateGitOpsResult): string {
   agent.setOutput('changes', JSON.stringify(result.changes));
   agent.setOutput('summary', agent.summary(`UpdateGitOpsVersions ${environment}`, gitopsSummary(result)));
   if (!result.changed) return `${environment} is up to date: nothing written.`;
-  return `${result.changes.length} component(s) updated in ${environment}${result.dryRun ? ' (dry run: nothing written)' : ''}: ${result.files.join(', ')}`;
+  if (result.dryRun) return `Dry run: would update ${result.changes.length} component(s) in ${environment}: ${result.files.join(', ')} (nothing written)`;
+  return `${result.changes.length} component(s) updated in ${environment}: ${result.files.join(', ')}`;
 }

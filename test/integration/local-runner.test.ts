@@ -6,15 +6,16 @@ import * as path from 'node:path';
 import { Git } from '../../shared/git/git';
 import { remoteEnv } from '../../shared/git/remote';
 import { AdoServer } from '../../stand-ins/azure-devops';
+import { edgeAiApp, edgeAiGitops, edgeAiService } from '../helpers/edge-ai';
 import { gitopsTree } from '../helpers/gitops-tree';
 import { repoRoot } from '../helpers/run-task';
 
 const TOKEN = 'runner-token-5a1f0e';
 
-/** `npm run task -- --yaml -` with a step pasted on stdin; the token only in the environment. */
+/** `npm run task -- --yaml -` with a step pasted on stdin (or `--yaml <file>` in args, yaml empty); the token only in the environment. */
 function runner(yaml: string, args: string[], cwd: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'build', 'tools', 'run.js'), '--yaml', '-', ...args], {
+    const child = spawn(process.execPath, [path.join(repoRoot, 'build', 'tools', 'run.js'), ...(yaml ? ['--yaml', '-'] : []), ...args], {
       cwd,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, SYSTEM_ACCESSTOKEN: TOKEN },
     });
@@ -101,6 +102,68 @@ describe('npm run task: the local runner, from a YAML step pasted from a pipelin
   it('says which tasks exist when the step names an unknown one, and fails', async () => {
     const result = await runner('- task: TagComponent@1\n', [], work);
     assert.equal(result.code, 2);
-    assert.match(result.out, /Unknown task 'TagComponent': tasks are BuildRustContainers, CreateEnvPR, TagComponents, UpdateGitOpsVersions/);
+    assert.match(result.out, /stdin: step 1: Unknown task 'TagComponent' \(did you mean TagComponents\?\): tasks are BuildRustContainers, CreateEnvPR, TagComponents, UpdateGitOpsVersions/);
+  });
+
+  it('runs a two-job pipeline file on the edge-ai fixtures: parameters (defaults and --param), an output variable across jobs, built-in steps skipped', async () => {
+    const app = await edgeAiApp();
+    const gitops = await edgeAiGitops();
+    try {
+      const sender = edgeAiService('sender');
+      const manifest = path.join(sender.path, 'Cargo.toml');
+      await app.commit({ [manifest]: (await fs.readFile(path.join(app.dir, manifest), 'utf8')).replace('version = "0.1.0"', 'version = "0.2.0"') }, 'sender 0.2.0');
+      const pipeline = path.join(repoRoot, 'test', 'fixtures', 'local-runner', 'edge-ai-release.yml');
+      const before = await app.git('status', '--porcelain');
+      const { code, out } = await runner('', ['--yaml', pipeline, '--param', `app=${app.dir}`, '--param', `gitops=${gitops.dir}`, '--param', 'service=sender', '--var', 'Build.BuildId=77'], work);
+      assert.equal(code, 0, out);
+      // Built-in steps: a notice each, in both jobs.
+      assert.match(out, /^NOTICE: skipped: checkout: self does not run locally$/m);
+      assert.match(out, /^NOTICE: skipped: built-in task AzureCLI@2 \('Log in to the registry'\) does not run locally$/m);
+      assert.match(out, /^NOTICE: skipped: checkout: gitops does not run locally$/m);
+      // Job build, with --param service=sender over the default (receiver) and the registry's default.
+      const build = out.slice(out.indexOf('##### Job build'), out.indexOf('##### Job release'));
+      assert.match(build, /=== build: TagComponents \(tag\) ===/);
+      assert.match(build, /^ {2}tags = sender\/0\.2\.0$/m);
+      const matrix = JSON.parse(/^ {2}matrix = (.*)$/m.exec(build)![1]) as Record<string, Record<string, string>>;
+      assert.deepEqual(Object.values(matrix).map((leg) => `${leg.image}:${leg.tag}`), ['edgeacr.azurecr.io/sender:0.2.0-rc.77']);
+      // Job release reads build's tag.tags through $[ dependencies.build.outputs['tag.tags'] ], and update.changes in the job.
+      const release = out.slice(out.indexOf('##### Job release'));
+      assert.match(release, /^ {2}changed = true$/m);
+      assert.match(release, /^Commit message: release sender 0\.2\.0 \(tags sender\/0\.2\.0\)$/m);
+      assert.match(release, /Result: Succeeded: Dry run: would commit 2 changed file\(s\) \(sender 0\.2\.0\) to gitops\/devtest of Edge\/gitops/);
+      assert.match(out, /^Ran 4 task step\(s\) in 2 job\(s\); skipped 3 step\(s\) that do not run locally\.$/m);
+      // The dry runs wrote nothing; UpdateGitOpsVersions (not a dry run) moved devtest.
+      assert.equal(await app.git('tag', '-l', 'sender/0.2.0'), '');
+      assert.equal(await app.git('status', '--porcelain'), before);
+      assert.match(await fs.readFile(path.join(gitops.dir, 'environments', 'devtest', 'kustomization.yaml'), 'utf8'), /newName: edgeacr\.azurecr\.io\/sender\n {4}newTag: "0\.2\.0"/);
+
+      // As a pull request build: TagComponents only plans, saying why, and the release job's condition skips it.
+      const pr = await runner('', ['--yaml', pipeline, '--param', `app=${app.dir}`, '--param', `gitops=${gitops.dir}`, '--param', 'service=sender', '--var', 'Build.Reason=PullRequest'], work);
+      assert.equal(pr.code, 0, pr.out);
+      assert.match(pr.out, /Result: Succeeded: Dry run \(pull request build: the commit may never merge; set onPullRequest: tag to tag anyway\): would create 1, move 0; 0 already there, 0 skipped/);
+      assert.match(pr.out, /^NOTICE: skipped: job release: its condition is false$/m);
+      assert.doesNotMatch(pr.out, /##### Job release|=== release/);
+      assert.match(pr.out, /^Ran 2 task step\(s\) in 1 job\(s\); skipped 2 step\(s\) that do not run locally\.$/m);
+    } finally {
+      await fs.rm(app.dir, { recursive: true, force: true });
+      await fs.rm(gitops.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses what it cannot run faithfully before running anything, saying what and where', async () => {
+    const refused = async (yaml: string, args: string[] = []) => {
+      const result = await runner(yaml, args, work);
+      assert.equal(result.code, 2, result.out);
+      assert.doesNotMatch(result.out, /===/, 'no step ran');
+      return result.out;
+    };
+    const tag = '      - task: TagComponents@1\n        inputs: { dryRun: true }\n';
+    assert.match(await refused(`jobs:\n  - job: a\n    strategy:\n      matrix: { x: { component: a } }\n    steps:\n${tag}`), /job 'a' has a strategy \(matrix\), which the local runner does not fan out/);
+    assert.match(await refused(`jobs:\n  - job: a\n    condition: eq(dependencies.b.result, 'Succeeded')\n    steps:\n${tag}`), /job 'a' has a condition the local runner does not evaluate: 'dependencies\.b\.result' is not something the local runner can read .* Remove or simplify it/);
+    assert.match(await refused(`steps:\n  - template: steps/tag.yml\n${tag.replace(/^ {4}/gm, '')}`), /stdin:2: 'template:' is not supported by the local runner/);
+    assert.match(await refused(`parameters:\n  - name: names\n    type: object\n    default: [a]\nsteps:\n  - \${{ each n in parameters.names }}:\n    - task: TagComponents@1\n`), /stdin:6: .* is a conditional insertion or each loop/);
+    assert.match(await refused(`steps:\n  - task: TagComponents@1\n    inputs: { tagFormat: '\${{ variables.format }}' }\n`), /stdin:3: '\$\{\{ variables\.format \}\}' is not supported: the local runner expands only/);
+    assert.match(await refused(`jobs:\n  - job: a\n    steps:\n${tag}  - job: b\n    variables:\n      x: $[ dependencies.a.outputs['tag.tags'] ]\n    steps:\n${tag}`), /job 'b' reads dependencies\.a, but does not list 'a' in dependsOn/);
+    assert.match(await refused(`parameters:\n  - name: env\n    default: devtest\nsteps:\n${tag.replace(/^ {4}/gm, '')}`, ['--param', 'environment=qa']), /--param environment: stdin declares no parameter 'environment' \(it has: env\)/);
   });
 });

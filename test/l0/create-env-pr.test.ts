@@ -59,6 +59,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
         targetBranch: 'main',
         sourceBranch: 'gitops/{environment}',
         title: 'chore({environment}): update {count} component(s)',
+        commitMessage: '',
         description: '',
         changes: '',
         imageNames: [],
@@ -89,6 +90,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
           lockFile: 'locks/edge.yaml',
           manifestsPath: 'clusters/{environment}',
           title: 'Promote {environment}',
+          commitMessage: 'chore({environment}): {components} (build $(Build.BuildId))',
           description: '{table}',
           changes: '[]',
           imageNames: 'http-connector=broker',
@@ -120,6 +122,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
           targetBranch: 'release',
           sourceBranch: 'promote/{environment}',
           title: 'Promote {environment}',
+          commitMessage: 'chore({environment}): {components} (build 5678)',
           description: '{table}',
           changes: '[]',
           imageNames: ['http-connector=broker'],
@@ -229,7 +232,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
       assert.deepEqual(a.summaries.map((s) => s.title), ['Pull request gitops/devtest (dry run)']);
       const markdown = a.summaries[0].markdown;
       assert.equal(markdown.match(/dry run/gi)?.length, 1, markdown);
-      assert.match(markdown, /^\*\*Dry run\*\*: nothing was committed or pushed\. A real run commits to `gitops\/devtest` and opens or updates its pull request into `main`:\n\n\*\*chore\(devtest\): update 1 component\(s\)\*\*\n\n/);
+      assert.match(markdown, /^\*\*Dry run: would commit to `gitops\/devtest` and open or update its pull request into `main`\*\*; nothing was committed or pushed:\n\n\*\*chore\(devtest\): update 1 component\(s\)\*\*\n\n/);
       assert.match(markdown, /\| heuristic \| v1\.4\.1 \| v1\.4\.2 \| patch \| \[20240601\.3\]\(https:\/\/dev\.azure\.com\/edge\/Edge\/_build\/results\?buildId=5678\) \|/);
       assert.equal((await run('git', ['status', '--porcelain'], { cwd: dir })).stdout, status);
       assert.equal((await run('git', ['rev-list', '--count', 'HEAD'], { cwd: dir })).stdout.trim(), '1');

@@ -114,7 +114,8 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
 
     it('in a dry run calls a tag it would create planned, never created, and says so once in the summary', () => {
       const a = agent();
-      assert.equal(report(a, { ...RESULT, dryRun: true, pushed: false }), 'Dry run: 1 created, 0 moved, 1 already there, 0 skipped (nothing written)');
+      const planned = RESULT.components.map((c) => (c.status === 'created' ? { ...c, status: 'planned' as const } : c));
+      assert.equal(report(a, { ...RESULT, components: planned, dryRun: true, pushed: false }), 'Dry run: would create 1, move 0; 1 already there, 0 skipped (nothing tagged or pushed)');
       assert.deepEqual(
         (JSON.parse(a.outputs.components) as Array<{ status: string }>).map((c) => c.status),
         ['planned', 'exists'],
@@ -171,13 +172,13 @@ describe('TagComponents@1 in-process: readOptions and report on the in-memory ag
 
     it('dryRun reads the remote, sets the outputs and summary a real run would, and writes no tag', async () => {
       const a = await runTag(agent({ inputs: { dryRun: 'true' }, variables: { 'Build.SourcesDirectory': repo } }));
-      assert.deepEqual(a.result, { succeeded: true, message: 'Dry run: 2 created, 0 moved, 0 already there, 0 skipped (nothing written)' });
+      assert.deepEqual(a.result, { succeeded: true, message: 'Dry run: would create 2, move 0; 0 already there, 0 skipped (nothing tagged or pushed)' });
       assert.equal(a.outputs.tags, 'heuristic/2.0.1,telemetry/0.9.0');
       assert.deepEqual(JSON.parse(a.outputs.components), [
         { name: 'heuristic', version: '2.0.1', versionSource: 'workspace', path: 'crates/heuristic', tag: 'heuristic/2.0.1', status: 'planned' },
         { name: 'telemetry', version: '0.9.0', versionSource: 'explicit', path: 'crates/telemetry', tag: 'telemetry/0.9.0', status: 'planned' },
       ]);
-      assert.match(a.summaries[0].markdown, /^\*\*Dry run\*\*: nothing was tagged or pushed\./);
+      assert.match(a.summaries[0].markdown, /^\*\*Dry run: would create 2, move 0; 0 already there, 0 skipped\*\* at commit `[0-9a-f]{12}`; nothing was tagged or pushed\./);
       assert.ok(a.lines.includes('[dry run] would create heuristic/2.0.1 (heuristic 2.0.1, crates/heuristic)'), a.lines.join('\n'));
       assert.equal(await tags(repo), '');
       assert.equal(await tags(bare), '');

@@ -127,7 +127,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
       const before = await snapshot(dir);
       const a = await run({ images: 'heuristic=v1.4.2', dryRun: 'true' });
       assert.equal(a.result?.succeeded, true, a.errors.map((e) => e.message).join('\n'));
-      assert.match(a.result?.message ?? '', /^1 component\(s\) updated in devtest \(dry run: nothing written\): /);
+      assert.match(a.result?.message ?? '', /^Dry run: would update 1 component\(s\) in devtest: .* \(nothing written\)$/);
       assert.deepEqual(Object.keys(a.outputs).sort(), ['changed', 'changes', 'summary']);
       assert.equal(a.outputs.changed, 'true');
       const changes = JSON.parse(a.outputs.changes) as Array<{ component: string; from: string; to: string; bump: string; files: string[] }>;
@@ -141,7 +141,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
       assert.ok(path.relative(dir, a.outputs.summary).startsWith('..'), 'the summary is written outside the GitOps repository');
       const markdown = readFileSync(a.outputs.summary, 'utf8');
       assert.equal(markdown, a.summaries[0].markdown);
-      assert.match(markdown, /^### devtest: 1 component\(s\) updated \(dry run: nothing written\)\n/);
+      assert.match(markdown, /^### devtest: Dry run: would update 1 component\(s\) \(nothing written\)\n/);
       assert.match(markdown, new RegExp(`\\| heuristic \\| \`${REGISTRY}/heuristic:v1\\.4\\.1\` \\| \`${REGISTRY}/heuristic:v1\\.4\\.2\` \\| patch \\| versions\\.yaml<br>`));
       assert.deepEqual(await snapshot(dir), before);
     });

@@ -35,4 +35,37 @@ describe('samples/ pipelines', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('the check fails on a job that runs changedOnly without tags, leaves a GitOps change without its pull request, or downloads from no pipeline resource', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'samples-'));
+    try {
+      const job = [
+        'resources:',
+        '  pipelines:',
+        '    - pipeline: app',
+        '      source: app-ci',
+        'steps:',
+        '  - checkout: self',
+        '    fetchDepth: 0',
+        '  - task: BuildRustContainers@1',
+        '    inputs: { registry: myacr.azurecr.io, changedOnly: true }',
+        '  - download: ci',
+        '  - download: app',
+        '  - task: UpdateGitOpsVersions@1',
+        '    inputs: { gitopsPath: ., environment: devtest, images: a=v1 }',
+      ];
+      writeFileSync(path.join(dir, 'job.yml'), job.join('\n'));
+      assert.deepEqual(checkSamples(dir, tasks), [
+        `${path.basename(dir)}/job.yml:8: changedOnly compares with tags: the job needs '- checkout: self' with fetchDepth: 0 and fetchTags: true`,
+        `${path.basename(dir)}/job.yml:10: download: ci names no pipeline resource of this file (resources: pipelines: - pipeline: ci)`,
+        `${path.basename(dir)}/job.yml:12: UpdateGitOpsVersions is not followed by CreateEnvPR in its job: the change would stay in the working copy`,
+      ]);
+      // Fixed as the samples do it: no problem left.
+      const fixed = [...job.slice(0, 7), '    fetchTags: true', ...job.slice(7).filter((line) => line !== '  - download: ci'), '  - task: CreateEnvPR@1', '    inputs: { gitopsPath: ., environment: devtest }'];
+      writeFileSync(path.join(dir, 'job.yml'), fixed.join('\n'));
+      assert.deepEqual(checkSamples(dir, tasks), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
