@@ -12,7 +12,9 @@ import type { PullRequestInfo, TokenKind } from '../repos/azure-repos';
 import { isMergeStrategy, MERGE_STRATEGY_NAMES } from '../repos/merge-strategy';
 import { sleep, type RetryOptions } from '../retry';
 import { DEFAULT_PUSH_ATTEMPTS, fetchTips, pushBranch, pushRetryWait, remoteTip } from '../pr/branch';
-import { lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from '../pr/changes';
+import { environmentHolds, type EnvironmentHolds, lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from '../pr/changes';
+import { type Lock, readLock } from '../lock/lockfile';
+import { lockHistory, type LockHistory } from '../gitops/lock-history';
 import { commitMessage } from '../pr/commit-message';
 import { branchChanges, changeOn, commitWorkingTree, showFile } from '../pr/commits';
 import { DEFAULT_TITLE, renderDescription, renderTitle } from '../pr/description';
@@ -37,6 +39,8 @@ export interface CreateEnvPROptions {
   lockFile?: string;
   /** Default `environments/{environment}`. */
   manifestsPath?: string;
+  /** The inventory UpdateGitOpsVersions regenerates (its `inventoryFile`): committed with the lock, regenerated on a newer branch. */
+  inventoryFile?: string;
   collectionUrl?: string;
   token?: string;
   /** 'bearer' (the job's token, default) or 'pat' (a personal access token from a service connection). */
@@ -78,6 +82,7 @@ export interface CreateEnvPROptions {
 }
 
 export interface CreateEnvPRResult {
+  environment: string;
   /** False when there was nothing to propose: no commit, no pull request. */
   changed: boolean;
   dryRun: boolean;
@@ -85,6 +90,11 @@ export interface CreateEnvPRResult {
   targetBranch: string;
   /** Every change the pull request carries (this run's and earlier runs' still open). */
   changes: EnvChange[];
+  /** The environment's held components once the pull request merges, and the holds it releases. */
+  holds?: EnvironmentHolds;
+  /** The lock once the pull request merges, with when each entry changed on the target: the summary's inventory. */
+  lock?: Lock;
+  history?: LockHistory;
   title: string;
   description: string;
   commitId?: string;
@@ -121,7 +131,9 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   const prefix = top.stdout.split('\n')[1]?.trim() ?? '';
   await insideRoot(root, lockFile);
   await insideRoot(root, manifestsPath);
-  const paths = ['--', lockFile, manifestsPath];
+  const inventoryFile = options.inventoryFile || undefined;
+  if (inventoryFile) await insideRoot(root, inventoryFile);
+  const paths = ['--', lockFile, manifestsPath, ...(inventoryFile ? [inventoryFile] : [])];
 
   const head = await git.resolve('HEAD');
   if (!head) throw new UserError(`The working copy ${root} has no commit checked out: check out the target branch of the GitOps repository.`, { file: root });
@@ -132,19 +144,27 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   if (!runChanges.length && status.length) runChanges = lockDiff(lockBefore, lockAfter, environment, lockFile);
   const build = options.build && (options.build.id || options.build.number) ? options.build : undefined;
   runChanges = runChanges.map((c) => ({ ...c, ...(build ? { build } : {}) }));
-  const base: CreateEnvPRResult = { changed: false, dryRun: options.dryRun === true, sourceBranch, targetBranch, changes: runChanges, title: '', description: '', pushAttempts: 0, message: '' };
+  const base: CreateEnvPRResult = { environment, changed: false, dryRun: options.dryRun === true, sourceBranch, targetBranch, changes: runChanges, title: '', description: '', pushAttempts: 0, message: '' };
   if (!status.length && !runChanges.length) {
     return { ...base, message: `No change in ${lockFile} or ${manifestsPath}: no commit and no pull request.` };
   }
   // Check the title and description now, so a bad template fails before anything is pushed.
-  const context = { environment, targetBranch, changes: runChanges };
+  const context = { environment, targetBranch, changes: runChanges, holds: environmentHolds(lockBefore, lockAfter, environment, lockFile) };
   renderTitle(options.title || DEFAULT_TITLE, context);
   renderDescription(context, options.description);
+  /** The lock at `tip` and, for the inventory, when each entry changed on `target`. */
+  const inventory = async (target: string, text: string | undefined) => {
+    if (!text?.trim()) return {};
+    const lock = readLock(text, lockFile);
+    return { lock, history: await lockHistory(root, lockFile, lock, { rev: target }) };
+  };
 
   const coordinates = await repositoryCoordinates(git, options);
   if (options.dryRun) {
     return {
       ...base,
+      ...(await inventory(head, lockAfter)),
+      holds: context.holds,
       changed: true,
       title: renderTitle(options.title || DEFAULT_TITLE, context),
       description: renderDescription(context, options.description),
@@ -205,7 +225,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         }
         baseCommit = open || !stale ? tips.source : tips.target;
       }
-      commit = await changeOn(git, baseCommit, head, working, { environment, lockFile, manifestsPath, changes: runChanges, paths, message, identity, scratch, reapply, log, prefix });
+      commit = await changeOn(git, baseCommit, head, working, { environment, lockFile, manifestsPath, inventoryFile, changes: runChanges, paths, message, identity, scratch, reapply, log, prefix });
       if (commit === baseCommit) {
         if (baseCommit === tips.target) {
           return { ...base, message: `${targetBranch} already holds this change: no commit and no pull request.` };
@@ -227,7 +247,9 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
 
     // Describe everything the branch carries into the target, not just this run.
     const all = await branchChanges(git, targetTip, commit, environment, lockFile, runChanges);
-    const fullContext = { environment, targetBranch, changes: all.length ? all : runChanges };
+    const lockAtTip = await showFile(git, commit, lockFile);
+    const holds = async (target: string, tip: string, tipLock?: string) => environmentHolds(await showFile(git, target, lockFile), tipLock ?? (await showFile(git, tip, lockFile)), environment, lockFile);
+    const fullContext = { environment, targetBranch, changes: all.length ? all : runChanges, holds: await holds(targetTip, commit, lockAtTip) };
     const title = renderTitle(options.title || DEFAULT_TITLE, fullContext);
     const description = renderDescription(fullContext, options.description);
     // Work items go with the pull request when it is opened; an open one gets those it lacks, so the
@@ -268,7 +290,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         if (!tips.source) break;
         const held = await branchChanges(git, tips.target, tips.source, environment, lockFile, runChanges);
         if (!held.length) break;
-        const heldContext = { environment, targetBranch, changes: held };
+        const heldContext = { environment, targetBranch, changes: held, holds: await holds(tips.target, tips.source) };
         log.info(`${sourceBranch} moved to ${tips.source.slice(0, 12)} after this run's push: describing the ${held.length} change(s) it holds now.`);
         await repos.createOrUpdate(spec(renderTitle(options.title || DEFAULT_TITLE, heldContext), renderDescription(heldContext, options.description), held), { ...outcome });
         described = tips.source;
@@ -279,8 +301,10 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     }
     return {
       ...base,
+      ...(await inventory(targetTip, lockAtTip)),
       changed: true,
       changes: fullContext.changes,
+      holds: fullContext.holds,
       title,
       description,
       commitId: commit,

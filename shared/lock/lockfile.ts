@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, YAMLMap } from 'yaml';
 import { UserError } from '../errors';
-import { formatImageRef, isDigest, parseImageRef } from '../images/reference';
+import { formatImageRef, isDigest, isRevision, parseImageRef } from '../images/reference';
 import { validateImageTag } from '../images/names';
 import { addPairEdit, applyEdits, columnOf, endOfLine, eolOf, type Edit, formatScalar, lastValueEnd, lineOf, parseDocuments, removePairEdit, setScalar } from '../updaters/yaml-text';
 
@@ -64,10 +64,6 @@ export interface LockUpdate extends LockImage {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const FIELDS = ['image', 'tag', 'digest', 'revision', 'hold'];
-const REVISION = /^[0-9a-f]{7,64}$/i;
-
-/** True when `revision` can be a git commit id (what the lock's `revision` holds). */
-export const isRevision = (revision: string): boolean => REVISION.test(revision);
 
 /** Optimal string alignment distance (Levenshtein with adjacent transpositions), enough to spot a typo. */
 function typoDistance(a: string, b: string): number {

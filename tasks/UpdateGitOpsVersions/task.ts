@@ -21,6 +21,12 @@ export async function readOptions(agent: Agent): Promise<UpdateGitOpsOptions> {
     images: parseList(agent.input('images')),
     imagesFile: imagesFile ? path.resolve(imagesFile) : undefined,
     sourceEnvironment: agent.input('sourceEnvironment') || undefined,
+    revision: agent.input('revision') || undefined,
+    holdOnRollback: boolInput(agent, 'holdOnRollback', true),
+    requestedFor: agent.variable('Build.RequestedFor'),
+    buildNumber: agent.variable('Build.BuildNumber'),
+    release: releaseInput(agent.input('release')),
+    inventoryFile: agent.input('inventoryFile') || undefined,
     registry: registryHost(registry),
     credentials,
     tagFilter: agent.input('tagFilter') || DEFAULT_TAG_FILTER,
@@ -35,12 +41,20 @@ export async function readOptions(agent: Agent): Promise<UpdateGitOpsOptions> {
   };
 }
 
+/** `release`: `true` for every selected component, `false` or empty for none, else names or globs. */
+function releaseInput(value: string): boolean | string[] {
+  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  return parseList(value);
+}
+
 /** Outputs `changed`, `changes` and `summary` (the summary's file, under the agent's temp directory); returns the closing message. */
 export function report(agent: Agent, result: UpdateGitOpsResult): string {
   const { environment } = result;
   agent.setOutput('changed', String(result.changed));
   agent.setOutput('changes', JSON.stringify(result.changes));
   agent.setOutput('summary', agent.summary(`UpdateGitOpsVersions ${environment}`, gitopsSummary(result)));
-  if (!result.changed) return `${environment} is up to date: nothing written.`;
-  return `${result.changes.length} component(s) updated in ${environment}${result.dryRun ? ' (dry run: nothing written)' : ''}: ${result.files.join(', ')}`;
+  const held = result.held.length ? ` ${result.held.length} held component(s) left alone: ${result.held.map((h) => h.component).join(', ')}.` : '';
+  if (!result.changed) return `${environment} is up to date: nothing written.${held}`;
+  const what = result.rollback ? `rolled back to ${result.rollback.revision}` : 'updated';
+  return `${result.changes.length} component(s) ${what} in ${environment}${result.dryRun ? ' (dry run: nothing written)' : ''}: ${result.files.join(', ')}.${held}`;
 }
