@@ -232,6 +232,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   } catch {
     throw new UserError(`manifestsPath '${manifestsName}' is not a folder in ${options.gitopsPath}: create the environment's overlay or set manifestsPath.`, { file: manifestsName });
   }
+  const inventoryPath = options.inventoryFile ? await insideRoot(root, options.inventoryFile) : undefined;
   const pinDigest = options.pinDigest ?? true;
   const source = options.source ?? 'images';
   const client = options.registryClient ?? defaultClientFactory(options);
@@ -279,7 +280,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   } else if (source === 'revision') {
     const at = await lockAtRevision(root, lockShown, options.revision);
     rollback = { revision: at.label, commit: at.commit };
-    desired = fromRevision(at.lock, environment, at.label);
+    desired = fromRevision(at.lock, environment);
   } else {
     throw new UserError(`source '${String(source)}' is not known: use images, registry, environment or revision.`);
   }
@@ -352,7 +353,8 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
 
   // 6. Digests for images that have none yet.
   if (pinDigest) {
-    const missing = [...desired].filter(([, image]) => !image.digest);
+    // A rollback writes exactly what the lock held, an unpinned entry included.
+    const missing = [...desired].filter(([, image]) => !image.digest && !image.rollback);
     await mapLimit(missing, options.concurrency ?? 8, async ([component, image]) => {
       const { registry, path: repository } = repositoryLocation(image.image);
       const digest = await client(registry).digest(repository, image.tag);
@@ -480,8 +482,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   // 12b. The inventory: in the summary always, in inventoryFile whenever the run changes something.
   const lockAfter = readLock(newFiles.get(lockPath) ?? lockText, lockShown);
   const history = lockExists ? await lockHistory(root, lockShown, lockAfter) : undefined;
-  if (options.inventoryFile && newFiles.size) {
-    const inventoryPath = await insideRoot(root, options.inventoryFile);
+  if (inventoryPath && newFiles.size) {
     const pending = new Set(changes.map((c) => `${environment}/${c.component}`));
     const text = inventoryFile(lockAfter, { history, pending, pendingLabel: new Date().toISOString().slice(0, 10) });
     const existing = await fs.readFile(inventoryPath, 'utf8').catch(() => undefined);

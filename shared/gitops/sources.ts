@@ -107,16 +107,16 @@ export function fromEnvironment(lock: Lock, sourceEnvironment: string | undefine
 
 /**
  * A rollback: the environment's images (tag, digest, revision) as the lock at an earlier revision of the
- * GitOps repository records them. `label` names that revision in messages.
+ * GitOps repository records them (its `file` names that revision: `versions.yaml at good (31936d4e9ac5)`).
  */
-export function fromRevision(lock: Lock, environment: string, label: string): Desired {
+export function fromRevision(lock: Lock, environment: string): Desired {
   const entries = lock.environments.get(environment);
   if (!entries?.size) {
-    throw new UserError(`${lock.file} at ${label} has no components for '${environment}' (environments there: ${[...lock.environments.keys()].join(', ') || 'none'}): pick a revision from when '${environment}' was in the lock.`, { file: lock.file });
+    throw new UserError(`${lock.file} has no components for '${environment}' (environments there: ${[...lock.environments.keys()].join(', ') || 'none'}): pick a revision from when '${environment}' was in the lock.`, { file: lock.file });
   }
   const desired: Desired = new Map();
   for (const [component, entry] of entries) {
-    desired.set(component, { image: entry.image, tag: entry.tag, digest: entry.digest, revision: entry.revision, rollback: true, origin: `${lock.file}:${entry.line} at ${label}` });
+    desired.set(component, { image: entry.image, tag: entry.tag, digest: entry.digest, revision: entry.revision, rollback: true, origin: `${lock.file}, line ${entry.line}` });
   }
   return desired;
 }
