@@ -150,7 +150,16 @@ describe('updateGitOps: rollback to a revision of the GitOps repository, holds a
   });
 
   it('promotion copies the revision with tag and digest; a held target component stays', async () => {
-    const promoted = await updateGitOps({ gitopsPath: dir, environment: 'qa', source: 'environment', sourceEnvironment: 'devtest' }, testLog());
+    const promote = { gitopsPath: dir, environment: 'qa', source: 'environment' as const, sourceEnvironment: 'devtest' };
+    const file = path.join(dir, 'versions.yaml');
+    const lock = await fs.readFile(file, 'utf8');
+    // held by hand in qa (any reason): the promotion leaves it
+    await fs.writeFile(file, lock.replace(/(\n  qa:\n    heuristic:\n(?: {6}.*\n)*)/, '$1      hold: waiting for the field test\n'));
+    const held = await updateGitOps(promote, testLog());
+    assert.deepEqual(held.changes.map((c) => [c.component, c.revision]), [['collector', REV_A]]);
+    assert.deepEqual(held.held.map((h) => [h.component, h.hold]), [['heuristic', 'waiting for the field test']]);
+    await fs.writeFile(file, lock);
+    const promoted = await updateGitOps(promote, testLog());
     assert.deepEqual(promoted.changes.map((c) => [c.component, c.revision]), [['collector', REV_A], ['heuristic', REV_B]]);
     assert.equal((await entry(dir, 'qa', 'heuristic')).revision, REV_B);
   });
@@ -180,7 +189,8 @@ describe('updateGitOps: rollback to a revision of the GitOps repository, holds a
     assert.ok(result.files.includes('INVENTORY.md'), result.files.join(', '));
     const inventory = await fs.readFile(path.join(dir, 'INVENTORY.md'), 'utf8');
     assert.match(inventory, /^# What runs where\n/);
-    assert.match(inventory, new RegExp(`\\| heuristic \\| \`v1\\.4\\.2@sha256:a{12}\`<br>rev \`aaaaaaa\`<br>${today}<br>\\*\\*held\\*\\*: rollback to good .* \\| \`v1\\.3\\.0\`<br>minor behind devtest<br>${today} \\|`));
+    assert.match(inventory, new RegExp(`## devtest\n\n.*\n.*\n\\| collector \\| \`v2\\.1\\.0@sha256:c{12}\` \\| \`aaaaaaa\` \\| ${today} \\|  \\|\n\\| heuristic \\| \`v1\\.4\\.2@sha256:a{12}\` \\| \`aaaaaaa\` \\| ${today} \\| rollback to good \\(\\w{12}\\) by Jane Doe in run 20261204\\.3 \\|\n`));
+    assert.match(inventory, new RegExp(`## qa\n\n.*\n.*\n\\| collector \\| \`v2\\.0\\.0\` \\|  \\| ${today} \\|  \\|\n`));
     await git(dir, 'commit', '--quiet', '-am', 'rollback');
     const quiet = await snapshot(dir);
     const again = await updateGitOps(rollback({ inventoryFile: 'INVENTORY.md' }), testLog());
