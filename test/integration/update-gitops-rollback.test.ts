@@ -154,7 +154,7 @@ describe('updateGitOps: rollback to a revision of the GitOps repository, holds a
     const file = path.join(dir, 'versions.yaml');
     const lock = await fs.readFile(file, 'utf8');
     // held by hand in qa (any reason): the promotion leaves it
-    await fs.writeFile(file, lock.replace(/(\n  qa:\n    heuristic:\n(?: {6}.*\n)*)/, '$1      hold: waiting for the field test\n'));
+    await fs.writeFile(file, lock.replace(/(\n {2}qa:\n {4}heuristic:\n(?: {6}.*\n)*)/, '$1      hold: waiting for the field test\n'));
     const held = await updateGitOps(promote, testLog());
     assert.deepEqual(held.changes.map((c) => [c.component, c.revision]), [['collector', REV_A]]);
     assert.deepEqual(held.held.map((h) => [h.component, h.hold]), [['heuristic', 'waiting for the field test']]);
