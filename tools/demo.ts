@@ -26,7 +26,7 @@ export interface DemoResult {
   /** The rollback of qa's heuristic: its pull request and the hold it puts in the lock. */
   rollback: { pullRequestId: number; hold: string };
   /** The next build's promotion to qa: its pull request, what it warned, and qa's lock on its branch. */
-  next: { pullRequestId: number; warnings: string[]; description: string; qa: Record<string, { tag: string; digest?: string; hold?: string }>; devtest: Record<string, string | undefined> };
+  next: { pullRequestId: number; warnings: string[]; description: string; qa: Record<string, { image: string; tag: string; digest?: string; hold?: string }>; devtest: Record<string, string | undefined> };
 }
 
 const TOKEN = 'demo-job-token-0b7e41c9';
@@ -192,7 +192,7 @@ export async function runDemo({ workdir, say, taskLine }: DemoOptions): Promise<
     await saveRemotes(ado, workdir);
     say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect: ${workdir}`);
     say("    app/ (tagged checkout), gitops-<environment>-<n>/ (each run's working copy), remotes/ (the stand-in's repositories, INVENTORY.md on main), images-<build>.json");
-    const qaLock = parse((await ado.readFile('Edge', 'gitops', 'gitops/qa', 'versions.yaml')) ?? '') as { environments: Record<string, Record<string, { tag: string; digest?: string; hold?: string }>> };
+    const qaLock = parse((await ado.readFile('Edge', 'gitops', 'gitops/qa', 'versions.yaml')) ?? '') as { environments: Record<string, DemoResult['next']['qa']> };
     return {
       workdir,
       built: canBuild,
