@@ -134,7 +134,7 @@ export interface UpdateGitOpsResult {
   checked: number;
   /** Files written (or that would be, on a dry run), relative to gitopsPath. */
   files: string[];
-  /** Policies that could not be checked (tags that are not SemVer), held components, lock keys read past: also in the log and the summary. */
+  /** Policies that could not be checked (tags that are not SemVer), lock keys that look misspelt: also in the log and the summary. */
   warnings: string[];
   /** Components left alone because the lock holds them. */
   held: HeldComponent[];
@@ -142,7 +142,7 @@ export interface UpdateGitOpsResult {
   released: string[];
   /** For source 'revision': the commit rolled back to, as given and resolved. */
   rollback?: { revision: string; commit: string };
-  /** The lock after the run (read back), when history says when each entry changed; for the inventory. */
+  /** The lock after the run, and when each entry last changed (none outside a git working copy): the summary's inventory. */
   lock: Lock;
   history?: LockHistory;
   dryRun: boolean;

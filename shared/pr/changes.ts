@@ -60,7 +60,7 @@ export function parseChanges(text: string, origin = "input 'changes'"): EnvChang
 }
 
 /** A hold UpdateGitOpsVersions puts on a rollback: `rollback to <revision> by <person> in run <number>`. */
-export const isRollbackHold = (hold: string | undefined): boolean => !!hold && /^rollback\b/i.test(hold);
+const isRollbackHold = (hold: string | undefined): boolean => !!hold && /^rollback\b/i.test(hold);
 
 const downgrade = (from: string, to: string) => !!parseVersion(from) && !!parseVersion(to) && compareVersions(to, from) < 0;
 
