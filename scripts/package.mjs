@@ -1,7 +1,8 @@
-// Packages the extension: validates every task.json (tfx-cli only warns), stages exactly what ships
-// into <out>/stage with a manifest whose task contributions are generated from tasks/*/task.json,
-// then runs tfx-cli to write <out>/<publisher>.<id>-<version>.vsix. Run after `npm run build`
-// (`npm run package` does both).
+// Packages the extension: validates every task.json (tfx-cli only warns) and the listing (links,
+// repository, branding, licence), stages exactly what ships into <out>/stage with a manifest whose task
+// contributions are generated from tasks/*/task.json, with ThirdPartyNotices.txt (the licences of the
+// packages each bundle holds, from esbuild's metafile) in every task and at the root, then runs tfx-cli
+// to write <out>/<publisher>.<id>-<version>.vsix. Run after `npm run build` (`npm run package` does both).
 //
 //   node scripts/package.mjs                      public build into dist/
 //   node scripts/package.mjs --dev                private dev build: its own extension id, task GUIDs and names
@@ -18,10 +19,14 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, wr
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { METAFILE } from './bundle.mjs';
+import { checkListing } from './listing.mjs';
+import { bundledPackages, noticesText } from './third-party-notices.mjs';
 import { executionTargets, parseJson, validateTasks } from './validate-tasks.mjs';
 import { zipEntries } from './zip.mjs';
 
 const TASK_CONTRIBUTION = 'ms.vss-distributed-task.task';
+export const NOTICES = 'ThirdPartyNotices.txt';
 /** Namespace for dev task GUIDs (UUID v5 of the public GUID): fixed, so dev GUIDs never change. */
 export const DEV_NAMESPACE = '17672ce6-b6ed-43ac-9006-254e98b047f8';
 export const SIZE_GOAL = 1.5 * 1024 * 1024;
@@ -99,7 +104,7 @@ function stagedManifest(source, tasks, { dev, version, publisher }) {
     manifest.galleryFlags = [...new Set([...(source.galleryFlags ?? []).filter((f) => f !== 'Public'), 'Preview'])];
     if (version) manifest.version = version;
   }
-  manifest.files = [...(source.files ?? []), ...tasks.map((t) => ({ path: `tasks/${t.folder}` }))];
+  manifest.files = [...(source.files ?? []), { path: NOTICES, addressable: true }, ...tasks.map((t) => ({ path: `tasks/${t.folder}` }))];
   manifest.contributions = [
     ...(source.contributions ?? []),
     ...tasks.map((t) => ({
@@ -110,6 +115,25 @@ function stagedManifest(source, tasks, { dev, version, publisher }) {
     })),
   ];
   return manifest;
+}
+
+/**
+ * ThirdPartyNotices.txt of each task (the packages its bundle holds, from the metafile npm run build
+ * wrote beside it) and of the whole extension. Throws when a metafile is missing or a licence is not found.
+ */
+function thirdPartyNotices(root, tasks, name) {
+  const metafiles = new Map(tasks.map(({ folder, dir }) => [folder, readJson(path.join(dir, METAFILE), `tasks/${folder}/${METAFILE} (written by npm run build)`)]));
+  const packages = (list) => {
+    try {
+      return bundledPackages(list, root);
+    } catch (error) {
+      throw new PackageError(`third-party notices: ${error.message}`);
+    }
+  };
+  return {
+    all: noticesText(packages([...metafiles.values()]), `${name} (every task)`),
+    tasks: new Map([...metafiles].map(([folder, metafile]) => [folder, noticesText(packages([metafile]), `${name}, task ${folder}`)])),
+  };
 }
 
 /** The Marketplace shows the default icon at 128x128 and refuses a smaller one. */
@@ -155,10 +179,14 @@ export function packageExtension({ root, out, dev = false, version, patch, publi
   const patchNumber = patch === undefined ? undefined : Number(patch);
   if (publisher !== undefined && !/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(publisher)) throw new PackageError(`--publisher "${publisher}" is not a publisher id`);
 
-  // 1. Validate the sources.
+  // 1. Validate the sources: the tasks, the listing, and the licences of what the bundles hold.
   const { tasks, problems, warnings } = validateTasks(root);
   if (problems.length) throw new PackageError(`${problems.length} problem(s) in the tasks, nothing packaged:`, problems);
   const source = readJson(path.join(root, 'vss-extension.json'), 'vss-extension.json');
+  const listingCheck = checkListing(source, root);
+  if (listingCheck.problems.length) throw new PackageError('the listing is not complete:', listingCheck.problems);
+  warnings.push(...listingCheck.warnings);
+  const notices = thirdPartyNotices(root, tasks, source.name);
 
   // 2. Stage exactly what ships.
   const stage = path.join(out, 'stage');
@@ -171,23 +199,26 @@ export function packageExtension({ root, out, dev = false, version, patch, publi
     for (const file of new Set(['icon.png', 'lib.json', ...executionTargets(task)])) {
       if (existsSync(path.join(dir, file))) copy(path.join(dir, file), path.join(target, file));
     }
+    writeFileSync(path.join(target, NOTICES), notices.tasks.get(folder));
     if (dev) writeFileSync(path.join(target, 'task.json'), `${JSON.stringify(shipped, null, 2)}\n`);
     else copy(path.join(dir, 'task.json'), path.join(target, 'task.json'));
     return { folder: stagedFolder, contributionId: folder, task: shipped };
   });
   const extensionVersion = dev && version === undefined && patchNumber !== undefined ? source.version?.replace(/\d+$/, String(patchNumber)) : version;
   const manifest = stagedManifest(source, staged, { dev, version: extensionVersion, publisher });
-  for (const file of [manifest.icons?.default, manifest.content?.details?.path, ...(source.files ?? []).map((f) => f?.path)]) {
+  for (const file of [manifest.icons?.default, manifest.content?.details?.path, manifest.content?.license?.path, ...(source.files ?? []).map((f) => f?.path)]) {
     if (typeof file !== 'string') continue;
     if (!existsSync(path.join(root, file))) throw new PackageError(`vss-extension.json: names ${file}, which does not exist`);
     if (statSync(path.join(root, file)).isFile()) copy(path.join(root, file), path.join(stage, file));
     else throw new PackageError(`vss-extension.json: ${file} is a folder; list files only (task folders are added by packaging)`);
   }
+  writeFileSync(path.join(stage, NOTICES), notices.all);
   writeFileSync(path.join(stage, 'vss-extension.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   checkExtensionIcon(path.join(stage, manifest.icons.default), manifest.icons.default);
 
-  // The staged tasks must pass the same checks (a dev build changes names and GUIDs).
-  const stagedCheck = validateTasks(stage);
+  // The staged tasks must pass the same checks (a dev build changes names and GUIDs), but for their Learn
+  // more links, checked on the sources: a dev build leaves them pointing at the public listing.
+  const stagedCheck = validateTasks(stage, null);
   if (stagedCheck.problems.length) throw new PackageError('the staged tasks are not valid:', stagedCheck.problems);
 
   // 3. tfx-cli writes the VSIX.
@@ -200,9 +231,11 @@ export function packageExtension({ root, out, dev = false, version, patch, publi
 
     // 4. Check that everything staged is in the VSIX.
     const entries = new Set(zipEntries(vsix).map((e) => e.name));
-    const expected = staged.flatMap(({ folder, task }) =>
-      ['task.json', 'icon.png', 'lib.json', ...executionTargets(task)].map((file) => `tasks/${folder}/${file}`),
-    );
+    const expected = [
+      NOTICES,
+      source.content.license.path,
+      ...staged.flatMap(({ folder, task }) => ['task.json', 'icon.png', 'lib.json', NOTICES, ...executionTargets(task)].map((file) => `tasks/${folder}/${file}`)),
+    ];
     const missing = expected.filter((name) => !entries.has(name));
     if (missing.length) throw new PackageError(`${vsix} lacks staged files:`, missing);
   } catch (error) {

@@ -6,6 +6,8 @@
 //   import { validateTasks } from './validate-tasks.mjs'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import semver from 'semver';
+import { readListing } from './listing.mjs';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Task names: what pipelines write before "@1", and the folder name. tfx allows letters, digits and '-'. */
@@ -14,6 +16,11 @@ const TASK_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const INPUT_TYPES = new Set(['string', 'multiLine', 'boolean', 'pickList', 'radio', 'filePath', 'secureFile', 'int', 'identities', 'querycontrol']);
 const HANDLERS = ['Node20_1', 'Node24'];
+/**
+ * The first agent version that runs each handler (azure-pipelines-tasks docs/migrateNode24.md). An agent
+ * runs the highest declared handler it knows, so a task needs the lowest of its handlers' versions.
+ */
+const HANDLER_AGENT_VERSIONS = { Node20_1: '3.232.1', Node24: '4.265.1' };
 const END_OF_LIFE_HANDLERS = new Set(['Node', 'Node6', 'Node10', 'Node16']);
 const OTHER_HANDLERS = new Set(['PowerShell', 'PowerShell3', 'Process']);
 const EXECUTIONS = ['execution', 'prejobexecution', 'postjobexecution'];
@@ -95,11 +102,27 @@ export function parseVisibleRule(rule) {
   return { clauses, problems };
 }
 
+/** Problems with the task's "[Learn more](<listing>#<section>)" link to its own section of the overview. */
+function learnMoreProblems(task, listing) {
+  const hint = `"[Learn more](${listing.url}#<section>)" link to the task's section of ${listing.overview}`;
+  const links = [...String(task.helpMarkDown ?? '').matchAll(/\[Learn more\]\(([^)\s]+)\)/g)].map((match) => match[1]);
+  if (!links.length) return [`helpMarkDown has no ${hint}`];
+  return links.flatMap((link) => {
+    const [base, section = ''] = link.split('#');
+    if (base !== listing.url) return [`helpMarkDown links ${link}; the listing is ${listing.url}`];
+    const heading = listing.anchors.get(section);
+    if (!heading) return [`helpMarkDown links #${section}, which is no section of ${listing.overview}`];
+    if (!heading.includes(task.name)) return [`helpMarkDown links #${section}, the section "${heading}", not ${task.name}'s`];
+    return [];
+  });
+}
+
 /**
- * Validates one task folder: its task.json, its execution targets and the files packaging ships.
+ * Validates one task folder: its task.json, its execution targets and the files packaging ships, and
+ * (given the listing: readListing) its help's link to the overview.
  * Returns { task, problems, warnings }, each message prefixed with the file it is about.
  */
-export function validateTask(root, dir) {
+export function validateTask(root, dir, listing) {
   const folder = path.basename(dir);
   const rel = (file) => posix(path.relative(root, path.join(dir, file)));
   const problems = [];
@@ -135,10 +158,15 @@ export function validateTask(root, dir) {
       if (!Number.isInteger(value) || value < 0) problem(`version.${part} ${JSON.stringify(value)} is not a non-negative integer`);
     }
   }
-  if (task.minimumAgentVersion === undefined) warning('minimumAgentVersion is missing (the house baseline is 4.248.0)');
+  const handlerVersions = Object.keys(isObject(task.execution) ? task.execution : {}).flatMap((h) => HANDLER_AGENT_VERSIONS[h] ?? []);
+  const needed = handlerVersions.length ? semver.sort(handlerVersions)[0] : undefined;
+  if (task.minimumAgentVersion === undefined) warning(`minimumAgentVersion is missing${needed ? ` (its handlers need ${needed})` : ''}`);
   else if (typeof task.minimumAgentVersion !== 'string' || !/^\d+\.\d+\.\d+$/.test(task.minimumAgentVersion)) {
-    problem(`minimumAgentVersion ${JSON.stringify(task.minimumAgentVersion)} is not a version like 4.248.0`);
+    problem(`minimumAgentVersion ${JSON.stringify(task.minimumAgentVersion)} is not a version like 3.232.1`);
+  } else if (needed && semver.lt(task.minimumAgentVersion, needed)) {
+    problem(`minimumAgentVersion ${task.minimumAgentVersion} is older than ${needed}, the first agent that runs any of its handlers (${Object.keys(task.execution).join(', ')})`);
   }
+  if (listing) for (const message of learnMoreProblems(task, listing)) problem(message);
 
   // Groups.
   const groups = new Map();
@@ -282,17 +310,20 @@ export function validateTask(root, dir) {
   return { task, problems, warnings };
 }
 
-/** Validates every task under <root>/tasks, and the tasks against each other. */
-export function validateTasks(root) {
+/**
+ * Validates every task under <root>/tasks, and the tasks against each other. Their Learn more links are
+ * checked against `listing` ({ url, anchors, overview }), by default the one <root> describes; null skips them.
+ */
+export function validateTasks(root, listing = readListing(root)) {
   const found = findTasks(root);
-  const problems = [];
+  const problems = listing?.problem ? [listing.problem] : [];
   const warnings = [];
   const tasks = [];
   if (found.length === 0) problems.push(`tasks/: no task folder with a task.json`);
   const ids = new Map();
   const names = new Map();
   for (const { folder, dir } of found) {
-    const result = validateTask(root, dir);
+    const result = validateTask(root, dir, listing?.problem ? undefined : listing);
     problems.push(...result.problems);
     warnings.push(...result.warnings);
     if (!result.task) continue;

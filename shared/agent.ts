@@ -19,8 +19,12 @@ export interface ServiceConnection {
   username?: string;
   /** `password`, `apitoken` (Azure Repos / TFS) or `serviceprincipalkey`. */
   password?: string;
-  /** `registry`, `registrytype`, `loginServer` when the connection has them. */
+  /** `registry`, `registrytype`, `loginServer`; for Azure Resource Manager ones `environmentAuthorityUrl`, `activeDirectoryAuthority`, `msiclientId`; when the connection has them. */
   data: Record<string, string>;
+  /** The authorization scheme: `UsernamePassword`, `Token`, `WorkloadIdentityFederation`, `ServicePrincipal`, `ManagedServiceIdentity`... */
+  scheme?: string;
+  /** Every authorization parameter by its lower-case name (`tenantid`, `serviceprincipalid`, `authenticationtype`...); the secret ones masked. */
+  parameters?: Record<string, string>;
 }
 
 /** What library code may say while it works. */
@@ -33,9 +37,43 @@ export interface Log {
   warn(message: string, where?: SourceLocation): void;
   /** Registers a value the agent must mask in every log line from now on. */
   setSecret(value: string): void;
+  /** Opens a collapsible section of the log titled `title` (closed by endGroup); see inGroup. Optional: a plain log has no sections. */
+  group?(title: string): void;
+  endGroup?(): void;
+  /** How far the task is (0-100) and what it is doing now, shown beside the running step. Optional, like group. */
+  progress?(percent: number, message: string): void;
+}
+
+/** Runs `body` with what it logs inside a collapsible section titled `title`, closed however `body` ends. */
+export async function inGroup<T>(log: Log, title: string, body: () => Promise<T>): Promise<T> {
+  log.group?.(title);
+  try {
+    return await body();
+  } finally {
+    log.endGroup?.();
+  }
+}
+
+/**
+ * Counts finished items of `total`, reporting progress after each one when there are ten or fewer,
+ * else each time another tenth is done (and at the end), with `message(done)`.
+ */
+export function progressCounter(log: Log, total: number, message: (done: number) => string): () => void {
+  let done = 0;
+  let reported = 0;
+  return () => {
+    done++;
+    const percent = Math.floor((done / total) * 100);
+    if (total > 10 && percent < reported + 10 && done < total) return;
+    reported = percent;
+    log.progress?.(percent, message(done));
+  };
 }
 
 export interface Agent extends Log {
+  group(title: string): void;
+  endGroup(): void;
+  progress(percent: number, message: string): void;
   /** The input's value, trimmed; '' when it is not set. (Required and boolean inputs: shared/inputs.ts.) */
   input(name: string): string;
   /** A secret input (a password), trimmed, masked before anything logs it (read without task-lib's debug echo); '' when not set. */

@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+
+export type OutputStream = 'stdout' | 'stderr';
 
 export interface RunOptions {
   cwd?: string;
@@ -8,6 +12,12 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Non-zero exit is returned instead of thrown. */
   allowFailure?: boolean;
+  /**
+   * Receives the output line by line as the child writes it (without the line break; a line a
+   * carriage return rewrote is its last version). The output is then not collected: `stdout` and
+   * `stderr` of the result are empty, so a long build's output is never held in memory.
+   */
+  onLine?: (stream: OutputStream, line: string) => void;
 }
 
 export interface RunResult {
@@ -16,7 +26,26 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a program directly (never through a shell) and collects its output. */
+/** Calls `onLine` with each complete line read from `source`; `flush` hands over a last unterminated one. */
+function lineReader(source: Readable, onLine: (line: string) => void): { flush(): void } {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  const emit = (line: string) => onLine(line.replace(/\r+$/, '').split('\r').pop()!);
+  source.on('data', (chunk: Buffer) => {
+    const lines = (pending + decoder.write(chunk)).split('\n');
+    pending = lines.pop()!;
+    lines.forEach(emit);
+  });
+  return {
+    flush() {
+      pending += decoder.end();
+      if (pending) emit(pending);
+      pending = '';
+    },
+  };
+}
+
+/** Runs a program directly (never through a shell) and collects its output, or streams it to `onLine`. */
 export function run(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries(options.env ?? {})) {
@@ -27,16 +56,23 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     const child = spawn(command, args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'], shell: false });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    const { onLine } = options;
+    const readers = onLine
+      ? [lineReader(child.stdout, (line) => onLine('stdout', line)), lineReader(child.stderr, (line) => onLine('stderr', line))]
+      : [];
+    if (!onLine) {
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    }
     child.on('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'ENOENT' ? new Error(`'${command}' was not found on PATH: install it on the agent`) : error),
     );
     child.on('close', (code) => {
+      readers.forEach((reader) => reader.flush());
       const result = { code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
       if (result.code !== 0 && !options.allowFailure) {
         const detail = (result.stderr || result.stdout).trim().split('\n').slice(-5).join('\n');
-        reject(new Error(`${command} ${args[0] ?? ''} failed (exit ${result.code}): ${detail}`));
+        reject(new Error(`${command} ${args[0] ?? ''} failed (exit ${result.code})${detail ? `: ${detail}` : ''}`));
       } else resolve(result);
     });
     child.stdin.on('error', () => undefined);

@@ -106,7 +106,9 @@ export async function runTask(task: string, options: TaskRunOptions): Promise<Ta
     };
   }
   for (const [id, endpoint] of Object.entries(endpoints)) {
-    const key = id.toUpperCase();
+    // The agent keys a connection by its id as it is (task-lib reads ENDPOINT_URL_<id> and ENDPOINT_DATA_<id>_<KEY>
+    // from the environment, case-sensitively), and the job's own connection as SYSTEMVSSCONNECTION.
+    const key = id === 'SystemVssConnection' ? id.toUpperCase() : id;
     env[`ENDPOINT_URL_${key}`] = endpoint.url;
     env[`ENDPOINT_AUTH_${key}`] = JSON.stringify({ scheme: endpoint.scheme ?? 'UsernamePassword', parameters: endpoint.parameters });
     env[`ENDPOINT_AUTH_SCHEME_${key}`] = endpoint.scheme ?? 'UsernamePassword';

@@ -2,8 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Log } from '../../shared/agent';
 import { fromRegistry, mapLimit } from '../../shared/gitops/sources';
 import type { LockImage } from '../../shared/lock/lockfile';
-import { RegistryClient } from '../../shared/registry/client';
-import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
+import { RegistryClient, type RegistryCredentials } from '../../shared/registry/client';
+import { registryAccess } from '../../shared/registry/credentials';
+import { REGISTRY_TOOLS, TestRegistry, TOKEN_REGISTRY_TOOLS } from '../../stand-ins/registry';
+import { CONNECTIONS, jobContext, memoryEndpoints, startAzureAcr } from '../../test/helpers/azure-acr';
+import { MemoryAgent } from '../../test/helpers/memory-agent';
 import { machineLoad, median, requireTools, round, timed } from '../measure';
 import type { Figure } from '../run';
 
@@ -45,26 +48,20 @@ async function pushTags(registry: TestRegistry, repository: string): Promise<Map
   const configDigest = await registry.putBlob(repository, config);
   const digests = new Map<string, string>();
   for (const tag of TAGS) {
-    const manifest = JSON.stringify({
+    const digest = await registry.putManifest(repository, tag, {
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
       layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layerDigest, size: layer.length }],
       annotations: { 'org.opencontainers.image.version': tag },
     });
-    const response = await fetch(`http://${registry.host}/v2/${repository}/manifests/${tag}`, {
-      method: 'PUT',
-      headers: { Authorization: registry.authHeader, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
-      body: manifest,
-    });
-    if (response.status !== 201) throw new Error(`manifest put ${repository}:${tag}: ${response.status} ${await response.text()}`);
-    digests.set(tag, response.headers.get('docker-content-digest')!);
+    digests.set(tag, digest);
   }
   return digests;
 }
 
 /** Newest stable tag and its digest for each component through UpdateGitOpsVersions' registry source (a fresh client: no cached tokens). */
-async function resolve(host: string, credentials: { username: string; password: string }, repositories: string[]) {
+async function resolve(host: string, credentials: RegistryCredentials, repositories: string[]) {
   let requests = 0;
   let challenged = 0;
   const client = new RegistryClient(host, credentials, async (input, init) => {
@@ -79,49 +76,84 @@ async function resolve(host: string, credentials: { username: string; password: 
   return { found, requests, challenged };
 }
 
+/** How a measured registry is signed in to: once per run, as a task run signs in once (nothing for htpasswd). */
+type SignIn = () => Promise<RegistryCredentials>;
+
 /**
- * Registry resolution for 200 components on loopback: a real registry (docker-registry with htpasswd
- * auth) holding 200 repositories of a few tags each; UpdateGitOpsVersions' registry source lists the
- * tags of each, picks the newest matching the default tagFilter and reads its digest, 8 at a time, as
- * the task does (its default concurrency). A fresh client per run (no cached tokens).
+ * The median over RUNS of signing in and resolving every component of a registry holding COMPONENTS
+ * repositories (pushed here), after a warm-up; checks every answer; counts requests and CPU.
+ */
+async function measure(registry: TestRegistry, signIn: SignIn) {
+  const repositories = Array.from({ length: COMPONENTS }, (_, i) => `edge/component-${i}`);
+  const expected = new Map<string, string>();
+  await mapLimit(repositories, 16, async (repository) => {
+    for (const [tag, digest] of await pushTags(registry, repository)) if (tag === NEWEST) expected.set(repository, digest);
+  });
+  await resolve(registry.host, await signIn(), repositories.slice(0, 10)); // warm up the registry and this process
+  const times: number[] = [];
+  const signIns: number[] = [];
+  let requests = 0;
+  let challenged = 0;
+  const cpu = { registry: 0, here: 0 };
+  for (let i = 0; i < RUNS; i++) {
+    const before = { registry: registryCpuMs(), here: process.cpuUsage() };
+    const { ms, value } = await timed(async () => {
+      const signedIn = await timed(signIn);
+      signIns.push(signedIn.ms);
+      return resolve(registry.host, signedIn.value, repositories);
+    });
+    const here = process.cpuUsage(before.here);
+    cpu.registry += (registryCpuMs() - before.registry) / RUNS;
+    cpu.here += (here.user + here.system) / 1000 / RUNS;
+    challenged = value.challenged;
+    for (const { repository, tag, digest } of value.found) {
+      if (tag !== NEWEST || digest !== expected.get(repository)) throw new Error(`${repository}: resolved ${tag}@${digest}, expected ${NEWEST}@${expected.get(repository)}`);
+    }
+    times.push(ms);
+    requests = value.requests;
+  }
+  const ms = median(times);
+  const common =
+    `UpdateGitOpsVersions' fromRegistry (listTags, newest by tagFilter, digest), ${CONCURRENCY} at a time, median of ${RUNS} runs; ` +
+    `${requests} HTTP requests to the registry and its token service (${challenged} of them answered 401), ${round(ms / (requests / CONCURRENCY))} ms each at ${CONCURRENCY} in flight`;
+  return { ms, requests, cpu, common, signIn: median(signIns) };
+}
+
+/**
+ * Registry resolution for 200 components on loopback: a real registry (docker-registry) holding 200
+ * repositories of a few tags each; UpdateGitOpsVersions' registry source lists the tags of each, picks the
+ * newest matching the default tagFilter and reads its digest, 8 at a time, as the task does (its default
+ * concurrency). A fresh client per run (no cached tokens). Twice: with htpasswd basic auth, and in token-auth
+ * mode as an Azure Container Registry through an Azure Resource Manager connection (workload identity
+ * federation through stand-ins/azure-login.ts: the sign-in, then a scoped token per repository by the
+ * refresh-token grant, which the registry verifies on every request).
  */
 export async function run(): Promise<Figure[]> {
-  await requireTools(...REGISTRY_TOOLS);
+  await requireTools(...REGISTRY_TOOLS, ...TOKEN_REGISTRY_TOOLS);
+  const figures: Figure[] = [];
   const registry = await TestRegistry.start();
   try {
-    const repositories = Array.from({ length: COMPONENTS }, (_, i) => `edge/component-${i}`);
-    const expected = new Map<string, string>();
-    await mapLimit(repositories, 16, async (repository) => {
-      for (const [tag, digest] of await pushTags(registry, repository)) if (tag === NEWEST) expected.set(repository, digest);
-    });
-    const credentials = { username: registry.username, password: registry.password };
-    await resolve(registry.host, credentials, repositories.slice(0, 10)); // warm up the registry and this process
-    const times: number[] = [];
-    let requests = 0;
-    let challenged = 0;
-    const cpu = { registry: 0, here: 0 };
-    for (let i = 0; i < RUNS; i++) {
-      const before = { registry: registryCpuMs(), here: process.cpuUsage() };
-      const { ms, value } = await timed(() => resolve(registry.host, credentials, repositories));
-      const here = process.cpuUsage(before.here);
-      cpu.registry += (registryCpuMs() - before.registry) / RUNS;
-      cpu.here += (here.user + here.system) / 1000 / RUNS;
-      challenged = value.challenged;
-      for (const { repository, tag, digest } of value.found) {
-        if (tag !== NEWEST || digest !== expected.get(repository)) throw new Error(`${repository}: resolved ${tag}@${digest}, expected ${NEWEST}@${expected.get(repository)}`);
-      }
-      times.push(ms);
-      requests = value.requests;
-    }
-    const ms = median(times);
+    const { ms, requests, cpu, common } = await measure(registry, async () => ({ username: registry.username, password: registry.password }));
     const note =
-      `UpdateGitOpsVersions' fromRegistry (listTags, newest by tagFilter, digest), ${CONCURRENCY} at a time, median of ${RUNS} runs; ` +
-      `${requests} HTTP requests (${challenged} of them answered 401: the client learns per repository scope that the registry wants Basic), ` +
-      `${round(ms / (requests / CONCURRENCY))} ms each at ${CONCURRENCY} in flight; CPU-bound: per run the registry used ${round(cpu.registry)} ms CPU ` +
+      `${common} (the client learns per repository scope that the registry wants Basic); CPU-bound: per run the registry used ${round(cpu.registry)} ms CPU ` +
       `(${(cpu.registry / requests).toFixed(1)} ms a request; it checks the bcrypt htpasswd entry on each authenticated one) and this process ` +
       `${round(cpu.here)} ms (${(cpu.here / requests).toFixed(1)} ms a request: fetch), ${round(cpu.registry + cpu.here)} ms CPU on 2 shared cores (${machineLoad()})`;
-    return [{ name: `registry resolution, ${COMPONENTS} components`, value: round(ms), unit: 'ms', goal: GOAL_MS, note }];
+    figures.push({ name: `registry resolution, ${COMPONENTS} components`, value: round(ms), unit: 'ms', goal: GOAL_MS, note });
   } finally {
     await registry.stop();
   }
+  const acr = await startAzureAcr();
+  try {
+    const agent = new MemoryAgent({ inputs: { azureSubscription: CONNECTIONS.wif, registry: acr.registry.host }, endpoints: memoryEndpoints(acr.standIn), ...jobContext(acr.standIn) });
+    const { ms, requests, cpu, common, signIn } = await measure(acr.registry, async () => (await registryAccess(agent)).credentials);
+    const note =
+      `${common}: once challenged, the client asks the token service for each repository's scoped token (refresh-token grant) before its first request; the sign-in (job OIDC token, Entra, ACR exchange: 4 requests) ` +
+      `took ${round(signIn)} ms of it; per run the registry used ${round(cpu.registry)} ms CPU (${(cpu.registry / requests).toFixed(1)} ms a request: ` +
+      `it verifies an ES256 token on each) and this process ${round(cpu.here)} ms (fetch, and the stand-in token service signing ES256 tokens), ` +
+      `${round(cpu.registry + cpu.here)} ms CPU on 2 shared cores (${machineLoad()})`;
+    figures.push({ name: `registry resolution, ${COMPONENTS} components, ACR token auth (Azure connection)`, value: round(ms), unit: 'ms', goal: GOAL_MS, note });
+  } finally {
+    await acr.stop();
+  }
+  return figures;
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { isLoopback } from '../registry/client';
-import { run } from '../process';
 import { authEntry, authKey, privateDir, removeDir, writePrivateJson } from './auth';
+import { runBuilder } from './command';
 import type { Builder, BuilderOptions, BuildRequest } from './types';
 
 /**
@@ -16,12 +16,15 @@ export abstract class ContainersTool implements Builder {
   abstract readonly name: 'podman' | 'buildah';
   private authDir?: string;
   private authFile?: string;
+  /** The password and the encoded auth: never in argv, and hidden should the builder echo them. */
+  private secrets: string[] = [];
 
   constructor(protected readonly options: BuilderOptions) {}
 
   /** Writes the auth file; called once before the first build. */
   async open(): Promise<this> {
     const entry = authEntry(this.options.credentials, this.options.log);
+    this.secrets = [this.options.credentials.password ?? '', entry?.auth ?? ''];
     if (entry) {
       this.authDir = await privateDir(this.options.tempDir, 'registry-auth-');
       this.authFile = path.join(this.authDir, 'auth.json');
@@ -53,11 +56,9 @@ export abstract class ContainersTool implements Builder {
       for (const reference of request.references) args.push('-t', reference);
     }
     args.push(request.context);
-    this.options.log.info(`${this.name}: building ${primary}${request.platforms.length ? ` for ${request.platforms.join(', ')}` : ''}`);
     await this.tool(args);
     if (!request.push) return;
     for (const reference of [primary, ...others]) {
-      this.options.log.info(`${this.name}: pushing ${reference}`);
       const push = several
         ? ['manifest', 'push', '--all', ...this.tls(), ...this.auth(), primary, `docker://${reference}`]
         : ['push', ...this.tls(), ...this.auth(), primary, `docker://${reference}`];
@@ -65,14 +66,15 @@ export abstract class ContainersTool implements Builder {
     }
   }
 
-  private async tool(args: string[], allowFailure = false): Promise<void> {
+  /** Runs the tool, its output streamed to the log; `cleanUp` is a step whose failure is expected and kept quiet. */
+  private async tool(args: string[], cleanUp = false): Promise<void> {
     const global = process.env.STORAGE_DRIVER ? ['--storage-driver', process.env.STORAGE_DRIVER] : [];
-    const result = await run(this.name, [...global, ...args], { allowFailure: true, env: this.authFile ? { REGISTRY_AUTH_FILE: this.authFile } : {} });
-    if (result.code !== 0 && !allowFailure) {
-      const detail = (result.stderr || result.stdout).trim().split('\n').slice(-8).join('\n');
-      throw new Error(`${this.name} ${args[0]} ${args[1] ?? ''} failed (exit ${result.code}): ${detail}`);
-    }
-    for (const line of result.stderr.split('\n').filter((l) => /warn/i.test(l))) this.options.log.debug(`${this.name}: ${line}`);
+    await runBuilder(this.name, [...global, ...args], {
+      env: this.authFile ? { REGISTRY_AUTH_FILE: this.authFile } : {},
+      log: this.options.log,
+      secrets: this.secrets,
+      probe: cleanUp,
+    });
   }
 
   private isolation(): string[] {

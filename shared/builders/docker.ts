@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UserError } from '../errors';
-import { run } from '../process';
 import { authEntry, authKey, privateDir, removeDir, writePrivateJson } from './auth';
+import { runBuilder } from './command';
 import type { Builder, BuilderOptions, BuildRequest } from './types';
 
 type DockerConfig = { auths?: Record<string, unknown>; credsStore?: string; credHelpers?: Record<string, string>; [key: string]: unknown };
@@ -17,11 +17,14 @@ type DockerConfig = { auths?: Record<string, unknown>; credsStore?: string; cred
 export class DockerBuilder implements Builder {
   readonly name = 'docker' as const;
   private configDir?: string;
+  /** The password and the encoded auth: never in argv, and hidden should docker echo them. */
+  private secrets: string[] = [];
 
   constructor(private readonly options: BuilderOptions) {}
 
   async open(): Promise<this> {
     const entry = authEntry(this.options.credentials, this.options.log);
+    this.secrets = [this.options.credentials.password ?? '', entry?.auth ?? ''];
     if (!entry) return this;
     this.configDir = await privateDir(this.options.tempDir, 'docker-config-');
     const original = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
@@ -57,7 +60,7 @@ export class DockerBuilder implements Builder {
     for (const [key, value] of Object.entries(request.buildArgs)) args.push('--build-arg', `${key}=${value}`);
     for (const reference of request.references) args.push('-t', reference);
     if (several) {
-      if ((await this.docker(['buildx', 'version'], true)).code !== 0) {
+      if ((await this.docker(['buildx', 'version'], true)) !== 0) {
         throw new UserError(
           `Building ${request.platforms.join(', ')} with docker needs the buildx plugin, which this agent lacks: install docker-buildx (with a builder that can do several platforms), or set builder to podman or buildah.`,
         );
@@ -66,21 +69,18 @@ export class DockerBuilder implements Builder {
       else this.options.log.warn(`docker: an image index for ${request.platforms.join(', ')} cannot be loaded into the engine; without push it stays in the buildx cache.`);
     }
     args.push(request.context);
-    this.options.log.info(`docker: building ${request.references[0]}${request.platforms.length ? ` for ${request.platforms.join(', ')}` : ''}`);
     await this.docker(args);
     if (!request.push || several) return;
-    for (const reference of request.references) {
-      this.options.log.info(`docker: pushing ${reference}`);
-      await this.docker(['push', reference]);
-    }
+    for (const reference of request.references) await this.docker(['push', reference]);
   }
 
-  private async docker(args: string[], allowFailure = false) {
-    const result = await run('docker', args, { allowFailure: true, env: this.configDir ? { DOCKER_CONFIG: this.configDir } : {} });
-    if (result.code !== 0 && !allowFailure) {
-      const detail = (result.stderr || result.stdout).trim().split('\n').slice(-8).join('\n');
-      throw new Error(`docker ${args.slice(0, 2).join(' ')} failed (exit ${result.code}): ${detail}`);
-    }
-    return result;
+  /** Runs docker, its output streamed to the log; a `probe` is quiet and returns its exit code. */
+  private docker(args: string[], probe = false): Promise<number> {
+    return runBuilder('docker', args, {
+      env: this.configDir ? { DOCKER_CONFIG: this.configDir } : {},
+      log: this.options.log,
+      secrets: this.secrets,
+      probe,
+    });
   }
 }

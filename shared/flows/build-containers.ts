@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Log } from '../agent';
+import { inGroup, type Log } from '../agent';
 import { openBuilder, parseBuilderChoice, type Builder } from '../builders';
+import { BuilderCommandError } from '../builders/command';
 import { discoverCargo } from '../cargo/discover';
 import type { Component } from '../cargo/component';
 import type { SkippedManifest } from '../cargo/problems';
@@ -242,7 +243,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
     });
   }
 
-  // The registry: credentials first (a refusal stops everything before any build), then what exists.
+  // The registry: credentials first (a refusal stops everything before any build), then what exists, then push access.
   const client = new RegistryClient(registry.host, options.credentials ?? {});
   if (push && work.length) {
     await client.ping();
@@ -257,6 +258,8 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
         log.info(`${candidate.outcome.reference} exists (${digest}): not rebuilt`);
       } else pending.push(candidate);
     }
+    // Pushing is what the build is for: a registry that refuses it (a pull-only role) stops the task now.
+    if (mode !== 'plan' && !options.dryRun) for (const candidate of pending) await client.checkPush(candidate.repository);
     work = pending;
   }
 
@@ -279,10 +282,11 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
       candidate.outcome.status = 'planned';
     }
   } else if (work.length) {
-    builder = await openBuilder(builderChoice, { registry: registry.host, credentials: options.credentials ?? {}, log, tempDir: options.tempDir });
+    const opened = await openBuilder(builderChoice, { registry: registry.host, credentials: options.credentials ?? {}, log, tempDir: options.tempDir });
+    builder = opened;
     try {
       const created = (options.now ?? new Date()).toISOString();
-      for (const candidate of work) {
+      for (const [index, candidate] of work.entries()) {
         const labels: Record<string, string> = {
           'org.opencontainers.image.title': candidate.component.name,
           'org.opencontainers.image.version': candidate.component.version,
@@ -290,21 +294,25 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
         };
         if (options.commit) labels['org.opencontainers.image.revision'] = options.commit;
         if (options.sourceUrl) labels['org.opencontainers.image.source'] = options.sourceUrl;
+        const name = candidate.component.name;
+        log.progress?.((index / work.length) * 100, `Building ${name} (${index + 1} of ${work.length})`);
         try {
-          await builder.build({
-            dockerfile: candidate.dockerfile,
-            context: candidate.context,
-            references: candidate.tags.map((tag) => `${candidate.image}:${tag}`),
-            platforms,
-            labels,
-            buildArgs,
-            push,
-          });
+          await inGroup(log, `Building ${name} (${candidate.outcome.reference})`, () =>
+            opened.build({
+              dockerfile: candidate.dockerfile,
+              context: candidate.context,
+              references: candidate.tags.map((tag) => `${candidate.image}:${tag}`),
+              platforms,
+              labels,
+              buildArgs,
+              push,
+            }),
+          );
         } catch (error) {
           if (error instanceof UserError) throw error;
           // Most often the Dockerfile or the code it builds: point at the Dockerfile. Images pushed
           // before this one stay, and a re-run finds them.
-          throw new UserError(`Building ${candidate.outcome.reference} failed: ${(error as Error).message}`, { file: path.relative(root, candidate.dockerfile) });
+          throw new UserError(buildFailure(candidate, error as Error), { file: path.relative(root, candidate.dockerfile) });
         }
         if (push) {
           const digest = await client.digest(candidate.repository, candidate.tags[0]);
@@ -318,8 +326,9 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
         }
         candidate.outcome.status = candidate.record.status;
       }
+      log.progress?.(100, `Built ${work.length} image(s)`);
     } finally {
-      await builder.dispose();
+      await opened.dispose();
     }
   }
 
@@ -343,6 +352,16 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
     result.manifestPath = target;
   }
   return result;
+}
+
+/** What failed, then the component, the command (argv never holds a credential) and the end of its output. */
+function buildFailure(candidate: Candidate, error: Error): string {
+  const lines = [`Building ${candidate.outcome.reference} failed: ${error.message}.`, `Component: ${candidate.component.name} (${candidate.component.path})`];
+  if (error instanceof BuilderCommandError) {
+    lines.push(`Command: ${error.argv.join(' ')}`);
+    lines.push(...(error.tail.length ? [`Its last ${error.tail.length} line(s) of output:`, ...error.tail.map((line) => `  ${line}`)] : ['It printed nothing.']));
+  }
+  return lines.join('\n');
 }
 
 function record(candidate: Candidate, status: ImageStatus, digest: string | undefined, platforms: string[]): ImageRecord {

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Log } from '../agent';
+import { progressCounter, type Log } from '../agent';
 import { shown, UserError } from '../errors';
 import { parseImageLine, parseImagesJson, repositoryLocation, sameRepository } from '../images/reference';
 import type { Lock, LockImage } from '../lock/lockfile';
@@ -153,6 +153,7 @@ export async function fromRegistry(
   log: Log,
 ): Promise<Desired> {
   const desired: Desired = new Map();
+  const resolved = progressCounter(log, components.length, (done) => `Resolved ${done} of ${components.length} component(s) in the registry`);
   const found = await mapLimit(components, concurrency, async ([component, entry]) => {
     const { registry: host, path: repository } = repositoryLocation(entry.image);
     const registry = client(host);
@@ -163,6 +164,7 @@ export async function fromRegistry(
     }
     const digest = pinDigest ? await registry.digest(repository, tag) : undefined;
     log.debug(`${component}: newest of ${tags.length} tag(s) in ${entry.image} is ${tag}${digest ? ` (${digest})` : ''}`);
+    resolved();
     return [component, { image: entry.image, tag, digest, origin: `${entry.image} in the registry` }] as const;
   });
   for (const [component, image] of found) desired.set(component, image);

@@ -1,4 +1,6 @@
 import type { Agent } from '../agent';
+import { acrCredentials, type AzureLoginOptions } from '../azure/login';
+import { UserError } from '../errors';
 import { serviceConnection } from '../inputs';
 import type { RegistryCredentials } from './client';
 
@@ -11,22 +13,35 @@ export interface RegistryAccess {
 
 /**
  * The registry and its credentials from the inputs BuildRustContainers and UpdateGitOpsVersions share, in
- * the contract's precedence: the `containerRegistry` service connection, then `registryUsername` /
- * `registryPassword`. (`azureSubscription`, an ACR token, goes between the two: one more branch, the
- * reason this is async.) The `registry` input names the registry in every case; a connection supplies
- * it when the input is empty. The password is masked before anything can log it.
+ * the contract's precedence: the `containerRegistry` service connection, then the `azureSubscription`
+ * one (an ACR refresh token for the `registry` input, signed in now, so a refusal stops the task before
+ * anything is built or written), then `registryUsername` / `registryPassword`. The `registry` input names
+ * the registry in every case; a Docker registry connection supplies it when the input is empty.
+ * Every password and token is masked before anything can log it.
  */
-export async function registryAccess(agent: Agent): Promise<RegistryAccess> {
+export async function registryAccess(agent: Agent, login: AzureLoginOptions = {}): Promise<RegistryAccess> {
   const registry = agent.input('registry');
   const connection = serviceConnection(agent, 'containerRegistry');
-  if (connection) {
+  const warnIgnored = (by: string) => {
     // secretInput, never input, for the password: the task library would print it to the debug log.
     const ignored = [agent.input('registryUsername') && 'registryUsername', agent.secretInput('registryPassword') && 'registryPassword'].filter(Boolean);
-    if (ignored.length) agent.warn(`${ignored.join(' and ')} ignored: the containerRegistry service connection supplies the credentials.`);
+    if (ignored.length) agent.warn(`${ignored.join(' and ')} ignored: the ${by} service connection supplies the credentials.`);
+  };
+  if (connection) {
+    warnIgnored('containerRegistry');
+    if (agent.input('azureSubscription')) agent.warn('azureSubscription ignored: the containerRegistry service connection supplies the credentials.');
     return masked(agent, {
       registry: registry || connection.data.loginServer || connection.data.registry || connection.url || '',
       credentials: { username: connection.username, password: connection.password },
     });
+  }
+  const arm = serviceConnection(agent, 'azureSubscription');
+  if (arm) {
+    warnIgnored('azureSubscription');
+    if (!registry) {
+      throw new UserError("Input 'registry' is required with azureSubscription: set it to the registry's login server, e.g. myacr.azurecr.io.");
+    }
+    return { registry, credentials: await acrCredentials(agent, agent.input('azureSubscription'), arm, registry, login) };
   }
   return masked(agent, {
     registry,

@@ -3,12 +3,13 @@ import type { Agent } from '../../shared/agent';
 import { UserError } from '../../shared/errors';
 import type { BuildContainersOptions, BuildContainersResult } from '../../shared/flows/build-containers';
 import { boolInput, expandVariables, parseList } from '../../shared/inputs';
+import type { AzureLoginOptions } from '../../shared/azure/login';
 import { registryAccess } from '../../shared/registry/credentials';
 import { buildSummary } from '../../shared/summaries';
 
-/** BuildRustContainers@1's inputs, service connection and pipeline variables as the flow's options, every task.json default applied. */
-export async function readOptions(agent: Agent): Promise<BuildContainersOptions> {
-  const { registry, credentials } = await registryAccess(agent);
+/** BuildRustContainers@1's inputs, service connection and pipeline variables as the flow's options, every task.json default applied (`azureLogin`: the Azure sign-in's transport and IMDS address, for tests). */
+export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = {}): Promise<BuildContainersOptions> {
+  const { registry, credentials } = await registryAccess(agent, azureLogin);
   if (!registry) throw new UserError('No registry is given: set containerRegistry (a Docker registry service connection) or registry.');
   // Empty means no images.json (the agent fills in the task.json default when the input is not set).
   const manifestPath = expandVariables(agent, agent.input('manifestPath'));

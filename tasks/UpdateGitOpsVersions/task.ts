@@ -3,14 +3,15 @@ import type { Agent } from '../../shared/agent';
 import { DEFAULT_TAG_FILTER, type MaxBump, type UpdateGitOpsOptions, type UpdateGitOpsResult, type UpdateSource } from '../../shared/flows/update-gitops';
 import { registryHost } from '../../shared/images/registry-host';
 import { boolInput, parseList, requiredInput } from '../../shared/inputs';
+import type { AzureLoginOptions } from '../../shared/azure/login';
 import { registryAccess } from '../../shared/registry/credentials';
 import { gitopsSummary } from '../../shared/summaries';
 
-/** UpdateGitOpsVersions@1's inputs and service connection as the flow's options, every task.json default applied. */
-export async function readOptions(agent: Agent): Promise<UpdateGitOpsOptions> {
+/** UpdateGitOpsVersions@1's inputs and service connection as the flow's options, every task.json default applied (`azureLogin`: the Azure sign-in's transport and IMDS address, for tests). */
+export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = {}): Promise<UpdateGitOpsOptions> {
   const gitopsPath = path.resolve(requiredInput(agent, 'gitopsPath'));
   const environment = requiredInput(agent, 'environment');
-  const { registry, credentials } = await registryAccess(agent);
+  const { registry, credentials } = await registryAccess(agent, azureLogin);
   const imagesFile = agent.input('imagesFile');
   return {
     gitopsPath,

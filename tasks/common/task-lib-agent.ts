@@ -16,6 +16,20 @@ function taskJson(taskDir: string): string {
   return existsSync(source) ? source : beside;
 }
 
+/**
+ * A log line the agent shows as it is: a `##vso[` anywhere in a line is a command to the agent, and a
+ * `##[` formats the line (a group, an error), so text from elsewhere (a builder's output, a file) has
+ * them defused, as the agent itself does (`**vso`).
+ */
+export function inert(text: string): string {
+  return text.replace(/##(vso\[|\[)/gi, '**$1');
+}
+
+/** Authorization parameters that hold a secret (lower case), masked as they are read. */
+const SECRET_PARAMETERS = ['password', 'apitoken', 'serviceprincipalkey', 'serviceprincipalcertificate', 'accesstoken'];
+/** The data fields tasks read: a Docker registry's, an Azure Resource Manager connection's cloud. */
+const ENDPOINT_DATA = ['registry', 'registrytype', 'loginServer', 'environmentAuthorityUrl', 'activeDirectoryAuthority', 'msiclientId'];
+
 /** The Agent interface over azure-pipelines-task-lib: the only place that talks to the agent. */
 export class TaskLibAgent implements Agent {
   private scratch?: string;
@@ -58,15 +72,15 @@ export class TaskLibAgent implements Agent {
     // Parameter keys differ in case between connection types (username/password for Docker registries,
     // servicePrincipalId/servicePrincipalKey and loginServer for Azure Container Registry ones).
     const parameters = Object.fromEntries(Object.entries(auth?.parameters ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    for (const key of SECRET_PARAMETERS) if (parameters[key]) tl.setSecret(parameters[key]);
     const username = parameters['username'] ?? parameters['registryid'] ?? parameters['serviceprincipalid'];
     const password = parameters['password'] ?? parameters['apitoken'] ?? parameters['serviceprincipalkey'];
-    if (password) tl.setSecret(password);
     const data: Record<string, string> = {};
-    for (const key of ['registry', 'registrytype', 'loginServer']) {
+    for (const key of ENDPOINT_DATA) {
       const value = tl.getEndpointDataParameter(id, key, true) || parameters[key.toLowerCase()];
       if (value) data[key] = value;
     }
-    return { url: url || data['loginServer'] || data['registry'], username, password, data };
+    return { url: url || data['loginServer'] || data['registry'], username, password, data, scheme: auth?.scheme, parameters };
   }
 
   debug(message: string): void {
@@ -74,7 +88,19 @@ export class TaskLibAgent implements Agent {
   }
 
   info(message: string): void {
-    console.log(message);
+    console.log(inert(message));
+  }
+
+  group(title: string): void {
+    console.log(`##[group]${inert(title).replace(/[\r\n]+/g, ' ')}`);
+  }
+
+  endGroup(): void {
+    console.log('##[endgroup]');
+  }
+
+  progress(percent: number, message: string): void {
+    tl.setProgress(Math.max(0, Math.min(100, Math.round(percent))), message);
   }
 
   warn(message: string, where?: SourceLocation): void {

@@ -28,8 +28,10 @@ export class MemoryAgent implements Agent {
   readonly outputs: Record<string, string> = {};
   /** Values registered for masking, in order, each once. */
   readonly secrets: string[] = [];
-  /** debug and info lines. */
+  /** debug and info lines, with `##[group]<title>` and `##[endgroup]` where sections open and close. */
   readonly lines: string[] = [];
+  /** Progress reports, in order. */
+  readonly progressReports: Array<{ percent: number; message: string }> = [];
   readonly warnings: Issue[] = [];
   readonly errors: Issue[] = [];
   readonly summaries: Array<{ title: string; markdown: string; file: string }> = [];
@@ -77,6 +79,18 @@ export class MemoryAgent implements Agent {
     this.lines.push(message);
   }
 
+  group(title: string): void {
+    this.lines.push(`##[group]${title}`);
+  }
+
+  endGroup(): void {
+    this.lines.push('##[endgroup]');
+  }
+
+  progress(percent: number, message: string): void {
+    this.progressReports.push({ percent, message });
+  }
+
   warn(message: string, where?: SourceLocation): void {
     this.warnings.push({ message, where });
   }
@@ -116,7 +130,8 @@ export class MemoryAgent implements Agent {
   /** Every text the task gave the agent to show (log lines, issues, outputs, summaries): where a secret must never be. */
   shown(): string {
     const issues = [...this.warnings, ...this.errors].map((i) => i.message);
-    return [...this.lines, ...issues, ...Object.values(this.outputs), ...this.summaries.map((s) => s.markdown)].join('\n');
+    const progress = this.progressReports.map((p) => p.message);
+    return [...this.lines, ...progress, ...issues, ...Object.values(this.outputs), ...this.summaries.map((s) => s.markdown)].join('\n');
   }
 
   /** Removes the temporary directory. */

@@ -24,6 +24,19 @@ describe('RegistryClient against a real registry (docker-registry, htpasswd)', f
     assert.deepEqual(await client.listTags('edge/absent'), []);
   });
 
+  it('checks push access by starting a blob upload and cancelling it, pushing nothing', async () => {
+    const seen: string[] = [];
+    const client = new RegistryClient(registry.host, { username: registry.username, password: registry.password }, async (input, init) => {
+      const response = await fetch(input, init);
+      seen.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname.replace(/[0-9a-f-]{36}$/, '<uuid>')} ${response.status}`);
+      return response;
+    });
+    await client.ping();
+    await client.checkPush('edge/new-service');
+    assert.deepEqual(seen, ['GET /v2/ 401', 'GET /v2/ 200', 'POST /v2/edge/new-service/blobs/uploads/ 202', 'DELETE /v2/edge/new-service/blobs/uploads/<uuid> 204']);
+    assert.deepEqual(await client.listTags('edge/new-service'), []);
+  });
+
   it('names the registry when the credentials are refused', async () => {
     const client = new RegistryClient(registry.host, { username: registry.username, password: 'wrong' });
     await assert.rejects(client.ping(), (error: Error) => error instanceof UserError && /refused the credentials/.test(error.message));

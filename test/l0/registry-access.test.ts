@@ -12,7 +12,7 @@ const INPUT_PASSWORD = 'input-Pa55word';
 /** A Docker registry service connection as the agent hands it over. */
 const DOCKER = { url: 'https://edge.azurecr.io/', username: 'edge-pull', password: PASSWORD, data: { registry: 'https://edge.azurecr.io/' } };
 
-describe('Registry credentials: one resolver for containerRegistry, registry, registryUsername and registryPassword', () => {
+describe('Registry credentials: one resolver for containerRegistry, azureSubscription, registry, registryUsername and registryPassword', () => {
   const agent = memoryAgents();
 
   it('takes registry and credentials from a Docker registry service connection, masking the password', async () => {
@@ -58,6 +58,62 @@ describe('Registry credentials: one resolver for containerRegistry, registry, re
     const setup = { inputs: { containerRegistry: 'edge-acr', registry: 'localhost:5000', gitopsPath: '/gitops', environment: 'devtest' }, endpoints: { other: DOCKER } };
     const readers: Array<(a: Agent) => Promise<unknown>> = [registryAccess, buildOptions, gitopsOptions];
     for (const read of readers) await assert.rejects(read(agent(setup)), expected);
+  });
+
+  describe('azureSubscription (an Azure Resource Manager connection), between containerRegistry and registryUsername/registryPassword', () => {
+    /** A workload identity federation connection as the agent hands it over. */
+    const ARM = { url: 'https://management.azure.com/', scheme: 'WorkloadIdentityFederation', parameters: { tenantid: 'tenant-1', serviceprincipalid: 'app-1' }, data: {} };
+    /** No request may leave before these checks. */
+    const offline = { fetch: async () => assert.fail('no request expected') };
+    /** Azure DevOps refuses the job token: the sign-in stops at its first request. */
+    const refusing = { fetch: async () => new Response('{"message":"TF400813: not authorized"}', { status: 401 }) };
+    const job = { variables: { 'System.OidcRequestUri': 'https://dev.azure.com/edge/Edge/_apis/oidctoken' }, accessToken: 'job-token' };
+
+    it('lets containerRegistry win, warning that azureSubscription is ignored', async () => {
+      const a = agent({ inputs: { containerRegistry: 'acr', azureSubscription: 'arm' }, endpoints: { acr: DOCKER, arm: ARM } });
+      assert.deepEqual((await registryAccess(a, offline)).credentials, { username: 'edge-pull', password: PASSWORD });
+      assert.deepEqual(a.warnings.map((w) => w.message), ['azureSubscription ignored: the containerRegistry service connection supplies the credentials.']);
+    });
+
+    it('wins over registryUsername and registryPassword, warning that they are ignored (the password masked all the same)', async () => {
+      const a = agent({ inputs: { azureSubscription: 'arm', registry: 'edge.azurecr.io', registryUsername: 'ci', registryPassword: INPUT_PASSWORD }, endpoints: { arm: ARM }, ...job });
+      await assert.rejects(registryAccess(a, refusing), /^UserError: Asking Azure DevOps for the job's OIDC token for the Azure connection 'arm' failed \(401: TF400813: not authorized\)/);
+      assert.deepEqual(a.warnings.map((w) => w.message), ['registryUsername and registryPassword ignored: the azureSubscription service connection supplies the credentials.']);
+      assert.ok(a.secrets.includes(INPUT_PASSWORD));
+    });
+
+    const refusals: Array<[string, MemoryAgentSetup, RegExp]> = [
+      ['without registry', { inputs: { azureSubscription: 'arm' }, endpoints: { arm: ARM } }, /^Input 'registry' is required with azureSubscription: set it to the registry's login server, e\.g\. myacr\.azurecr\.io\.$/],
+      ['a connection not found', { inputs: { azureSubscription: 'gone', registry: 'edge.azurecr.io' } }, /^The service connection 'gone' \(input 'azureSubscription'\) was not found, or this pipeline is not authorized to use it/],
+      [
+        'a certificate',
+        { inputs: { azureSubscription: 'arm', registry: 'edge.azurecr.io' }, endpoints: { arm: { ...ARM, scheme: 'ServicePrincipal', parameters: { ...ARM.parameters, authenticationtype: 'spnCertificate' } } } },
+        /^The Azure connection 'arm' \(input 'azureSubscription'\) signs in with a certificate, which this task does not support: convert the connection to workload identity federation/,
+      ],
+      [
+        'a publish profile',
+        { inputs: { azureSubscription: 'arm', registry: 'edge.azurecr.io' }, endpoints: { arm: { ...ARM, scheme: 'PublishProfile' } } },
+        /uses the 'PublishProfile' scheme, which cannot sign in to a container registry: use a connection with workload identity federation/,
+      ],
+      [
+        'a service principal without its secret',
+        { inputs: { azureSubscription: 'arm', registry: 'edge.azurecr.io' }, endpoints: { arm: { ...ARM, scheme: undefined } } },
+        /^The Azure connection 'arm' \(input 'azureSubscription'\) has no service principal secret: edit the service connection/,
+      ],
+      [
+        'no tenant',
+        { inputs: { azureSubscription: 'arm', registry: 'edge.azurecr.io' }, endpoints: { arm: { ...ARM, parameters: { serviceprincipalid: 'app-1' } } } },
+        /has no tenant id: edit the service connection and verify it\.$/,
+      ],
+    ];
+    for (const [what, setup, message] of refusals) {
+      it(`refuses ${what} before any request, in both tasks`, async () => {
+        const withTask = { ...setup, inputs: { ...setup.inputs, gitopsPath: '/gitops', environment: 'devtest' } };
+        for (const read of [(a: Agent) => registryAccess(a, offline), (a: Agent) => buildOptions(a, offline), (a: Agent) => gitopsOptions(a, offline)]) {
+          await assert.rejects(read(agent(withTask)), (error: Error) => error instanceof UserError && message.test(error.message));
+        }
+      });
+    }
   });
 
   it('gives both tasks the same credentials from the same inputs', async () => {

@@ -78,6 +78,10 @@ describe('TaskLibAgent: the Agent over azure-pipelines-task-lib', function () {
         'ENDPOINT_URL_acr': 'https://management.azure.com/',
         'ENDPOINT_AUTH_acr': auth('ServicePrincipal', { serviceprincipalid: 'sp-id', serviceprincipalkey: SP_KEY, loginServer: 'edge.azurecr.io' }),
         'ENDPOINT_DATA_acr_REGISTRYTYPE': 'ACR',
+        'ENDPOINT_URL_arm': 'https://management.azure.com/',
+        'ENDPOINT_AUTH_arm': auth('WorkloadIdentityFederation', { serviceprincipalid: 'app-id', tenantid: 'tenant-id', workloadIdentityFederationSubject: 'sc://edge/Edge/arm' }),
+        'ENDPOINT_DATA_arm_ACTIVEDIRECTORYAUTHORITY': 'https://login.microsoftonline.us/',
+        'ENDPOINT_DATA_arm_ENVIRONMENTAUTHORITYURL': 'https://login.windows.net/',
         'ENDPOINT_URL_tfs': 'https://dev.azure.com/other/',
         'ENDPOINT_AUTH_tfs': auth('Token', { apitoken: PAT }),
       };
@@ -99,15 +103,31 @@ describe('TaskLibAgent: the Agent over azure-pipelines-task-lib', function () {
       assert.equal(read.password, REGISTRY_PASSWORD);
     });
 
-    it('maps Docker registry, ACR and Azure Repos connections to url, username, password and data; a missing one is undefined', () => {
-      assert.deepEqual(read.docker, { url: 'https://index.docker.io/v1/', username: 'edge', password: PASSWORD, data: { registry: 'https://index.docker.io/v1/' } });
+    it('maps Docker registry, ACR, Azure Resource Manager and Azure Repos connections to url, username, password, data, scheme and parameters; a missing one is undefined', () => {
+      assert.deepEqual(read.docker, {
+        url: 'https://index.docker.io/v1/',
+        username: 'edge',
+        password: PASSWORD,
+        data: { registry: 'https://index.docker.io/v1/' },
+        scheme: 'UsernamePassword',
+        parameters: { username: 'edge', password: PASSWORD, registry: 'https://index.docker.io/v1/', email: '' },
+      });
       assert.deepEqual(read.acr, {
         url: 'https://management.azure.com/',
         username: 'sp-id',
         password: SP_KEY,
         data: { registrytype: 'ACR', loginServer: 'edge.azurecr.io' },
+        scheme: 'ServicePrincipal',
+        parameters: { serviceprincipalid: 'sp-id', serviceprincipalkey: SP_KEY, loginserver: 'edge.azurecr.io' },
       });
-      assert.deepEqual(read.tfs, { url: 'https://dev.azure.com/other/', password: PAT, data: {} });
+      assert.deepEqual(read.arm, {
+        url: 'https://management.azure.com/',
+        username: 'app-id',
+        data: { activeDirectoryAuthority: 'https://login.microsoftonline.us/', environmentAuthorityUrl: 'https://login.windows.net/' },
+        scheme: 'WorkloadIdentityFederation',
+        parameters: { serviceprincipalid: 'app-id', tenantid: 'tenant-id', workloadidentityfederationsubject: 'sc://edge/Edge/arm' },
+      });
+      assert.deepEqual(read.tfs, { url: 'https://dev.azure.com/other/', password: PAT, data: {}, scheme: 'Token', parameters: { apitoken: PAT } });
       assert.equal(read.missing, null);
     });
 
@@ -118,6 +138,19 @@ describe('TaskLibAgent: the Agent over azure-pipelines-task-lib', function () {
         assert.ok(lines[0].startsWith(`##vso[task.setsecret]${secret}`), `${secret} was shown before it was masked: ${lines[0]}`);
         assert.deepEqual(lines.filter((l) => !l.startsWith('##vso[task.setsecret]')), [], `${secret} in a log line`);
       }
+    });
+
+    it('opens and closes log groups, reports progress, and shows agent commands in log text as text', () => {
+      const lines = printed.stdout.split('\n');
+      const open = lines.indexOf('##[group]Building heuristic (two lines)');
+      assert.ok(open > 0, printed.stdout);
+      assert.equal(lines[open - 1], '##vso[task.setprogress value=50;]Building heuristic (1 of 2)');
+      assert.deepEqual(lines.slice(open + 1, open + 4), [
+        'from the build: **vso[task.setvariable variable=injected;isOutput=true]yes',
+        '**[endgroup] from the build',
+        '##[endgroup]',
+      ]);
+      assert.equal(printed.outputs.injected, undefined);
     });
 
     it('writes outputs with isOutput=true, warnings with file and line, and summaries under the agent temp directory', async () => {

@@ -16,10 +16,16 @@ const read = {
   collectionUrl: agent.collectionUrl() ?? null,
   docker: agent.endpoint('docker') ?? null,
   acr: agent.endpoint('acr') ?? null,
+  arm: agent.endpoint('arm') ?? null,
   tfs: agent.endpoint('tfs') ?? null,
   missing: agent.endpoint('missing') ?? null,
 };
 agent.setOutput('images', '[{"a":"b;c]"}]\nnext line');
+agent.progress(49.6, 'Building heuristic (1 of 2)');
+agent.group('Building heuristic\n(two lines)');
+agent.info('from the build: ##vso[task.setvariable variable=injected;isOutput=true]yes');
+agent.info('##[endgroup] from the build');
+agent.endGroup();
 agent.warn('a warning', { file: 'environments/devtest/kustomization.yaml', line: 7 });
 const summary = agent.summary('Probe summary', '# Probe\n');
 console.log(`L0_READ ${JSON.stringify({ ...read, summary, tempDir: agent.tempDir() })}`);

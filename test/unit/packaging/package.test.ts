@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repoRoot } from '../../helpers/run-task';
@@ -48,7 +48,7 @@ const taskFolders = (root: string) =>
 /** A copy of what packaging reads (tasks with their bundles, scripts, manifest, images), node_modules linked. */
 function copyProject(): string {
   const root = tempDir('package-copy-');
-  for (const entry of ['tasks', 'scripts', 'images', 'vss-extension.json', 'overview.md']) {
+  for (const entry of ['tasks', 'scripts', 'images', 'vss-extension.json', 'overview.md', 'LICENSE']) {
     cpSync(path.join(repoRoot, entry), path.join(root, entry), { recursive: true });
   }
   symlinkSync(realpathSync(path.join(repoRoot, 'node_modules')), path.join(root, 'node_modules'), 'dir');
@@ -109,7 +109,7 @@ describe('packaging (scripts/package.mjs)', function () {
       for (const task of taskFolders(repoRoot)) assert.match(run.stdout, new RegExp(`task ${task}@`));
     });
 
-    it('ships every task with its bundle, lib.json, task.json and icon, and nothing else', function () {
+    it('ships every task with its bundle, lib.json, task.json, icon and third-party notices, the licence, and nothing else', function () {
       const manifest = sourceManifest();
       const zip = openZip(path.join(out, `${manifest.publisher}.${manifest.id}-${manifest.version}.vsix`));
       const files = zip.names.filter((name) => !name.endsWith('/'));
@@ -120,8 +120,10 @@ describe('packaging (scripts/package.mjs)', function () {
         'extension.vsixmanifest',
         'extension.vsomanifest',
         'overview.md',
+        'LICENSE',
+        'ThirdPartyNotices.txt',
         'images/extension-icon.png',
-        ...tasks.flatMap((task) => ['index.js', 'lib.json', 'task.json', 'icon.png'].map((file) => `tasks/${task}/${file}`)),
+        ...tasks.flatMap((task) => ['index.js', 'lib.json', 'task.json', 'icon.png', 'ThirdPartyNotices.txt'].map((file) => `tasks/${task}/${file}`)),
       ];
       assert.deepEqual([...files].sort(), [...expected].sort());
       for (const task of tasks) {
@@ -144,6 +146,63 @@ describe('packaging (scripts/package.mjs)', function () {
       assert.match(vsix, new RegExp(`<Identity [^>]*Publisher="${manifest.publisher}" Id="${manifest.id}" Version="${manifest.version}"`));
       assert.match(vsix, /Microsoft\.VisualStudio\.Services\.Icons\.Default[^>]*Path="images\/extension-icon\.png"/);
       assert.match(vsix, /Microsoft\.VisualStudio\.Services\.Content\.Details[^>]*Path="overview\.md"/);
+    });
+
+    it('holds the licence text of every package the bundles hold: all of them at the root, each task its own', function () {
+      const manifest = sourceManifest();
+      const zip = openZip(path.join(out, `${manifest.publisher}.${manifest.id}-${manifest.version}.vsix`));
+      const notices = (name: string) => zip.read(name).toString();
+      /** The packages of a task's bundle by esbuild's own account: the node_modules folders of its inputs. */
+      const bundled = (task: string) => {
+        const metafile = readJson<{ inputs: Record<string, unknown> }>(path.join(repoRoot, 'tasks', task, 'index.meta.json'));
+        const dirs = new Set(Object.keys(metafile.inputs).flatMap((input) => /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1] ?? []));
+        return [...dirs].map((dir) => readJson<{ name: string; version: string }>(path.join(repoRoot, dir, 'package.json')));
+      };
+      const heading = (p: { name: string; version: string }) => new RegExp(`^${p.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} ${p.version.replace(/\./g, '\\.')} \\(`, 'm');
+      const all = notices('ThirdPartyNotices.txt');
+      for (const task of taskFolders(repoRoot)) {
+        const packages = bundled(task);
+        assert.ok(packages.length > 0, `${task} bundles packages`);
+        for (const p of packages) {
+          assert.match(notices(`tasks/${task}/ThirdPartyNotices.txt`), heading(p), `${task}: ${p.name}`);
+          assert.match(all, heading(p), p.name);
+        }
+        assert.equal(notices(`tasks/${task}/ThirdPartyNotices.txt`).split('\n').filter((line) => /^={80}$/.test(line)).length, 2 * packages.length, `${task}: only its own packages`);
+      }
+      // The texts themselves: a LICENSE file as the package ships it, and a licence only a README states.
+      assert.ok(all.includes(readFileSync(path.join(repoRoot, 'node_modules', 'azure-pipelines-task-lib', 'LICENSE'), 'utf8').trim()));
+      assert.match(all, /^des\.js 1\.1\.0 \(MIT\)\n={80}\n\nThis software is licensed under the MIT License\.\n\nCopyright Fedor Indutny, 2015\./m);
+      assert.doesNotMatch(notices('tasks/TagComponents/ThirdPartyNotices.txt'), /^azure-devops-node-api /m, 'TagComponents does not bundle the REST client');
+      assert.match(notices('tasks/CreateEnvPR/ThirdPartyNotices.txt'), /^azure-devops-node-api 17\.0\.1 \(MIT\)$/m);
+      assert.equal(zip.read('LICENSE').toString(), readFileSync(path.join(repoRoot, 'LICENSE'), 'utf8'));
+    });
+
+    it('has the links, repository, branding and licence a platform team looks for, and says which are placeholders', function () {
+      const manifest = sourceManifest();
+      const vsix = openZip(path.join(out, `${manifest.publisher}.${manifest.id}-${manifest.version}.vsix`)).read('extension.vsixmanifest').toString();
+      const property = (id: string) => new RegExp(`<Property Id="Microsoft\\.VisualStudio\\.Services\\.${id}" Value="([^"]+)"`).exec(vsix)?.[1];
+      const listing = `https://marketplace.visualstudio.com/items?itemName=${manifest.publisher}.${manifest.id}`;
+      assert.equal(property('Links.Getstarted'), `${listing}#install-and-set-up`);
+      assert.equal(property('Links.Support'), `${listing}&amp;ssr=false#qna`);
+      assert.equal(property('Links.License'), `https://marketplace.visualstudio.com/items/${manifest.publisher}.${manifest.id}/license`);
+      assert.match(property('Links.Repository') ?? '', /^https:\/\//);
+      assert.equal(property('Links.GitHub'), property('Links.Repository'), 'repository');
+      assert.equal(property('Branding.Theme'), 'dark');
+      assert.match(property('Branding.Color') ?? '', /^#[0-9a-f]{6}$/);
+      assert.match(vsix, /<License>LICENSE<\/License>/);
+      assert.match(vsix, /Microsoft\.VisualStudio\.Services\.Content\.License[^>]*Path="LICENSE"/);
+      if (/\.invalid\//.test(property('Links.Repository')!)) assert.match(run.stderr, /warning: vss-extension\.json: repository\.uri \S+ is a placeholder: set the real address before publishing/);
+    });
+
+    it("links every task's help to its own section of the overview", function () {
+      const manifest = sourceManifest();
+      const overview = readFileSync(path.join(repoRoot, 'overview.md'), 'utf8');
+      for (const task of taskFolders(repoRoot)) {
+        const help = readJson<{ helpMarkDown: string }>(path.join(repoRoot, 'tasks', task, 'task.json')).helpMarkDown;
+        const link = /\[Learn more\]\(([^)]+)\)/.exec(help)?.[1];
+        assert.equal(link, `https://marketplace.visualstudio.com/items?itemName=${manifest.publisher}.${manifest.id}#${task.toLowerCase()}`);
+        assert.match(overview, new RegExp(`^## ${task}$`, 'm'));
+      }
     });
 
     it('stays under the 1.5 MB goal', function () {
@@ -265,17 +324,66 @@ describe('packaging (scripts/package.mjs)', function () {
     });
   });
 
+  describe('the third-party notices', function () {
+    it('fail the packaging when a bundled package has no licence text, naming it', function () {
+      const root = copyProject();
+      const vendored = path.join(root, 'vendor', 'node_modules', 'no-licence');
+      mkdirSync(vendored, { recursive: true });
+      writeFileSync(path.join(vendored, 'package.json'), JSON.stringify({ name: 'no-licence', version: '0.1.0', license: 'MIT' }));
+      writeFileSync(path.join(vendored, 'README.md'), '# no-licence\n\nNo licence section here.\n');
+      const metafile = path.join(root, 'tasks', 'TagComponents', 'index.meta.json');
+      const meta = readJson<{ inputs: Record<string, unknown> }>(metafile);
+      meta.inputs['vendor/node_modules/no-licence/index.js'] = { bytes: 1, imports: [] };
+      writeFileSync(metafile, JSON.stringify(meta));
+      const run = packageCli([], root);
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.stderr, /third-party notices: no licence text found for no-licence@0\.1\.0 \(license: MIT\)/);
+      assert.deepEqual(existsSync(path.join(root, 'dist')) ? vsixFiles(path.join(root, 'dist')) : [], []);
+    });
+
+    it('fail the packaging when a bundle has no metafile (not built by npm run build)', function () {
+      const root = copyProject();
+      rmSync(path.join(root, 'tasks', 'TagComponents', 'index.meta.json'));
+      const run = packageCli([], root);
+      assert.equal(run.status, 1, run.output);
+      assert.match(run.stderr, /tasks\/TagComponents\/index\.meta\.json \(written by npm run build\): missing/);
+    });
+  });
+
   describe('the extension manifest', function () {
-    it('fails when tfx-cli only warns (here: a link with "href" instead of "uri")', function () {
+    it('fails when tfx-cli only warns (here: a content item without a path)', function () {
       const root = copyProject();
       const file = path.join(root, 'vss-extension.json');
-      const manifest = readJson<Manifest & { links?: unknown }>(file);
-      manifest.links = { support: { href: 'https://example.com/support' } };
+      const manifest = readJson<Manifest & { content: Record<string, unknown> }>(file);
+      manifest.content.privacy = { href: 'PRIVACY.md' };
       writeFileSync(file, JSON.stringify(manifest, null, 2));
       const run = packageCli([], root);
       assert.equal(run.status, 1, run.output);
-      assert.match(run.stderr, /tfx-cli reported problems:\n.*'uri' property not found for link: 'support'/);
+      assert.match(run.stderr, /tfx-cli reported problems:\n.*Did not find 'path' property for content item 'privacy'/);
       assert.deepEqual(vsixFiles(path.join(root, 'dist')), []);
+    });
+
+    it('fails without the links, repository, branding and licence of the listing', function () {
+      const root = copyProject();
+      const file = path.join(root, 'vss-extension.json');
+      const manifest = readJson<Manifest & { links: Record<string, { uri: string }>; repository?: unknown; branding?: unknown; content: { license?: unknown } }>(file);
+      delete manifest.links.support;
+      manifest.links.getstarted = { uri: 'http://example.com/start' };
+      delete manifest.repository;
+      delete manifest.branding;
+      delete manifest.content.license;
+      writeFileSync(file, JSON.stringify(manifest, null, 2));
+      const run = packageCli([], root);
+      assert.equal(run.status, 1, run.output);
+      const problems = run.stderr.split('\n').filter((line) => line.startsWith('  ')).map((line) => line.trim());
+      assert.deepEqual(problems, [
+        'vss-extension.json: links.getstarted.uri http://example.com/start is not https',
+        'vss-extension.json: links.support.uri is missing',
+        'vss-extension.json: repository needs type "git" and a uri',
+        'vss-extension.json: branding needs a color (#rrggbb) and a theme (dark or light)',
+        'vss-extension.json: content.license.path is missing (the licence the Marketplace shows)',
+      ]);
+      assert.ok(!existsSync(path.join(root, 'dist')), 'nothing was staged or written');
     });
 
     it('refuses a hand-written task contribution (the list is generated) and a too small icon', function () {
@@ -303,7 +411,9 @@ describe('packaging (scripts/package.mjs)', function () {
       cpSync(path.join(root, 'tasks', 'TagComponents'), path.join(root, 'tasks', 'ExtraTask'), { recursive: true });
       editTask(root, 'ExtraTask', (json) => {
         json.name = 'ExtraTask';
+        json.helpMarkDown = String(json.helpMarkDown).replace('#tagcomponents', '#extratask');
       });
+      writeFileSync(path.join(root, 'overview.md'), `${readFileSync(path.join(root, 'overview.md'), 'utf8')}\n## ExtraTask\n\nWhat it does.\n`);
       let run = packageCli([], root);
       assert.equal(run.status, 1, run.output);
       assert.match(run.stderr, /tasks\/TagComponents\/task\.json: id \S+ is also the id of tasks\/ExtraTask\/task\.json|tasks\/ExtraTask\/task\.json: id \S+ is also the id of tasks\/TagComponents\/task\.json/);

@@ -9,16 +9,20 @@ import { repoRoot } from '../../helpers/run-task';
 
 type Json = Record<string, unknown>;
 
+const LISTING = 'https://marketplace.visualstudio.com/items?itemName=edge-platform.sample';
+const learnMore = (section: string) => `Does one thing. [Learn more](${LISTING}#${section})`;
+
 function goodTask(name = 'SampleTask'): Json {
   return {
     id: '5a4d2c1b-3e6f-4a8b-9c0d-1e2f3a4b5c6d',
     name,
     friendlyName: 'Sample task',
     description: 'A task for the validator tests',
+    helpMarkDown: learnMore(name.toLowerCase()),
     author: 'Edge Platform',
     category: 'Deploy',
     version: { Major: 1, Minor: 0, Patch: 0 },
-    minimumAgentVersion: '4.248.0',
+    minimumAgentVersion: '3.232.1',
     instanceNameFormat: 'Sample $(mode)',
     groups: [{ name: 'advanced', displayName: 'Advanced', isExpanded: false, visibleRule: 'mode = plan' }],
     inputs: [
@@ -35,10 +39,18 @@ function goodTask(name = 'SampleTask'): Json {
 
 const temps: string[] = [];
 
-/** Writes tasks/<name>/ with task.json, index.js, lib.json and a real icon, then runs the validator. */
+/**
+ * Writes tasks/<name>/ with task.json, index.js, lib.json and a real icon, and the listing the tasks link to
+ * (vss-extension.json and an overview with a section per task), then runs the validator.
+ */
 function validate(tasks: Json[], options: { omit?: string[]; folders?: string[] } = {}) {
   const root = mkdtempSync(path.join(os.tmpdir(), 'validate-tasks-'));
   temps.push(root);
+  if (!options.omit?.includes('vss-extension.json')) {
+    writeFileSync(path.join(root, 'vss-extension.json'), JSON.stringify({ publisher: 'edge-platform', id: 'sample', content: { details: { path: 'overview.md' } } }));
+  }
+  const sections = tasks.map((task) => `## ${String(task.name)}\n\n\`\`\`yaml\n# ${String(task.name)}Code: a comment, not a section\n\`\`\`\n`);
+  writeFileSync(path.join(root, 'overview.md'), ['# Sample', '', '## Install and set up', '', ...sections].join('\n'));
   for (const [index, task] of tasks.entries()) {
     const dir = path.join(root, 'tasks', options.folders?.[index] ?? String(task.name));
     mkdirSync(dir, { recursive: true });
@@ -144,13 +156,42 @@ describe('task.json validation (scripts/validate-tasks.mjs)', function () {
     ], { omit: ['index.js', 'lib.json', 'icon.png'] });
   });
 
-  it('warns, without failing, about missing helpMarkDown and minimumAgentVersion', function () {
+  it('warns, without failing, about missing input helpMarkDown and minimumAgentVersion', function () {
     const task = goodTask();
     delete task.minimumAgentVersion;
     delete (task.inputs as Json[])[0].helpMarkDown;
     const result = validate([task]);
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stderr, /warning: tasks\/SampleTask\/task\.json: minimumAgentVersion is missing/);
+    assert.match(result.stderr, /warning: tasks\/SampleTask\/task\.json: minimumAgentVersion is missing \(its handlers need 3\.232\.1\)/);
     assert.match(result.stderr, /warning: tasks\/SampleTask\/task\.json: input "mode" has no helpMarkDown/);
+  });
+
+  it('refuses a minimumAgentVersion older than the first agent that runs any of the handlers', function () {
+    const task = goodTask();
+    task.minimumAgentVersion = '3.225.0';
+    expectProblems(task, ['task.json: minimumAgentVersion 3.225.0 is older than 3.232.1, the first agent that runs any of its handlers (Node20_1, Node24)']);
+    const only24 = goodTask();
+    only24.execution = { Node24: { target: 'index.js' } };
+    const result = validate([only24]);
+    assert.ok(result.problems.includes('tasks/SampleTask/task.json: minimumAgentVersion 3.232.1 is older than 4.265.1, the first agent that runs any of its handlers (Node24)'), result.stderr);
+  });
+
+  it("requires the task's help to link to its own section of the listing's overview", function () {
+    const cases: Array<[string | undefined, string]> = [
+      [undefined, `helpMarkDown has no "[Learn more](${LISTING}#<section>)" link to the task's section of overview.md`],
+      ['Does one thing.', `helpMarkDown has no "[Learn more](${LISTING}#<section>)" link to the task's section of overview.md`],
+      ['[Learn more](https://marketplace.visualstudio.com/items?itemName=someone.else#sampletask)', `helpMarkDown links https://marketplace.visualstudio.com/items?itemName=someone.else#sampletask; the listing is ${LISTING}`],
+      [learnMore('sampletaskcode-a-comment-not-a-section'), 'helpMarkDown links #sampletaskcode-a-comment-not-a-section, which is no section of overview.md'],
+      [learnMore('install-and-set-up'), 'helpMarkDown links #install-and-set-up, the section "Install and set up", not SampleTask\'s'],
+    ];
+    for (const [help, problem] of cases) {
+      const task = goodTask();
+      if (help === undefined) delete task.helpMarkDown;
+      else task.helpMarkDown = help;
+      expectProblems(task, [`task.json: ${problem}`]);
+    }
+    const result = validate([goodTask()], { omit: ['vss-extension.json'] });
+    assert.equal(result.status, 1);
+    assert.deepEqual(result.problems, ['vss-extension.json: missing (the tasks link to the listing it describes)']);
   });
 });
