@@ -6,6 +6,7 @@ import type { CreateEnvPRResult } from './flows/create-env-pr';
 import type { TagComponentsResult, TagStatus } from './flows/tag-components';
 import type { UpdateGitOpsResult } from './flows/update-gitops';
 import { nameList, type SkippedManifest } from './cargo/problems';
+import { inventorySummary } from './gitops/inventory';
 
 /** A table cell: a `|` in the text would end the cell. */
 const cell = (text: string) => text.replace(/\|/g, '\\|');
@@ -80,15 +81,29 @@ export function buildSummary(result: BuildContainersResult): string {
  */
 export function gitopsSummary(result: UpdateGitOpsResult): string {
   const { environment, changes } = result;
+  const updated = result.rollback ? `${changes.length} component(s) rolled back to ${code(result.rollback.revision)}` : `${changes.length} component(s) updated`;
+  const would = result.rollback ? `roll back ${changes.length} component(s) to ${code(result.rollback.revision)}` : `update ${changes.length} component(s)`;
+  const idle = result.released.length ? `${result.released.length} hold(s) released` : 'up to date';
   const outcome = !changes.length
-    ? `up to date${result.dryRun ? ' (dry run)' : ''}`
-    : result.dryRun ? `Dry run: would update ${changes.length} component(s) (nothing written)` : `${changes.length} component(s) updated`;
+    ? `${idle}${result.dryRun ? ' (dry run)' : ''}`
+    : result.dryRun ? `Dry run: would ${would} (nothing written)` : updated;
   const title = `### ${environment}: ${outcome}`;
-  const notes = [...result.warnings.map((w) => `- **Warning:** ${w}`), ...changes.flatMap((c) => (c.notes ?? []).map((n) => `- ${n}`))];
+  const notes = [
+    ...result.warnings.map((w) => `- **Warning:** ${oneLine(w)}`),
+    ...changes.flatMap((c) => (c.notes ?? []).map((n) => `- ${n}`)),
+    ...result.held.map((h) => `- **Held:** ${cell(h.component)} stays at ${code(h.image)} (${oneLine(h.hold)}), not moved to ${code(h.wanted)}: run with \`release: ${cell(h.component)}\` to move it.`),
+    ...changes.flatMap((c) => (c.hold ? [`- **Hold set:** ${cell(c.component)}: ${oneLine(c.hold)}. Automated runs leave it alone until it is released.`] : [])),
+    ...result.released.map((name) => `- **Released:** ${cell(name)} is no longer held.`),
+  ];
   const tail = notes.length ? ['', ...notes, ''] : [''];
-  if (!changes.length) return [title, '', `${result.checked} component(s) checked; every one already runs the requested image.`, ...tail].join('\n');
-  const rows = changes.map((c) => [cell(c.component), c.from ? code(c.from) : '(new)', code(c.to), c.bump, c.files.map(cell).join('<br>')]);
-  return [title, '', ...table(['Component', 'From', 'To', 'Bump', 'Files'], rows), ...tail].join('\n');
+  const pending = new Set(changes.map((c) => `${environment}/${c.component}`));
+  const inventory = [inventorySummary(result.lock, { history: result.history, pending, pendingLabel: result.dryRun ? 'would change in this run' : 'this run' })];
+  if (!changes.length) {
+    const checked = `${result.checked} component(s) checked; ${result.held.length ? 'every one not held' : 'every one'} already runs the requested image.`;
+    return [title, '', checked, ...tail, ...inventory].join('\n');
+  }
+  const rows = changes.map((c) => [cell(c.component), c.from ? code(c.from) : '(new)', code(c.to), `${c.bump}${c.rollback ? ' (rollback)' : ''}`, c.files.map(cell).join('<br>')]);
+  return [title, '', ...table(['Component', 'From', 'To', 'Bump', 'Files'], rows), ...tail, ...inventory].join('\n');
 }
 
 /** CreateEnvPR: a link to the pull request opened or updated, or what a dry run would propose; its description follows. */
@@ -97,5 +112,7 @@ export function pullRequestSummary(result: CreateEnvPRResult): string {
     ? `**[${result.created ? 'Opened' : 'Updated'} pull request ${result.pullRequestId}: ${result.title}](${result.pullRequestUrl})** ` +
       `(\`${result.sourceBranch}\` into \`${result.targetBranch}\`, commit \`${result.commitId?.slice(0, 12)}\`)`
     : `**Dry run: would commit to \`${result.sourceBranch}\` and open or update its pull request into \`${result.targetBranch}\`**; nothing was committed or pushed:\n\n**${result.title}**`;
-  return `${head}\n\n${result.description}\n`;
+  const pending = new Set(result.changes.map((c) => `${result.environment}/${c.component}`));
+  const inventory = result.lock ? `\n${inventorySummary(result.lock, { history: result.history, pending, pendingLabel: 'this pull request' })}` : '';
+  return `${head}\n\n${result.description}\n${inventory}`;
 }

@@ -13,7 +13,9 @@ import { repoRoot, runTask, type TaskRun, type TaskRunOptions } from './local-ag
  * The whole release flow on this machine: an app repo of Rust services and a GitOps repo in a local
  * Azure DevOps stand-in, a real registry and builder when the machine has them, and the four bundled
  * tasks run exactly as the agent runs them: TagComponents -> BuildRustContainers -> UpdateGitOpsVersions
- * -> CreateEnvPR for devtest, then the promotion devtest -> qa by digest.
+ * -> CreateEnvPR for devtest, then the promotion devtest -> qa by digest. Then a rollback: qa's heuristic
+ * goes back to what the lock held before the promotion (held, so automated runs leave it), and the next
+ * build's promotion to qa moves everything but the held component and says so.
  */
 
 export interface DemoResult {
@@ -21,10 +23,16 @@ export interface DemoResult {
   built: boolean;
   devtest: { pullRequestId: number; digests: Record<string, string | undefined> };
   qa: { pullRequestId: number; digests: Record<string, string | undefined> };
+  /** The rollback of qa's heuristic: its pull request and the hold it puts in the lock. */
+  rollback: { pullRequestId: number; hold: string };
+  /** The next build's promotion to qa: its pull request, what it warned, and qa's lock on its branch. */
+  next: { pullRequestId: number; warnings: string[]; description: string; qa: Record<string, { image: string; tag: string; digest?: string; hold?: string }>; devtest: Record<string, string | undefined> };
 }
 
 const TOKEN = 'demo-job-token-0b7e41c9';
 const BUILD_ID = '1042';
+const NEXT_BUILD_ID = '1043';
+const INVENTORY = 'INVENTORY.md';
 
 const app: Record<string, string> = {
   'Cargo.toml': '[workspace]\nmembers = ["components/*"]\nresolver = "2"\n\n[workspace.package]\nversion = "1.4.2"\nedition = "2021"\n',
@@ -78,6 +86,7 @@ export async function runDemo({ workdir, say, taskLine }: DemoOptions): Promise<
     step++;
     say(`\n[${step}] ${name}: ${what}`);
     const result = await runTask(name, {
+      ...options,
       accessToken: TOKEN,
       collectionUrl: ado.collectionUrl,
       variables: { 'System.TeamProject': 'Edge', 'Build.BuildId': BUILD_ID, 'Build.Repository.Uri': ado.remoteUrl('Edge', 'app'), ...options.variables },
@@ -85,7 +94,6 @@ export async function runDemo({ workdir, say, taskLine }: DemoOptions): Promise<
       onLine: (line) => {
         if (!line.startsWith('##vso[')) taskLine?.(line);
       },
-      ...options,
     });
     for (const warning of result.warnings) say(`    warning: ${warning}`);
     if (result.result !== 'Succeeded') throw new Error(`${name} failed: ${result.errors.join('; ') || result.message || result.stderr}`);
@@ -104,54 +112,52 @@ export async function runDemo({ workdir, say, taskLine }: DemoOptions): Promise<
     const tagged = await task('TagComponents', 'tag every component name/version', { cwd: appDir, inputs: { componentsPath: appDir } });
     say(`    tags: ${tagged.outputs.tags}`);
 
-    const imagesFile = path.join(workdir, 'images.json');
-    const build = await task('BuildRustContainers', canBuild ? 'build and push each image, record its digest' : 'plan the builds (no builder here)', {
-      cwd: appDir,
-      inputs: {
-        componentsPath: appDir,
-        registry: registryHost,
-        registryUsername: registry?.username,
-        registryPassword: registry?.password,
-        repositoryPrefix: 'edge/',
-        preRelease: `rc.${BUILD_ID}`,
-        mode: canBuild ? 'build' : 'plan',
-        manifestPath: imagesFile,
-      },
-    });
-    const images = JSON.parse(build.outputs.images || '[]') as Array<{ component: string; tags: string[]; digest?: string; status: string }>;
-    for (const image of images) say(`    ${image.component}: ${image.tags.join(', ')} ${image.digest ?? ''} (${image.status})`);
+    /** A build of the app: images pushed and recorded in images-<id>.json (or planned); what UpdateGitOpsVersions takes from it. */
+    const build = async (buildId: string) => {
+      const imagesFile = path.join(workdir, `images-${buildId}.json`);
+      const commit = await new Git(appDir).text(['rev-parse', 'HEAD']);
+      const built = await task('BuildRustContainers', canBuild ? `build ${buildId}: build and push each image, record its digest` : `build ${buildId}: plan the builds (no builder here)`, {
+        cwd: appDir,
+        variables: { 'Build.BuildId': buildId, 'Build.SourceVersion': commit },
+        inputs: {
+          componentsPath: appDir,
+          registry: registryHost,
+          registryUsername: registry?.username,
+          registryPassword: registry?.password,
+          repositoryPrefix: 'edge/',
+          preRelease: `rc.${buildId}`,
+          mode: canBuild ? 'build' : 'plan',
+          manifestPath: imagesFile,
+        },
+      });
+      const images = JSON.parse(built.outputs.images || '[]') as Array<{ component: string; tags: string[]; digest?: string; status: string }>;
+      for (const image of images) say(`    ${image.component}: ${image.tags.join(', ')} ${image.digest ?? ''} (${image.status})`);
+      return canBuild ? { imagesFile } : { images: images.map((i) => `${i.component}=${registryHost}/edge/${i.component}:${i.tags[0]}`).join('\n'), pinDigest: false };
+    };
+    /** UpdateGitOpsVersions then CreateEnvPR for one environment, in a fresh checkout of main; the pull request shown. */
+    const update = async (environment: string, what: string, inputs: TaskRunOptions['inputs'], variables: Record<string, string> = {}) => {
+      const dir = path.join(workdir, `gitops-${environment}-${++checkouts}`);
+      await clone(ado.remoteUrl('Edge', 'gitops'), dir);
+      const updated = await task('UpdateGitOpsVersions', what, { cwd: dir, variables, inputs: { gitopsPath: dir, environment, inventoryFile: INVENTORY, ...inputs } });
+      const opened = await task('CreateEnvPR', `commit, push gitops/${environment}, open the pull request`, {
+        cwd: dir,
+        variables,
+        inputs: { gitopsPath: dir, environment, changes: updated.outputs.changes, inventoryFile: INVENTORY },
+      });
+      const id = Number(opened.outputs.pullRequestId);
+      showPullRequest(say, ado, id);
+      return { id, updated };
+    };
+    const merge = async (environment: string, id: number) => {
+      say(`\n    A reviewer approves and merges the ${environment} pull request (squash).`);
+      await ado.completePullRequest('gitops', id);
+    };
+    let checkouts = 0;
 
-    const devtestDir = path.join(workdir, 'gitops-devtest');
-    await clone(ado.remoteUrl('Edge', 'gitops'), devtestDir);
-    const source = canBuild
-      ? { imagesFile }
-      : { images: images.map((i) => `${i.component}=${registryHost}/edge/${i.component}:${i.tags[0]}`).join('\n'), pinDigest: false };
-    const updated = await task('UpdateGitOpsVersions', 'move devtest to the new images (lock and overlay)', {
-      cwd: devtestDir,
-      inputs: { gitopsPath: devtestDir, environment: 'devtest', allowedRegistries: registryHost, ...source },
-    });
-    const devtestPr = await task('CreateEnvPR', 'commit, push gitops/devtest, open the pull request', {
-      cwd: devtestDir,
-      inputs: { gitopsPath: devtestDir, environment: 'devtest', changes: updated.outputs.changes },
-    });
-    const devtestId = Number(devtestPr.outputs.pullRequestId);
-    showPullRequest(say, ado, devtestId);
-
-    say('\n    A reviewer approves and merges the devtest pull request (squash).');
-    await ado.completePullRequest('gitops', devtestId);
-
-    const qaDir = path.join(workdir, 'gitops-qa');
-    await clone(ado.remoteUrl('Edge', 'gitops'), qaDir);
-    const promoted = await task('UpdateGitOpsVersions', 'promote devtest -> qa: copy tag and digest exactly', {
-      cwd: qaDir,
-      inputs: { gitopsPath: qaDir, environment: 'qa', source: 'environment', sourceEnvironment: 'devtest', maxBump: 'minor' },
-    });
-    const qaPr = await task('CreateEnvPR', 'commit, push gitops/qa, open the promotion pull request', {
-      cwd: qaDir,
-      inputs: { gitopsPath: qaDir, environment: 'qa', changes: promoted.outputs.changes },
-    });
-    const qaId = Number(qaPr.outputs.pullRequestId);
-    showPullRequest(say, ado, qaId);
+    const first = await build(BUILD_ID);
+    const devtest = await update('devtest', 'move devtest to the new images (lock and overlay)', { allowedRegistries: registryHost, ...first });
+    await merge('devtest', devtest.id);
+    const qa = await update('qa', 'promote devtest -> qa: copy tag and digest exactly', { source: 'environment', sourceEnvironment: 'devtest', maxBump: 'minor' });
 
     const devtestDigests = digestsOf(await ado.readFile('Edge', 'gitops', 'main', 'versions.yaml'), 'devtest');
     const qaDigests = digestsOf(await ado.readFile('Edge', 'gitops', 'gitops/qa', 'versions.yaml'), 'qa');
@@ -159,14 +165,47 @@ export async function runDemo({ workdir, say, taskLine }: DemoOptions): Promise<
     for (const [component, digest] of Object.entries(devtestDigests)) {
       say(`    ${component}: ${digest ?? '(no digest)'} ${digest === qaDigests[component] ? '= qa' : `!= qa ${qaDigests[component]}`}`);
     }
+    await merge('qa', qa.id);
+
+    say('\nqa reports a fault in heuristic: roll it back to what qa ran before the promotion, and hold it there.');
+    const rollback = await update(
+      'qa',
+      "roll qa's heuristic back to the lock before the promotion (HEAD~1): exact tag and digest, held",
+      { source: 'revision', revision: 'HEAD~1', components: 'heuristic' },
+      { 'Build.BuildId': '1047', 'Build.RequestedFor': 'Dana Ops', 'Build.BuildNumber': '20261204.7' },
+    );
+    const hold = (JSON.parse(rollback.updated.outputs.changes) as Array<{ hold?: string }>)[0]?.hold ?? '';
+    await merge('qa', rollback.id);
+
+    say('\nA fix lands in the app; the next build goes the usual way, and its promotion to qa leaves the held heuristic alone.');
+    await fs.writeFile(path.join(appDir, 'components/heuristic/src/main.rs'), 'fn main() { println!("heuristic {} (fixed)", common::NAME); }\n');
+    await new Git(appDir).run(['commit', '--quiet', '-am', 'heuristic: fix the fault qa found']);
+    const second = await build(NEXT_BUILD_ID);
+    const nextBuild = { 'Build.BuildId': NEXT_BUILD_ID };
+    const nextDevtest = await update('devtest', `move devtest to build ${NEXT_BUILD_ID}`, { allowedRegistries: registryHost, ...second }, nextBuild);
+    await merge('devtest', nextDevtest.id);
+    const nextQa = await update('qa', 'promote devtest -> qa: the held component stays', { source: 'environment', sourceEnvironment: 'devtest', maxBump: 'minor' }, nextBuild);
+    const summary = nextQa.updated.summaries[0] ?? '';
+    say('\n    UpdateGitOpsVersions summary, what runs where:');
+    for (const line of summary.slice(summary.indexOf('#### What runs where')).trim().split('\n')) say(`      | ${line}`);
+
     await saveRemotes(ado, workdir);
     say(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect: ${workdir}`);
-    say('    app/ (tagged checkout), gitops-devtest/ and gitops-qa/ (working copies), remotes/ (the stand-in\'s repositories), images.json');
+    say("    app/ (tagged checkout), gitops-<environment>-<n>/ (each run's working copy), remotes/ (the stand-in's repositories, INVENTORY.md on main), images-<build>.json");
+    const qaLock = parse((await ado.readFile('Edge', 'gitops', 'gitops/qa', 'versions.yaml')) ?? '') as { environments: Record<string, DemoResult['next']['qa']> };
     return {
       workdir,
       built: canBuild,
-      devtest: { pullRequestId: devtestId, digests: devtestDigests },
-      qa: { pullRequestId: qaId, digests: qaDigests },
+      devtest: { pullRequestId: devtest.id, digests: devtestDigests },
+      qa: { pullRequestId: qa.id, digests: qaDigests },
+      rollback: { pullRequestId: rollback.id, hold },
+      next: {
+        pullRequestId: nextQa.id,
+        warnings: nextQa.updated.warnings,
+        description: ado.pullRequests('gitops').find((p) => p.pullRequestId === nextQa.id)?.description ?? '',
+        qa: qaLock.environments.qa,
+        devtest: digestsOf(await ado.readFile('Edge', 'gitops', 'main', 'versions.yaml'), 'devtest'),
+      },
     };
   } finally {
     await registry?.stop();
@@ -217,6 +256,10 @@ if (require.main === module) {
       const same = Object.entries(result.devtest.digests).every(([c, d]) => result.qa.digests[c] === d);
       if (!same) {
         console.error('qa does not hold the digests devtest runs');
+        process.exit(1);
+      }
+      if (result.next.qa.heuristic?.hold !== result.rollback.hold) {
+        console.error("the next build's promotion did not leave the held heuristic alone");
         process.exit(1);
       }
     },

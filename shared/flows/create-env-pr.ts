@@ -12,7 +12,9 @@ import type { PullRequestInfo, TokenKind } from '../repos/azure-repos';
 import { isMergeStrategy, MERGE_STRATEGY_NAMES } from '../repos/merge-strategy';
 import { sleep, type RetryOptions } from '../retry';
 import { DEFAULT_PUSH_ATTEMPTS, fetchTips, pushBranch, pushRetryWait, remoteTip } from '../pr/branch';
-import { lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from '../pr/changes';
+import { environmentHolds, type EnvironmentHolds, lockDiff, parseChanges, shortImage, type BuildRef, type EnvChange } from '../pr/changes';
+import { type Lock, readLock } from '../lock/lockfile';
+import { lockHistory, type LockHistory } from '../gitops/lock-history';
 import { commitMessage } from '../pr/commit-message';
 import { branchChanges, changeOn, commitWorkingTree, showFile } from '../pr/commits';
 import { DEFAULT_TITLE, renderDescription, renderTitle } from '../pr/description';
@@ -38,6 +40,8 @@ export interface CreateEnvPROptions {
   lockFile?: string;
   /** Default `environments/{environment}`. */
   manifestsPath?: string;
+  /** The inventory UpdateGitOpsVersions regenerates (its `inventoryFile`): committed with the lock, regenerated on a newer branch. */
+  inventoryFile?: string;
   collectionUrl?: string;
   token?: string;
   /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
@@ -85,6 +89,7 @@ export interface CreateEnvPROptions {
 }
 
 export interface CreateEnvPRResult {
+  environment: string;
   /** False when there was nothing to propose: no commit, no pull request. */
   changed: boolean;
   dryRun: boolean;
@@ -92,6 +97,11 @@ export interface CreateEnvPRResult {
   targetBranch: string;
   /** Every change the pull request carries (this run's and earlier runs' still open). */
   changes: EnvChange[];
+  /** The environment's held components once the pull request merges, and the holds it releases. */
+  holds?: EnvironmentHolds;
+  /** The lock once the pull request merges, with when each entry changed on the target: the summary's inventory. */
+  lock?: Lock;
+  history?: LockHistory;
   title: string;
   description: string;
   commitId?: string;
@@ -128,7 +138,9 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   const prefix = top.stdout.split('\n')[1]?.trim() ?? '';
   await insideRoot(root, lockFile);
   await insideRoot(root, manifestsPath);
-  const paths = ['--', lockFile, manifestsPath];
+  const inventoryFile = options.inventoryFile || undefined;
+  if (inventoryFile) await insideRoot(root, inventoryFile);
+  const paths = ['--', lockFile, manifestsPath, ...(inventoryFile ? [inventoryFile] : [])];
 
   const head = await git.resolve('HEAD');
   if (!head) throw new UserError(`The working copy ${root} has no commit checked out: check out the target branch of the GitOps repository.`, { file: root });
@@ -139,21 +151,29 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
   if (!runChanges.length && status.length) runChanges = lockDiff(lockBefore, lockAfter, environment, lockFile, options.imageNames);
   const build = options.build && (options.build.id || options.build.number) ? options.build : undefined;
   runChanges = runChanges.map((c) => ({ ...c, ...(build ? { build } : {}) }));
-  const base: CreateEnvPRResult = { changed: false, dryRun: options.dryRun === true, sourceBranch, targetBranch, changes: runChanges, title: '', description: '', pushAttempts: 0, message: '' };
+  const base: CreateEnvPRResult = { environment, changed: false, dryRun: options.dryRun === true, sourceBranch, targetBranch, changes: runChanges, title: '', description: '', pushAttempts: 0, message: '' };
   if (!status.length && !runChanges.length) {
     return { ...base, message: `No change in ${lockFile} or ${manifestsPath}: no commit and no pull request.` };
   }
   // Check the title and description now, so a bad template fails before anything is pushed.
-  const context = { environment, targetBranch, changes: runChanges };
+  const context = { environment, targetBranch, changes: runChanges, holds: environmentHolds(lockBefore, lockAfter, environment, lockFile) };
   renderTitle(options.title || DEFAULT_TITLE, context);
   renderDescription(context, options.description);
   const message = commitMessage(environment, runChanges, build, options.commitMessage);
+  /** The lock at `tip` and, for the inventory, when each entry changed on `target`. */
+  const inventory = async (target: string, text: string | undefined) => {
+    if (!text?.trim()) return {};
+    const lock = readLock(text, lockFile);
+    return { lock, history: await lockHistory(root, lockFile, lock, { rev: target }) };
+  };
 
   const coordinates = await repositoryCoordinates(git, options);
   if (options.dryRun) {
     log.info(`Commit message: ${message.split('\n')[0]}`);
     return {
       ...base,
+      ...(await inventory(head, lockAfter)),
+      holds: context.holds,
       changed: true,
       title: renderTitle(options.title || DEFAULT_TITLE, context),
       description: renderDescription(context, options.description),
@@ -213,7 +233,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         }
         baseCommit = open || !stale ? tips.source : tips.target;
       }
-      commit = await changeOn(git, baseCommit, head, working, { environment, lockFile, manifestsPath, changes: runChanges, paths, message, identity, scratch, reapply, log, prefix, imageNames: options.imageNames });
+      commit = await changeOn(git, baseCommit, head, working, { environment, lockFile, manifestsPath, inventoryFile, changes: runChanges, paths, message, identity, scratch, reapply, log, prefix, imageNames: options.imageNames });
       if (commit === baseCommit) {
         if (baseCommit === tips.target) {
           return { ...base, message: `${targetBranch} already holds this change: no commit and no pull request.` };
@@ -235,7 +255,9 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
 
     // Describe everything the branch carries into the target, not just this run.
     const all = await branchChanges(git, targetTip, commit, environment, lockFile, runChanges, options.imageNames);
-    const fullContext = { environment, targetBranch, changes: all.length ? all : runChanges };
+    const lockAtTip = await showFile(git, commit, lockFile);
+    const holds = async (target: string, tip: string, tipLock?: string) => environmentHolds(await showFile(git, target, lockFile), tipLock ?? (await showFile(git, tip, lockFile)), environment, lockFile);
+    const fullContext = { environment, targetBranch, changes: all.length ? all : runChanges, holds: await holds(targetTip, commit, lockAtTip) };
     const title = renderTitle(options.title || DEFAULT_TITLE, fullContext);
     const description = renderDescription(fullContext, options.description);
     // Work items go with the pull request when it is opened; an open one gets those it lacks, so the
@@ -276,7 +298,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
         if (!tips.source) break;
         const held = await branchChanges(git, tips.target, tips.source, environment, lockFile, runChanges, options.imageNames);
         if (!held.length) break;
-        const heldContext = { environment, targetBranch, changes: held };
+        const heldContext = { environment, targetBranch, changes: held, holds: await holds(tips.target, tips.source) };
         log.info(`${sourceBranch} moved to ${tips.source.slice(0, 12)} after this run's push: describing the ${held.length} change(s) it holds now.`);
         await repos.createOrUpdate(spec(renderTitle(options.title || DEFAULT_TITLE, heldContext), renderDescription(heldContext, options.description), held), { ...outcome });
         described = tips.source;
@@ -287,8 +309,10 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     }
     return {
       ...base,
+      ...(await inventory(targetTip, lockAtTip)),
       changed: true,
       changes: fullContext.changes,
+      holds: fullContext.holds,
       title,
       description,
       commitId: commit,

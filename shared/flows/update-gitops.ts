@@ -8,7 +8,7 @@ import { parseImageRef, repositoryLocation } from '../images/reference';
 import { byComponent, checkImageAgrees, parseImageNames } from '../images/component-images';
 import { registryHost, splitRegistryAddress } from '../images/registry-host';
 import { fillTemplate } from '../template';
-import { emptyLock, type Lock, type LockImage, lockReference, readLock, updateLock } from '../lock/lockfile';
+import { emptyLock, type Lock, type LockEntry, type LockImage, lockReference, type LockUpdate, readLock, updateLock } from '../lock/lockfile';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import type { FileEdits, ImageChange, SeenImage } from '../updaters/change';
 import { findHelmValuesEdits, parseHelmValues } from '../updaters/helm-values';
@@ -23,13 +23,18 @@ import { listManifests } from '../gitops/manifests';
 import { checkVersionPolicies, type MaxBump, type MovesFrom } from '../gitops/policies';
 import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
 import type { Render } from '../kustomize/render';
-import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, type RegistryLike } from '../gitops/sources';
+import { type Desired, fromChanges, fromEnvironment, fromImages, fromRegistry, fromRevision, mapLimit, type RegistryLike } from '../gitops/sources';
+import { inventoryFile } from '../gitops/inventory';
+import { lockHistory, type LockHistory } from '../gitops/lock-history';
+import { Git } from '../git/git';
 import { fetchWith } from '../net/fetch';
 import type { NetworkSettings } from '../net/network';
+import { showFile } from '../pr/commits';
+import type { EnvChange } from '../pr/changes';
 
 export type { RegistryLike } from '../gitops/sources';
 
-export type UpdateSource = 'images' | 'registry' | 'environment';
+export type UpdateSource = 'images' | 'registry' | 'environment' | 'revision';
 export type { MaxBump } from '../gitops/policies';
 
 export interface UpdateGitOpsOptions {
@@ -48,6 +53,19 @@ export interface UpdateGitOpsOptions {
   imagesFile?: string;
   /** For source 'environment': the environment whose tags and digests are copied. */
   sourceEnvironment?: string;
+  /** For source 'revision' (a rollback): the GitOps repository's commit, tag or branch whose lock the environment goes back to. */
+  revision?: string;
+  /** For source 'revision': hold the components rolled back, so later automated runs leave them alone; default true. */
+  holdOnRollback?: boolean;
+  /** Who asked for the run and which run it is (Build.RequestedFor, Build.BuildNumber): said in a rollback's hold. */
+  requestedFor?: string;
+  buildNumber?: string;
+  /** Held components this run releases (removes their hold and updates them): true for every selected one. */
+  release?: boolean | string[];
+  /** Regenerate this Markdown inventory (relative to gitopsPath, e.g. INVENTORY.md) whenever the run changes the lock. */
+  inventoryFile?: string;
+  /** CreateEnvPR's re-apply: these changes (an earlier run's `changes`, with their holds) instead of a source. */
+  reapply?: EnvChange[];
   /** The registry the credentials belong to: a host (myacr.azurecr.io) or URL, any spelling registryHost reads. */
   registry?: string;
   credentials?: RegistryCredentials;
@@ -98,6 +116,25 @@ export interface ComponentChange {
   files: string[];
   /** What was done beyond editing references in place (a pin in the environment's kustomization), when anything was. */
   notes?: string[];
+  /** Set back on purpose (source revision): the pull request says rollback. */
+  rollback?: boolean;
+  /** The hold this change put on the component (a rollback's, by default). */
+  hold?: string;
+  /** This change removed the component's hold (`release`). */
+  released?: boolean;
+  /** The app commit that built `to`, as the lock now records it. */
+  revision?: string;
+}
+
+/** A component the run left alone because the lock holds it. */
+export interface HeldComponent {
+  component: string;
+  hold: string;
+  /** What it runs (and keeps running). */
+  image: string;
+  /** What the source had for it. */
+  wanted: string;
+  line: number;
 }
 
 export interface UpdateGitOpsResult {
@@ -108,8 +145,17 @@ export interface UpdateGitOpsResult {
   checked: number;
   /** Files written (or that would be, on a dry run), relative to gitopsPath. */
   files: string[];
-  /** Policies that could not be checked (tags that are not SemVer), also in the log and the summary. */
+  /** Policies that could not be checked (tags that are not SemVer), lock keys that look misspelt: also in the log and the summary. */
   warnings: string[];
+  /** Components left alone because the lock holds them. */
+  held: HeldComponent[];
+  /** Components whose hold this run removed (with or without a new image). */
+  released: string[];
+  /** For source 'revision': the commit rolled back to, as given and resolved. */
+  rollback?: { revision: string; commit: string };
+  /** The lock after the run, and when each entry last changed (none outside a git working copy): the summary's inventory. */
+  lock: Lock;
+  history?: LockHistory;
   dryRun: boolean;
 }
 
@@ -198,6 +244,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   } catch {
     throw new UserError(`manifestsPath '${manifestsName}' is not a folder in ${options.gitopsPath}: create the environment's overlay or set manifestsPath.`, { file: manifestsName });
   }
+  const inventoryPath = options.inventoryFile ? await insideRoot(root, options.inventoryFile) : undefined;
   const pinDigest = options.pinDigest ?? true;
   const source = options.source ?? 'images';
   const client = options.registryClient ?? defaultClientFactory(options);
@@ -213,7 +260,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
   if (lockBytes) lockText = yamlText(lockBytes, lockShown);
   else {
-    if (source === 'environment' || source === 'registry') {
+    if (source === 'environment' || source === 'registry' || source === 'revision') {
       throw new UserError(`${lockShown} does not exist in ${options.gitopsPath}: source '${source}' reads the components from the lock. Create it, or run once with source 'images'.`, { file: lockShown });
     }
     lockExists = false;
@@ -221,12 +268,20 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
   const lock: Lock = readLock(lockText, lockShown);
   const imageNames = parseImageNames(options.imageNames ?? []);
-  const { entries: current, keys: lockKeys } = byComponent(lock.environments.get(environment) ?? new Map<string, LockImage & { line?: number }>(), imageNames, `${lockShown} ('${environment}')`);
+  const { entries: current, keys: lockKeys } = byComponent(lock.environments.get(environment) ?? new Map<string, LockEntry>(), imageNames, `${lockShown} ('${environment}')`);
   for (const [component, key] of lockKeys) log.info(`${component}: ${lockShown} lists it as '${key}' (its image ${current.get(component)!.image}, imageNames); that entry is the one updated.`);
+  const warnings: string[] = [];
+  for (const warning of lock.warnings) {
+    log.warn(warning.message, { file: lockShown, line: warning.line });
+    warnings.push(`${lockShown}:${warning.line}: ${warning.message}`);
+  }
 
   // 2. What each selected component should run.
   let desired: Desired;
-  if (source === 'images') {
+  let rollback: UpdateGitOpsResult['rollback'];
+  if (options.reapply) {
+    desired = fromChanges(options.reapply);
+  } else if (source === 'images') {
     if (!options.images?.length && !options.imagesFile) throw new UserError(`source 'images' needs the images input (lines such as heuristic=v1.4.2) or imagesFile (images.json).`);
     desired = await fromImages(options.images ?? [], options.imagesFile, current, lockShown, log);
   } else if (source === 'environment') {
@@ -236,8 +291,12 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     const selected = selectByName([...current].map(([name, entry]) => ({ name, entry })), options.components ?? '');
     if (!selected.length) throw new UserError(`${lockShown} lists no component for '${environment}': source 'registry' updates the components the lock already has.`, { file: lockShown });
     desired = await fromRegistry(selected.map((s) => [s.name, s.entry]), filter, client, pinDigest, options.concurrency ?? 8, log);
+  } else if (source === 'revision') {
+    const at = await lockAtRevision(root, lockShown, options.revision);
+    rollback = { revision: at.label, commit: at.commit };
+    desired = fromRevision(at.lock, environment);
   } else {
-    throw new UserError(`source '${String(source)}' is not known: use images, registry or environment.`);
+    throw new UserError(`source '${String(source)}' is not known: use images, registry, environment or revision.`);
   }
   // Promoted entries may be kept under an image's name too; every source must give a component its own image.
   desired = byComponent(desired, imageNames, `the source of '${environment}'`).entries;
@@ -245,6 +304,31 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const chosen = new Set(selectByName([...desired.keys()].map((name) => ({ name })), options.components ?? '').map((c) => c.name));
   for (const name of [...desired.keys()]) if (!chosen.has(name)) desired.delete(name);
   const mappings = parseHelmValues(options.helmValues ?? []);
+
+  // 2b. Holds: a held component is left alone unless this run releases it; a rollback holds what it sets back.
+  const releasing = releasedComponents(options.release, chosen, current);
+  if (rollback && (options.holdOnRollback ?? true)) {
+    const reason = [`rollback to ${rollback.revision}`, options.requestedFor && `by ${options.requestedFor}`, options.buildNumber && `in run ${options.buildNumber}`].filter(Boolean).join(' ');
+    for (const image of desired.values()) image.hold = reason;
+  }
+  const held: HeldComponent[] = [];
+  for (const [component, image] of [...desired]) {
+    const entry = current.get(component);
+    if (!entry?.hold) continue;
+    if (image.hold === undefined && releasing.has(component)) image.hold = null;
+    if (image.hold !== undefined || image.rollback) continue;
+    desired.delete(component);
+    const wanted = lockReference(image);
+    held.push({ component, hold: entry.hold, image: lockReference(entry), wanted, line: entry.line });
+    log.warn(
+      `${component} in '${environment}' is held (${entry.hold}): left at ${entry.tag}, not moved to ${image.tag}. Run with release: ${component} to move it, or remove its 'hold' from ${lockShown}.`,
+      { file: lockShown, line: entry.line },
+    );
+  }
+  for (const component of releasing) {
+    const entry = current.get(component);
+    if (entry?.hold && !desired.has(component)) desired.set(component, { ...entry, origin: `release of ${component}`, hold: null });
+  }
 
   // 3. The environment's files: every one must parse (a broken file fails the run). Components no root kustomization uses are left alone.
   const started = Date.now();
@@ -280,12 +364,14 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
 
   // 5. Policies on versions, before any registry call.
-  const warnings = checkVersionPolicies(environment, desired, from, { allowDowngrade: options.allowDowngrade, maxBump: limit, requireSemVer: options.requireSemVer });
-  for (const warning of warnings) log.warn(warning);
+  const policyWarnings = checkVersionPolicies(environment, desired, from, { allowDowngrade: options.allowDowngrade, maxBump: limit, requireSemVer: options.requireSemVer });
+  for (const warning of policyWarnings) log.warn(warning);
+  warnings.push(...policyWarnings);
 
   // 6. Digests for images that have none yet.
   if (pinDigest) {
-    const missing = [...desired].filter(([, image]) => !image.digest);
+    // A rollback writes exactly what the lock held, an unpinned entry included.
+    const missing = [...desired].filter(([, image]) => !image.digest && !image.rollback);
     await mapLimit(missing, options.concurrency ?? 8, async ([component, image]) => {
       const { registry, path: repository } = repositoryLocation(image.image);
       const digest = await client(registry).digest(repository, image.tag);
@@ -297,15 +383,37 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   // 7. The changes: against the lock entry, or what the environment deploys today.
   const imageChanges: ImageChange[] = [];
   const changes: ComponentChange[] = [];
-  const next = new Map<string, LockImage>();
+  const next = new Map<string, LockUpdate>();
+  const released: string[] = [];
   for (const [component, image] of [...desired].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const entry = current.get(component);
     const before = entry ?? from.get(component)?.pins[0];
-    const after: LockImage = { image: image.image, tag: image.tag, digest: image.digest };
-    if (sameImage(entry, after)) continue;
+    const unchanged = sameImage(entry, image);
+    // A rollback to what already runs sets nothing back, so it holds nothing either.
+    const hold = unchanged && image.rollback && image.hold ? undefined : image.hold;
+    const after: LockUpdate = { image: image.image, tag: image.tag, digest: image.digest, revision: image.revision ?? (unchanged ? entry?.revision : undefined), hold };
+    const releases = hold === null && !!entry?.hold;
+    if (releases) {
+      released.push(component);
+      log.info(`${component}: released from its hold (${entry!.hold}).`);
+    }
+    if (unchanged) {
+      if (releases || (hold && hold !== entry?.hold)) next.set(component, after);
+      continue;
+    }
     next.set(component, after);
     imageChanges.push({ component, from: before && { name: before.image, tag: before.tag, digest: before.digest }, to: { name: after.image, tag: after.tag, digest: after.digest } });
-    changes.push({ component, from: before ? lockReference(before) : '', to: lockReference(after), bump: changeBump(before, after), files: [] });
+    changes.push({
+      component,
+      from: before ? lockReference(before) : '',
+      to: lockReference(after),
+      bump: changeBump(before, after),
+      files: [],
+      ...(image.rollback ? { rollback: true } : {}),
+      ...(hold ? { hold } : {}),
+      ...(releases ? { released: true } : {}),
+      ...(after.revision ? { revision: after.revision } : {}),
+    });
   }
 
   // 8. Every file of the environment edited in memory.
@@ -391,12 +499,59 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
       log.warn(`${change.component}: no reference under ${manifestsName} uses ${repository}; only ${lockShown} records the new image.`, { file: lockShown });
     }
   }
+
+  // 12b. The inventory: in the summary always, in inventoryFile whenever the run changes something.
+  const lockAfter = readLock(newFiles.get(lockPath) ?? lockText, lockShown);
+  const history = lockExists ? await lockHistory(root, lockShown, lockAfter) : undefined;
+  if (inventoryPath && newFiles.size) {
+    const pending = new Set(changes.map((c) => `${environment}/${c.component}`));
+    const text = inventoryFile(lockAfter, { history, pending, pendingLabel: new Date().toISOString().slice(0, 10) });
+    const existing = await fs.readFile(inventoryPath, 'utf8').catch(() => undefined);
+    if (text !== existing) newFiles.set(inventoryPath, text);
+  }
   const written = [...newFiles.keys()].map((p) => path.relative(realRoot, p).split(path.sep).join('/')).sort();
 
   // 13. Write everything or nothing.
   const writing = Date.now();
   if (newFiles.size && !options.dryRun) writeAllOrNothing(newFiles);
   log.debug(`wrote ${newFiles.size} file(s) in ${Date.now() - writing} ms`);
-  for (const change of changes) log.info(`${change.component}: ${change.from || '(new)'} -> ${change.to} (${change.bump})`);
-  return { environment, changed: changes.length > 0, changes, checked: desired.size, files: written, warnings, dryRun: !!options.dryRun };
+  for (const change of changes) log.info(`${change.component}: ${change.from || '(new)'} -> ${change.to} (${change.bump}${change.rollback ? ', rollback' : ''})${change.hold ? `, held: ${change.hold}` : ''}`);
+  return {
+    environment,
+    changed: written.length > 0,
+    changes,
+    checked: desired.size + held.length,
+    files: written,
+    warnings,
+    held,
+    released,
+    ...(rollback ? { rollback } : {}),
+    lock: lockAfter,
+    history,
+    dryRun: !!options.dryRun,
+  };
+}
+
+/** The components `release` names (true: every selected one); a name that matches none of the environment's is an error. */
+function releasedComponents(release: boolean | string[] | undefined, chosen: Set<string>, current: Map<string, LockEntry>): Set<string> {
+  if (release === true) return chosen;
+  if (!release || !release.length) return new Set();
+  return new Set(selectByName([...current.keys()].map((name) => ({ name })), release, 'component of the environment (release)').map((c) => c.name));
+}
+
+/** The lock as the GitOps repository's `revision` (a commit, tag or branch) holds it, for a rollback. */
+async function lockAtRevision(root: string, lockShown: string, revision: string | undefined): Promise<{ lock: Lock; commit: string; label: string }> {
+  const wanted = revision?.trim() ?? '';
+  if (!wanted) throw new UserError(`source 'revision' needs revision: the GitOps repository's commit or tag whose ${lockShown} the environment goes back to (e.g. HEAD~1, or a tag).`);
+  const git = new Git(root);
+  const commit = wanted.startsWith('-') ? undefined : await git.resolve(wanted);
+  if (!commit) {
+    throw new UserError(
+      `revision '${wanted}' is not a commit of the GitOps repository at ${root}: use a commit, tag or branch it has. A shallow checkout lacks the history: set 'fetchDepth: 0' (and 'fetchTags: true') on its checkout step.`,
+    );
+  }
+  const label = commit.startsWith(wanted.toLowerCase()) ? commit.slice(0, 12) : `${wanted} (${commit.slice(0, 12)})`;
+  const text = await showFile(git, commit, lockShown);
+  if (text === undefined) throw new UserError(`${lockShown} does not exist at ${label}: pick a revision from when the repository had its lock.`, { file: lockShown });
+  return { lock: readLock(text, `${lockShown} at ${label}`), commit, label };
 }

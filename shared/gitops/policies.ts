@@ -33,6 +33,8 @@ export function checkVersionPolicies(environment: string, desired: Desired, from
     const before = from.get(component);
     for (const tag of new Set(before?.pins.map((p) => p.tag))) {
       if (tag === image.tag) continue;
+      // A rollback goes back to what the lock recorded before: only a step up (undoing a rollback) is checked.
+      if (image.rollback && !(parseVersion(tag) && parseVersion(image.tag) && compareVersions(image.tag, tag) > 0)) continue;
       const where = before!.where;
       const shown = before!.deployed ? `${tag} (deployed today, ${where.file})` : tag;
       if (!parseVersion(tag) || !parseVersion(image.tag)) {

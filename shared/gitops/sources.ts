@@ -4,6 +4,7 @@ import { progressCounter, type Log } from '../agent';
 import { shown, UserError } from '../errors';
 import { parseImageLine, parseImagesJson, repositoryLocation, sameRepository } from '../images/reference';
 import type { Lock, LockImage } from '../lock/lockfile';
+import type { EnvChange } from '../pr/changes';
 import { newest, parseVersion } from '../versions/order';
 
 /** What the registry source and digest pinning need from a registry. */
@@ -12,8 +13,17 @@ export interface RegistryLike {
   digest(repository: string, reference: string): Promise<string | undefined>;
 }
 
-/** A desired image per component, with where it came from (for messages). */
-export type Desired = Map<string, LockImage & { origin: string }>;
+/** What a component should run, with where it came from (for messages). */
+export interface DesiredImage extends LockImage {
+  origin: string;
+  /** The hold to write: a reason, null to remove it, undefined to leave the lock's as it is. */
+  hold?: string | null;
+  /** Set back on purpose (source revision): downgrades are allowed, and a held component is moved too. */
+  rollback?: boolean;
+}
+
+/** A desired image per component. */
+export type Desired = Map<string, DesiredImage>;
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 export async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -60,7 +70,7 @@ export async function fromImages(lines: string[], imagesFile: string | undefined
       if (earlier && (earlier.tag !== tag || earlier.digest !== image.digest)) {
         throw new UserError(`${image.component} is in both ${earlier.origin} and ${path.basename(file)} with different images: keep one build's images.json per component.`, { file });
       }
-      desired.set(image.component, { image: image.image, tag, digest: image.digest, origin: `${path.basename(file)} (${image.component})` });
+      desired.set(image.component, { image: image.image, tag, digest: image.digest, revision: image.revision, origin: `${path.basename(file)} (${image.component})` });
     }
   }
   lines.forEach((text, index) => {
@@ -91,7 +101,45 @@ export function fromEnvironment(lock: Lock, sourceEnvironment: string | undefine
   }
   const desired: Desired = new Map();
   for (const [component, entry] of entries) {
-    desired.set(component, { image: entry.image, tag: entry.tag, digest: entry.digest, origin: `${lock.file}:${entry.line} (${sourceEnvironment})` });
+    desired.set(component, { image: entry.image, tag: entry.tag, digest: entry.digest, revision: entry.revision, origin: `${lock.file}:${entry.line} (${sourceEnvironment})` });
+  }
+  return desired;
+}
+
+/**
+ * A rollback: the environment's images (tag, digest, revision) as the lock at an earlier revision of the
+ * GitOps repository records them (its `file` names that revision: `versions.yaml at good (31936d4e9ac5)`).
+ */
+export function fromRevision(lock: Lock, environment: string): Desired {
+  const entries = lock.environments.get(environment);
+  if (!entries?.size) {
+    throw new UserError(`${lock.file} has no components for '${environment}' (environments there: ${[...lock.environments.keys()].join(', ') || 'none'}): pick a revision from when '${environment}' was in the lock.`, { file: lock.file });
+  }
+  const desired: Desired = new Map();
+  for (const [component, entry] of entries) {
+    desired.set(component, { image: entry.image, tag: entry.tag, digest: entry.digest, revision: entry.revision, rollback: true, origin: `${lock.file}, line ${entry.line}` });
+  }
+  return desired;
+}
+
+/**
+ * CreateEnvPR's re-apply: the changes an UpdateGitOpsVersions run made (its `changes`), with the holds it set
+ * or released and the revisions it wrote, to be made again on the pull request's newer branch.
+ */
+export function fromChanges(changes: EnvChange[]): Desired {
+  const desired: Desired = new Map();
+  for (const change of changes) {
+    const origin = `the change of ${change.component} to ${shown(change.to)}`;
+    const ref = parseImageLine(change.to, origin);
+    desired.set(change.component, {
+      image: ref.name!,
+      tag: ref.tag,
+      digest: ref.digest,
+      revision: change.revision,
+      origin,
+      ...(change.hold ? { hold: change.hold } : change.released ? { hold: null } : {}),
+      ...(change.rollback ? { rollback: true } : {}),
+    });
   }
   return desired;
 }

@@ -17,6 +17,9 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 export const isDigest = (value: string): boolean => DIGEST.test(value);
 
+/** True when `value` can be a git commit id (7 to 64 hex characters): the revision an image was built from. */
+export const isRevision = (value: string): boolean => /^[0-9a-f]{7,64}$/i.test(value);
+
 /** Splits `name` into its registry part as written (undefined when it names none) and the path inside it. */
 export function splitRegistry(name: string): { registry?: string; path: string } {
   const slash = name.indexOf('/');
@@ -143,6 +146,8 @@ export interface BuiltImage {
   primaryTag?: string;
   digest?: string;
   status?: string;
+  /** The app commit built: the image's own `revision`, else the file's `commit`; absent when neither is a commit id (a TFVC changeset). */
+  revision?: string;
 }
 
 /** Reads images.json (schemaVersion 1) and checks its shape; errors name the file. */
@@ -153,14 +158,17 @@ export function parseImagesJson(text: string, file: string): BuiltImage[] {
   } catch (error) {
     throw new UserError(`${file} is not valid JSON (${(error as Error).message}): pass the images.json that BuildRustContainers wrote.`, { file });
   }
-  const root = data as { schemaVersion?: unknown; images?: unknown };
+  const root = data as { schemaVersion?: unknown; images?: unknown; commit?: unknown };
   if (!root || typeof root !== 'object' || root.schemaVersion !== 1) {
     throw new UserError(`schemaVersion must be 1 (found ${JSON.stringify(root?.schemaVersion)}): this task reads images.json version 1.`, { file });
   }
   if (!Array.isArray(root.images)) throw new UserError(`'images' must be an array.`, { file });
+  const commit = typeof root.commit === 'string' && isRevision(root.commit) ? root.commit : undefined;
   return root.images.map((entry: unknown, index: number) => {
     try {
-      return checkBuiltImage(entry, index, file);
+      const image = checkBuiltImage(entry, index, file);
+      const revision = image.revision ?? commit;
+      return revision ? { ...image, revision } : image;
     } catch (error) {
       if (error instanceof UserError && !error.where) throw new UserError(error.message, { file });
       throw error;
@@ -192,5 +200,6 @@ function checkBuiltImage(entry: unknown, index: number, file: string): BuiltImag
     ...(item.primaryTag !== undefined ? { primaryTag: item.primaryTag } : {}),
     digest: item.digest || undefined,
     status: item.status,
+    ...(typeof item.revision === 'string' && isRevision(item.revision) ? { revision: item.revision } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, type Document, type Node, type Pair, type Scalar, YAMLMap } from 'yaml';
 import { UserError } from '../errors';
-import { formatImageRef, isDigest, parseImageRef } from '../images/reference';
+import { formatImageRef, isDigest, isRevision, parseImageRef } from '../images/reference';
 import { validateImageTag } from '../images/names';
 import { addPairEdit, applyEdits, columnOf, endOfLine, eolOf, type Edit, formatScalar, lastValueEnd, lineOf, parseDocuments, removePairEdit, setScalar } from '../updaters/yaml-text';
 
@@ -14,9 +14,13 @@ import { addPairEdit, applyEdits, columnOf, endOfLine, eolOf, type Edit, formatS
  *         image: myacr.azurecr.io/heuristic   # repository, without tag
  *         tag: v1.4.2-rc.5678
  *         digest: sha256:…                     # optional
+ *         revision: 9f2c…                      # optional: the app commit that built the image
+ *         hold: "rollback to … by … in run …"  # optional: automated runs leave the component alone
  *
  * Read with file:line errors; updated by splicing new values into the original text so comments,
- * order, quoting, indentation and line endings survive.
+ * order, quoting, indentation and line endings survive. Keys of an entry that this reader does not
+ * know are ignored (a later writer may add some), with a warning when one looks like a misspelt
+ * known key (`diegst`), as its value would otherwise be lost without a word.
  */
 
 /** What an environment runs for one component. */
@@ -24,10 +28,20 @@ export interface LockImage {
   image: string;
   tag: string;
   digest?: string;
+  /** The app commit that built the image (its `org.opencontainers.image.revision`). */
+  revision?: string;
 }
 
 export interface LockEntry extends LockImage {
   /** Line of the component's key in the lock file. */
+  line: number;
+  /** Why automated runs leave this component alone, until a run releases it or a person removes the key. */
+  hold?: string;
+}
+
+/** Something in the lock that is read past, with its line. */
+export interface LockWarning {
+  message: string;
   line: number;
 }
 
@@ -36,10 +50,39 @@ export interface Lock {
   environments: Map<string, Map<string, LockEntry>>;
   /** Line of each environment's key. */
   environmentLines: Map<string, number>;
+  /** Keys that look like misspelt known ones (ignored, as every unknown key is). */
+  warnings: LockWarning[];
+}
+
+/**
+ * A component's new state for updateLock: `digest` and `revision` are written when given and removed when
+ * not; `hold` is set to a reason, removed with null, and left as it is when undefined.
+ */
+export interface LockUpdate extends LockImage {
+  hold?: string | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const FIELDS = ['image', 'tag', 'digest'];
+const FIELDS = ['image', 'tag', 'digest', 'revision', 'hold'];
+
+/** Optimal string alignment distance (Levenshtein with adjacent transpositions), enough to spot a typo. */
+function typoDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The known key an unknown one looks like a misspelling of (`diegst`, `Tag`, `tags`), if any. */
+function misspeltField(key: string): string | undefined {
+  const lower = key.toLowerCase();
+  return FIELDS.find((field) => typoDistance(lower, field) <= (field.length <= 4 ? 1 : 2));
+}
 
 /** The lock a repository starts with when it has none. */
 export function emptyLock(eol = '\n'): string {
@@ -81,7 +124,7 @@ export function readLock(text: string, file: string): Lock {
   if (!isScalar(schema.value) || schema.value.value !== 1) {
     fail(`schemaVersion must be 1 (found ${isScalar(schema.value) ? JSON.stringify(schema.value.value) : 'a collection'}): this task reads lock version 1.`, file, text, (schema.value as Node) ?? schema.key);
   }
-  const lock: Lock = { file, environments: new Map(), environmentLines: new Map() };
+  const lock: Lock = { file, environments: new Map(), environmentLines: new Map(), warnings: [] };
   for (const pair of root.items) {
     const key = keyText(pair);
     if (key !== 'schemaVersion' && key !== 'environments') {
@@ -109,16 +152,21 @@ export function readLock(text: string, file: string): Lock {
       if (components.has(component)) fail(`component '${component}' appears twice in '${env}'.`, file, text, componentPair.key as Node);
       const entry = componentPair.value!;
       if (!isMap(entry)) fail(`${env}.${component} must be a mapping with 'image' and 'tag'.`, file, text, (entry as Node) ?? componentPair.key);
+      const where = `${env}.${component}`;
       for (const field of entry.items) {
-        if (!FIELDS.includes(keyText(field))) {
-          fail(`${env}.${component} has an unknown key '${keyText(field)}': use image, tag and digest.`, file, text, field.key as Node);
+        const key = keyText(field);
+        const known = FIELDS.includes(key) ? undefined : misspeltField(key);
+        if (known) {
+          const line = lineOf(text, (field.key as Node).range![0]);
+          lock.warnings.push({ line, message: `${where} has an unknown key '${key}', which is ignored: did you mean '${known}'?` });
         }
       }
       const find = (name: string) => entry.items.find((p) => keyText(p) === name);
-      const where = `${env}.${component}`;
       const image = stringField(find('image'), 'image', where, file, text);
       const tag = stringField(find('tag'), 'tag', where, file, text);
       const digest = stringField(find('digest'), 'digest', where, file, text);
+      const revision = stringField(find('revision'), 'revision', where, file, text);
+      const hold = stringField(find('hold'), 'hold', where, file, text);
       if (!image) fail(`${where} has no 'image' (the repository, e.g. myacr.azurecr.io/${component}).`, file, text, componentPair.key as Node);
       if (!tag) fail(`${where} has no 'tag'.`, file, text, componentPair.key as Node);
       const ref = parseImageRef(image);
@@ -133,7 +181,11 @@ export function readLock(text: string, file: string): Lock {
       if (digest !== undefined && !isDigest(digest)) {
         fail(`${where}.digest '${digest}' must be 'sha256:' followed by 64 lowercase hex characters.`, file, text, find('digest')!.value as Node);
       }
-      components.set(component, { image, tag, digest, line: lineOf(text, (componentPair.key as Scalar).range![0]) });
+      if (revision !== undefined && !isRevision(revision)) {
+        fail(`${where}.revision '${revision}' must be a git commit id (7 to 64 hex characters): the app commit that built the image.`, file, text, find('revision')!.value as Node);
+      }
+      const optional = { ...(revision ? { revision } : {}), ...(hold ? { hold } : {}) };
+      components.set(component, { image, tag, digest, ...optional, line: lineOf(text, (componentPair.key as Scalar).range![0]) });
     }
   }
   return lock;
@@ -153,6 +205,9 @@ function appendPoint(text: string, node: Node): number {
   return endOfLine(text, lastValueEnd(node));
 }
 
+/** A hold's reason as a new value: double-quoted, as the contract writes it, so any reason reads back as text. */
+const holdValue = (reason: string) => JSON.stringify(reason);
+
 function isEmpty(value: unknown): boolean {
   return value === null || value === undefined || (isScalar(value) && (value.value === null || value.value === ''));
 }
@@ -164,9 +219,10 @@ function flowEmpty(value: unknown): boolean {
 /**
  * Sets the images of `environment` in the lock text, changing only the bytes of values that change;
  * new components and environments are appended in the file's indentation and quoting. An entry
- * without digest removes a digest line the component had.
+ * without digest (or revision) removes the line the component had; `hold` is set, removed (null) or
+ * left alone (undefined). Keys this writer does not know are left where they are.
  */
-export function updateLock(text: string, file: string, environment: string, images: Map<string, LockImage>): string {
+export function updateLock(text: string, file: string, environment: string, images: Map<string, LockUpdate>): string {
   readLock(text, file);
   const document = singleDocument(text, file);
   const eol = eolOf(text);
@@ -198,12 +254,14 @@ export function updateLock(text: string, file: string, environment: string, imag
   }
   const pad = (n: number) => ' '.repeat(n);
   const value = (v: string) => formatScalar(v, tagStyle);
-  const componentLines = (name: string, image: LockImage, indent: number) =>
+  const componentLines = (name: string, image: LockUpdate, indent: number) =>
     [
       `${pad(indent)}${name}:`,
       `${pad(indent + step)}image: ${value(image.image)}`,
       `${pad(indent + step)}tag: ${value(image.tag)}`,
       ...(image.digest ? [`${pad(indent + step)}digest: ${value(image.digest)}`] : []),
+      ...(image.revision ? [`${pad(indent + step)}revision: ${value(image.revision)}`] : []),
+      ...(image.hold ? [`${pad(indent + step)}hold: ${holdValue(image.hold)}`] : []),
     ].join(eol) + eol;
   const insert = (at: number, lines: string) => {
     const needsBreak = at === text.length && text.length > 0 && !text.endsWith('\n');
@@ -247,14 +305,20 @@ export function updateLock(text: string, file: string, environment: string, imag
       const edit = setScalar(field(key)!.value!, image[key]);
       if (edit) edits.push(edit);
     }
-    const digest = field('digest');
-    if (image.digest && digest) {
-      const edit = setScalar(digest.value!, image.digest);
-      if (edit) edits.push(edit);
-    } else if (image.digest) {
-      edits.push(addPairEdit(text, entry, 'digest', formatScalar(image.digest, field('tag')!.value!.type)));
-    } else if (digest) {
-      edits.push(removePairEdit(text, entry, digest));
+    const style = field('tag')!.value!.type;
+    const optional: Array<[string, string | null | undefined, (v: string) => string]> = [
+      ['digest', image.digest ?? null, (v) => formatScalar(v, style)],
+      ['revision', image.revision ?? null, (v) => formatScalar(v, style)],
+      ['hold', image.hold, holdValue],
+    ];
+    for (const [key, wanted, format] of optional) {
+      const pair = field(key);
+      if (wanted === undefined) continue;
+      if (wanted !== null && pair) {
+        const edit = setScalar(pair.value!, wanted);
+        if (edit) edits.push(edit);
+      } else if (wanted !== null) edits.push(addPairEdit(text, entry, key, format(wanted)));
+      else if (pair) edits.push(removePairEdit(text, entry, pair));
     }
   }
   if (added.length) {

@@ -44,6 +44,7 @@ interface ChangeContext {
   environment: string;
   lockFile: string;
   manifestsPath: string;
+  inventoryFile?: string;
   changes: EnvChange[];
   paths: string[];
   message: string;
@@ -68,7 +69,20 @@ export async function changeOn(git: Git, base: string, head: string, working: st
     // The same folder of the repository as the working copy's gitopsPath (which may be a subfolder).
     const folder = path.join(dir, context.prefix);
     const tree = new Git(folder);
-    await context.reapply({ dir: folder, git: tree, base, head, working, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, changes: context.changes, log: context.log, imageNames: context.imageNames });
+    await context.reapply({
+      dir: folder,
+      git: tree,
+      base,
+      head,
+      working,
+      environment: context.environment,
+      lockFile: context.lockFile,
+      manifestsPath: context.manifestsPath,
+      inventoryFile: context.inventoryFile,
+      changes: context.changes,
+      log: context.log,
+      imageNames: context.imageNames,
+    });
     const env = context.identity;
     await addAll(tree, context.paths, env);
     const written = await tree.text(['write-tree'], { env });
@@ -87,7 +101,7 @@ export async function branchChanges(git: Git, target: string, tip: string, envir
   const records = log.split('\0').map((body) => body.trim()).filter(Boolean).map(parseCommitMessage);
   return diff.map((change) => {
     const own = runChanges.find((c) => c.component === change.component && shortImage(c.to) === shortImage(change.to));
-    if (own) return { ...change, bump: own.bump ?? change.bump, files: own.files, build: own.build };
+    if (own) return { ...change, bump: own.bump ?? change.bump, files: own.files, build: own.build, ...(own.rollback ? { rollback: true } : {}) };
     // The newest commit that records this change names its build.
     const record = records.find((r) => r.changes.some((c) => c.component === change.component && c.to === change.to));
     return record?.build ? { ...change, build: record.build } : change;

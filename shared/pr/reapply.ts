@@ -26,6 +26,8 @@ export interface ReapplyContext {
   manifestsPath: string;
   /** This run's changes: component -> full image reference. */
   changes: EnvChange[];
+  /** The inventory UpdateGitOpsVersions regenerates beside the lock, when it keeps one. */
+  inventoryFile?: string;
   log: Log;
   /** `imageNames` lines: lock entries kept under an image's name are the component's. */
   imageNames?: string[];
@@ -64,26 +66,34 @@ export const applyWorkingEdit: Reapply = async (context) => {
  * branch's current files with the shared GitOps updater, as UpdateGitOpsVersions would apply them
  * (`source: images`, digests as given), so the lock and every manifest reference move together and
  * the branch's other changes stay. A component the branch already has at a newer version keeps it:
- * two runs bumping the same component end with the newer version. The updater's policies (no
- * downgrade, maxBump) still apply. Without `changes` (a manifest-only edit), the edit itself is applied.
+ * two runs bumping the same component end with the newer version, unless this run's change is a
+ * rollback. The holds the run set or released go with its changes, and a component the branch holds is
+ * left alone. The updater's policies (no downgrade, maxBump) still apply. Without `changes` (a
+ * manifest-only edit), the edit itself is applied.
  */
 export const reapplyChanges: Reapply = async (context) => {
   if (!context.changes.length) return applyWorkingEdit(context);
   const lockText = await fs.readFile(path.join(context.dir, context.lockFile), 'utf8').catch(() => undefined);
   const current = byComponent(readEnvironment(lockText, context.lockFile, context.environment), parseImageNames(context.imageNames ?? []), context.lockFile).entries;
-  const images: string[] = [];
-  for (const change of context.changes) {
+  const changes = context.changes.filter((change) => {
     const tag = parseImageRef(change.to)?.tag;
     const have = current.get(change.component)?.tag;
-    if (have && tag && parseVersion(have) && parseVersion(tag) && compareVersions(have, tag) > 0) {
-      context.log.info(`${change.component}: the pull request's branch already has ${have}, newer than this run's ${tag}; keeping ${have}.`);
-      continue;
-    }
-    images.push(`${change.component}=${change.to}`);
-  }
-  if (!images.length) return;
+    if (change.rollback || !have || !tag || !parseVersion(have) || !parseVersion(tag) || compareVersions(have, tag) <= 0) return true;
+    context.log.info(`${change.component}: the pull request's branch already has ${have}, newer than this run's ${tag}; keeping ${have}.`);
+    return false;
+  });
+  if (!changes.length) return;
   await updateGitOps(
-    { gitopsPath: context.dir, environment: context.environment, lockFile: context.lockFile, manifestsPath: context.manifestsPath, source: 'images', images, pinDigest: false, imageNames: context.imageNames },
+    {
+      gitopsPath: context.dir,
+      environment: context.environment,
+      lockFile: context.lockFile,
+      manifestsPath: context.manifestsPath,
+      reapply: changes,
+      pinDigest: false,
+      inventoryFile: context.inventoryFile,
+      imageNames: context.imageNames,
+    },
     context.log,
   );
 };

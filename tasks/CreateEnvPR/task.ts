@@ -22,6 +22,7 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     environment,
     lockFile: agent.input('lockFile') || 'versions.yaml',
     manifestsPath: agent.input('manifestsPath') || 'environments/{environment}',
+    inventoryFile: agent.input('inventoryFile') || undefined,
     collectionUrl: connection?.url || buildCollection,
     token: connection ? connection.password : agent.accessToken(),
     tokenKind: connection ? 'pat' : 'bearer',

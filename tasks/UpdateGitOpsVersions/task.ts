@@ -22,6 +22,12 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     images: parseList(agent.input('images')),
     imagesFile: imagesFile ? path.resolve(imagesFile) : undefined,
     sourceEnvironment: agent.input('sourceEnvironment') || undefined,
+    revision: agent.input('revision') || undefined,
+    holdOnRollback: boolInput(agent, 'holdOnRollback', true),
+    requestedFor: agent.variable('Build.RequestedFor'),
+    buildNumber: agent.variable('Build.BuildNumber'),
+    release: releaseInput(agent.input('release')),
+    inventoryFile: agent.input('inventoryFile') || undefined,
     registry: registryHost(registry),
     credentials,
     network: agent.network(),
@@ -38,13 +44,21 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
   };
 }
 
+/** `release`: `true` for every selected component, `false` or empty for none, else names or globs. */
+function releaseInput(value: string): boolean | string[] {
+  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  return parseList(value);
+}
+
 /** Outputs `changed`, `changes` and `summary` (the summary's file, under the agent's temp directory); returns the closing message. */
 export function report(agent: Agent, result: UpdateGitOpsResult): string {
   const { environment } = result;
   agent.setOutput('changed', String(result.changed));
   agent.setOutput('changes', JSON.stringify(result.changes));
   agent.setOutput('summary', agent.summary(`UpdateGitOpsVersions ${environment}`, gitopsSummary(result)));
-  if (!result.changed) return `${environment} is up to date: nothing written.`;
-  if (result.dryRun) return `Dry run: would update ${result.changes.length} component(s) in ${environment}: ${result.files.join(', ')} (nothing written)`;
-  return `${result.changes.length} component(s) updated in ${environment}: ${result.files.join(', ')}`;
+  const held = result.held.length ? ` ${result.held.length} held component(s) left alone: ${result.held.map((h) => h.component).join(', ')}.` : '';
+  if (!result.changed) return `${environment} is up to date: nothing written.${held}`;
+  const count = `${result.changes.length} component(s)`;
+  if (result.dryRun) return `Dry run: would ${result.rollback ? `roll back ${count} to ${result.rollback.revision}` : `update ${count}`} in ${environment}: ${result.files.join(', ')} (nothing written)${held}`;
+  return `${count} ${result.rollback ? `rolled back to ${result.rollback.revision}` : 'updated'} in ${environment}: ${result.files.join(', ')}.${held}`;
 }

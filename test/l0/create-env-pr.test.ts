@@ -21,6 +21,7 @@ const RUN: MemoryAgentSetup = {
 };
 
 const OPENED: CreateEnvPRResult = {
+  environment: 'devtest',
   changed: true,
   dryRun: false,
   sourceBranch: 'gitops/devtest',
@@ -50,6 +51,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
         environment: 'devtest',
         lockFile: 'versions.yaml',
         manifestsPath: 'environments/{environment}',
+        inventoryFile: undefined,
         collectionUrl: COLLECTION,
         token: TOKEN,
         tokenKind: 'bearer',
@@ -89,6 +91,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
           sourceBranch: 'promote/{environment}',
           lockFile: 'locks/edge.yaml',
           manifestsPath: 'clusters/{environment}',
+          inventoryFile: 'INVENTORY.md',
           title: 'Promote {environment}',
           commitMessage: 'chore({environment}): {components} (build $(Build.BuildId))',
           description: '{table}',
@@ -112,6 +115,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
           environment: 'devtest',
           lockFile: 'locks/edge.yaml',
           manifestsPath: 'clusters/{environment}',
+          inventoryFile: 'INVENTORY.md',
           collectionUrl: COLLECTION,
           token: TOKEN,
           tokenKind: 'bearer',
@@ -192,7 +196,7 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
 
     it('with nothing to propose sets empty outputs, created false, and no summary', () => {
       const a = agent({});
-      const none: CreateEnvPRResult = { changed: false, dryRun: false, sourceBranch: 'gitops/devtest', targetBranch: 'main', changes: [], title: '', description: '', pushAttempts: 0, message: 'No change' };
+      const none: CreateEnvPRResult = { environment: 'devtest', changed: false, dryRun: false, sourceBranch: 'gitops/devtest', targetBranch: 'main', changes: [], title: '', description: '', pushAttempts: 0, message: 'No change' };
       assert.equal(report(a, none), 'No change');
       assert.deepEqual(a.outputs, { pullRequestId: '', pullRequestUrl: '', created: 'false', sourceBranch: 'gitops/devtest', commitId: '' });
       assert.deepEqual(a.summaries, []);

@@ -26,6 +26,12 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
         images: [],
         imagesFile: undefined,
         sourceEnvironment: undefined,
+        revision: undefined,
+        holdOnRollback: true,
+        requestedFor: undefined,
+        buildNumber: undefined,
+        release: [],
+        inventoryFile: undefined,
         registry: '',
         credentials: { username: undefined, password: undefined },
         tagFilter: DEFAULT_TAG_FILTER,
@@ -43,6 +49,7 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
 
     it('parses every input: paths resolved, lists split, the registry reduced to its host', async () => {
       const a = agent({
+        variables: { 'Build.RequestedFor': 'Jane Doe', 'Build.BuildNumber': '20261204.3' },
         inputs: {
           gitopsPath: 'gitops',
           environment: 'qa',
@@ -52,6 +59,10 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
           images: 'heuristic=v1.4.2\ncollector=v2.1.0, edge/agent:v1',
           imagesFile: 'drop/images.json',
           sourceEnvironment: 'devtest',
+          revision: 'gitops-2026-11',
+          holdOnRollback: 'false',
+          release: 'heuristic, edge-*',
+          inventoryFile: 'INVENTORY.md',
           components: 'heuristic\n!collector',
           tagFilter: '^v1\\.',
           registry: `https://${REGISTRY}/`,
@@ -77,6 +88,12 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
         images: ['heuristic=v1.4.2', 'collector=v2.1.0', 'edge/agent:v1'],
         imagesFile: path.resolve('drop/images.json'),
         sourceEnvironment: 'devtest',
+        revision: 'gitops-2026-11',
+        holdOnRollback: false,
+        requestedFor: 'Jane Doe',
+        buildNumber: '20261204.3',
+        release: ['heuristic', 'edge-*'],
+        inventoryFile: 'INVENTORY.md',
         registry: REGISTRY,
         credentials: { username: 'ci', password: PASSWORD },
         tagFilter: '^v1\\.',
@@ -152,7 +169,22 @@ describe('UpdateGitOpsVersions@1 in-process: readOptions and report on the in-me
       assert.deepEqual(a.result, { succeeded: true, message: 'devtest is up to date: nothing written.' });
       assert.equal(a.outputs.changed, 'false');
       assert.equal(a.outputs.changes, '[]');
-      assert.equal(a.summaries[0].markdown, '### devtest: up to date\n\n2 component(s) checked; every one already runs the requested image.\n');
+      assert.equal(
+        a.summaries[0].markdown,
+        [
+          '### devtest: up to date',
+          '',
+          '2 component(s) checked; every one already runs the requested image.',
+          '',
+          '#### What runs where (versions.yaml)',
+          '',
+          '| Component | devtest | qa |',
+          '|---|---|---|',
+          '| collector | `v2.0.0` | `v2.0.0`<br>= devtest |',
+          '| heuristic | `v1.4.1` | `v1.3.0`<br>minor behind devtest |',
+          '',
+        ].join('\n'),
+      );
       assert.deepEqual(await snapshot(dir), before);
     });
 

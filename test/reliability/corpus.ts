@@ -653,7 +653,8 @@ function gitopsCases(): HostileCase[] {
   add('lock-tag-number', 'wrong-type', { [LOCK]: lock.replace('tag: v1.4.2', 'tag: 1.4') }, lockError(/tag must be a non-empty string \(it reads as the number 1\.4: quote it\)/));
   add('lock-tag-list', 'wrong-type', { [LOCK]: lock.replace('tag: v1.4.2', 'tag: [v1.4.2]') }, lockError(/tag must be a non-empty string/));
   add('lock-component-number-name', 'wrong-type', { [LOCK]: lock.replace('    heuristic:', '    12345:') }, { error: /heuristic is not in versions\.yaml/ });
-  add('lock-unknown-field', 'wrong-type', { [LOCK]: `${lock}      command: $(reboot)\n` }, lockError(/unknown key 'command'/));
+  // Readers ignore entry keys they do not know (the contract): nothing runs or expands them, and the writer keeps them.
+  add('lock-unknown-field', 'wrong-type', { [LOCK]: `${lock}      command: $(reboot)\n` }, ok);
   add('lock-two-documents', 'wrong-type', { [LOCK]: `${lock}---\n${lock}` }, lockError(/holds 2 YAML documents/));
   add('kustomization-images-map', 'wrong-type', { [KUST]: kust.replace('images:\n  - name', 'images:\n  name') .replace('\n    newTag', '\n  newTag') }, { error: /'images' must be a list/, file: KUST });
   add('kustomization-images-strings', 'wrong-type', { [KUST]: kust.replace('  - name: reg.example.com/heuristic\n    newTag: v1.4.2\n', '  - reg.example.com/heuristic:v1.4.2\n') }, { error: /Each 'images' entry must be a mapping/, file: KUST });

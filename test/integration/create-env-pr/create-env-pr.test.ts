@@ -1,7 +1,11 @@
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { updateGitOps } from '../../../shared/flows/update-gitops';
+import { remoteEnv } from '../../../shared/git/remote';
 import { run } from '../../../shared/process';
+import { testLog } from '../../helpers/gitops-tree';
 import { runTask, type TaskRun, type TaskRunOptions } from '../../helpers/run-task';
 import { AdoServer } from '../../../stand-ins/azure-devops';
 import { applyBump, BASE_PINS, digestOf, gitopsFiles, workingCopy } from './fixture';
@@ -473,6 +477,40 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
       assert.equal(result.result, 'Failed');
       assert.match(result.errors.join('\n'), /branch 'release' does not exist/);
     });
+  });
+
+  it('a rollback goes onto an open pull request that holds a newer version, wins, keeps its hold and is described as a rollback', async () => {
+    await ado.createRepo('Edge', 'rollback', gitopsFiles({ devtest: BASE_PINS }));
+    const a = await copy('Edge', 'rollback');
+    await applyBump(a, 'devtest', { heuristic: 'v1.5.0' });
+    const merged = await createEnvPR(a, { environment: 'devtest' });
+    succeeded(merged);
+    await ado.completePullRequest('rollback', Number(merged.outputs.pullRequestId)); // main: v1.5.0, one commit after the first
+    const b = await copy('Edge', 'rollback');
+    await applyBump(b, 'devtest', { heuristic: 'v1.6.0', 'edge-agent': 'v0.9.4' });
+    const open = await createEnvPR(b, { environment: 'devtest' });
+    succeeded(open);
+
+    // The rollback needs the history: a full clone, as with fetchDepth: 0.
+    const full = await fs.mkdtemp(path.join(os.tmpdir(), 'gitops-full-'));
+    copies.push(full);
+    await run('git', ['clone', '--quiet', ado.remoteUrl('Edge', 'rollback'), full], { env: remoteEnv({ token }).env });
+    const rolled = await updateGitOps({ gitopsPath: full, environment: 'devtest', source: 'revision', revision: 'HEAD~1', components: 'heuristic', requestedFor: 'Jane Doe', buildNumber: '20261204.3' }, testLog());
+    const hold = rolled.changes[0].hold!;
+    assert.match(hold, /^rollback to HEAD~1 \(\w{12}\) by Jane Doe in run 20261204\.3$/);
+    const result = await createEnvPR(full, { environment: 'devtest', changes: JSON.stringify(rolled.changes) });
+    succeeded(result);
+    assert.equal(result.outputs.pullRequestId, open.outputs.pullRequestId);
+    const lock = (await lockAt('Edge', 'rollback', 'gitops/devtest'))!;
+    assert.ok(lock.includes(`${pinned('heuristic', 'v1.4.1')}\n      hold: "${hold}"\n`), lock);
+    assert.ok(lock.includes(pinned('edge-agent', 'v0.9.4')), 'the open change of another component stays');
+    const overlay = (await ado.readFile('Edge', 'rollback', 'gitops/devtest', 'environments/devtest/kustomization.yaml'))!;
+    assert.match(overlay, /- name: heuristic\n {4}newName: .*\n {4}newTag: v1\.4\.1\n/);
+    const pr = ado.pullRequests('rollback').find((p) => String(p.pullRequestId) === open.outputs.pullRequestId)!;
+    assert.match(pr.description, /^\*\*Rollback\*\*: sets 1 component\(s\) of \*\*devtest\*\* back to an earlier version, and promotes 1 more\./);
+    assert.match(pr.description, /\| heuristic \| v1\.5\.0@sha256:\w+ \| v1\.4\.1@sha256:\w+ \| minor \(rollback\) \|/);
+    assert.ok(pr.description.includes(`- **Held**: heuristic at v1.4.1@sha256:`) && pr.description.includes(`(${hold})`), pr.description);
+    assert.match(result.summaries[0], /#### What runs where \(versions\.yaml\)\n\n\| Component \| devtest \|\n\|---\|---\|\n\| edge-agent \| `v0\.9\.4@sha256:\w+`<br>this pull request \|/);
   });
 
   it('a dry run reports the pull request and changes nothing', async () => {

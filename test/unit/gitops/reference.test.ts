@@ -47,4 +47,15 @@ describe('image references', () => {
     assert.throws(() => parseImagesJson('{nope', 'out/images.json'), (e: unknown) => e instanceof UserError && /not valid JSON/.test(e.message));
     assert.throws(() => parseImagesJson('{"schemaVersion":1,"images":[{"component":"a","image":"r.io/a:v1","tags":[]}]}', 'x.json'), /without tag/);
   });
+
+  it("records the commit built: an image's own revision, else the file's commit, when it is a commit id", () => {
+    const file = (commit: string, revision?: string) =>
+      JSON.stringify({ schemaVersion: 1, buildId: '5', commit, images: [{ component: 'a', image: 'r.io/a', tags: ['v1'], status: 'pushed', ...(revision ? { revision } : {}) }] });
+    const sha = '9f2c41ab'.repeat(5);
+    assert.equal(parseImagesJson(file(sha), 'i.json')[0].revision, sha);
+    assert.equal(parseImagesJson(file(sha, 'abcdef0'), 'i.json')[0].revision, 'abcdef0');
+    // a TFVC changeset (Build.SourceVersion) or an empty commit is not a git commit: nothing recorded
+    assert.equal(parseImagesJson(file('1234'), 'i.json')[0].revision, undefined);
+    assert.equal(parseImagesJson(file(''), 'i.json')[0].revision, undefined);
+  });
 });

@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../../../shared/errors';
-import { lockDiff, parseChanges, shortImage } from '../../../shared/pr/changes';
+import { environmentHolds, lockDiff, parseChanges, shortImage } from '../../../shared/pr/changes';
 import { gitopsSummary } from '../../../shared/summaries';
-import { MAX_DESCRIPTION, renderDescription, renderTitle } from '../../../shared/pr/description';
+import { MAX_DESCRIPTION, renderDescription, renderTitle, ROLLBACK_TITLE } from '../../../shared/pr/description';
 import { parseRemoteUrl } from '../../../shared/pr/repository';
 import { updateGitOps } from '../../../shared/flows/update-gitops';
 import { gitopsTree, testLog } from '../../helpers/gitops-tree';
@@ -42,6 +42,31 @@ describe('pull request description', () => {
     assert.throws(() => renderDescription({ environment: 'qa', targetBranch: 'main', changes: [] }, 'x'.repeat(4001)), (e: Error) => e instanceof UserError && /at most 4000/.test(e.message));
   });
 
+  const hold = 'rollback to good (31936d4e9ac5) by Jane Doe in run 20261204.3';
+  const holds = { held: [{ component: 'heuristic', image: `r/heuristic:v1.4.2@${digest(1)}`, hold }], released: [{ component: 'collector', hold: 'investigating a leak' }] };
+
+  it('says rollback in its head, its bump cells and (left at the default) its title; lists held and released components', () => {
+    const rollback = { ...change(1), rollback: true, hold };
+    const context = { environment: 'qa', targetBranch: 'main', changes: [rollback], holds };
+    const text = renderDescription(context);
+    assert.match(text, /^\*\*Rollback\*\*: sets 1 component\(s\) of \*\*qa\*\* back to an earlier version\. Merging this pull request into `main` is the rollback\./);
+    assert.match(text, /\| component-001 \| .* \| patch \(rollback\) \|/);
+    assert.match(text, /\n\n- \*\*Held\*\*: heuristic at v1\.4\.2@sha256:aaaaaaaaaaaa \(rollback to good \(31936d4e9ac5\) by Jane Doe in run 20261204\.3\): automated runs leave it alone until a run with `release` or an edit of the lock removes the hold\.\n- \*\*Released\*\*: collector is no longer held \(was: investigating a leak\)\.\n\n_Opened/);
+    assert.equal(renderTitle('', context), 'chore(qa): roll back 1 component(s)');
+    assert.equal(ROLLBACK_TITLE, 'chore({environment}): roll back {count} component(s)');
+    // a title of the user's own is kept; a mix of rollback and promotion is not titled a rollback
+    assert.equal(renderTitle('Release {environment}', context), 'Release qa');
+    const mixed = { ...context, changes: [rollback, change(2)] };
+    assert.equal(renderTitle('chore({environment}): update {count} component(s)', mixed), 'chore(qa): update 2 component(s)');
+    assert.match(renderDescription(mixed), /^\*\*Rollback\*\*: sets 1 component\(s\) of \*\*qa\*\* back to an earlier version, and promotes 1 more\./);
+    // a template places them with {holds}; the table and the holds stay below the limit together
+    assert.match(renderDescription(context, '{table}\n\n{holds}'), /\| component-001 [^\n]*\n\n- \*\*Held\*\*: heuristic/);
+    const many = { held: Array.from({ length: 200 }, (_, i) => ({ component: `c${i}`, image: `r/c:v${i}`, hold })), released: [] };
+    const long = renderDescription({ ...context, changes: Array.from({ length: 100 }, (_, i) => change(i)), holds: many });
+    assert.ok(long.length <= MAX_DESCRIPTION, `${long.length}`);
+    assert.match(long, /- … and \d+ more hold line\(s\): see the lock\./);
+  });
+
   it('titles from a template with {environment} and {count}; unknown placeholders are refused', () => {
     const context = { environment: 'devtest', targetBranch: 'main', changes: [change(1), change(2)] };
     assert.equal(renderTitle('chore({environment}): update {count} component(s)', context), 'chore(devtest): update 2 component(s)');
@@ -74,6 +99,18 @@ describe('changes', () => {
     assert.throws(() => lockDiff(lock('v1', 'v1'), lock('v1', 'v1').replace(digest(1), 'sha256:1'), 'devtest', 'deploy/versions.yaml'), (e: unknown) => e instanceof UserError && e.where?.file === 'deploy/versions.yaml' && e.where.line === 7);
   });
 
+  it('recognises a rollback in the lock diff (a rollback hold added, or a move down), a released hold, and the revision', () => {
+    const lock = (tag: string, extra = '') => `schemaVersion: 1\nenvironments:\n  qa:\n    heuristic:\n      image: r/heuristic\n      tag: ${tag}\n${extra}    collector:\n      image: r/collector\n      tag: v2.0.0\n`;
+    const held = `      revision: abcdef1\n      hold: "rollback to good by Jane"\n`;
+    assert.deepEqual(lockDiff(lock('v1.5.0'), lock('v1.4.2', held), 'qa'), [
+      { component: 'heuristic', from: 'r/heuristic:v1.5.0', to: 'r/heuristic:v1.4.2', bump: 'minor', rollback: true, hold: 'rollback to good by Jane', revision: 'abcdef1' },
+    ]);
+    assert.deepEqual(lockDiff(lock('v1.5.0'), lock('v1.4.2'), 'qa')[0].rollback, true, 'a downgrade is a rollback');
+    assert.deepEqual(lockDiff(lock('v1.4.2', held), lock('v1.6.0'), 'qa'), [{ component: 'heuristic', from: 'r/heuristic:v1.4.2', to: 'r/heuristic:v1.6.0', bump: 'minor', released: true }]);
+    assert.deepEqual(environmentHolds(lock('v1.5.0'), lock('v1.4.2', held), 'qa'), { held: [{ component: 'heuristic', image: 'r/heuristic:v1.4.2', hold: 'rollback to good by Jane' }], released: [] });
+    assert.deepEqual(environmentHolds(lock('v1.4.2', held), lock('v1.6.0'), 'qa'), { held: [], released: [{ component: 'heuristic', hold: 'rollback to good by Jane' }] });
+  });
+
   it('gives each change the bump UpdateGitOpsVersions gives it, a component new to the environment included', async () => {
     const dir = await gitopsTree('r.example.com');
     try {
@@ -96,6 +133,10 @@ describe('changes', () => {
     assert.deepEqual(parseChanges('[{"component":"a","from":"r/a:v1","to":"r/a:v2","bump":"major","files":["versions.yaml"]}]'), [
       { component: 'a', from: 'r/a:v1', to: 'r/a:v2', bump: 'major', files: ['versions.yaml'] },
     ]);
+    assert.deepEqual(parseChanges('[{"component":"a","to":"r/a:v1","rollback":true,"hold":"rollback to x","released":false,"revision":"abcdef1"}]'), [
+      { component: 'a', to: 'r/a:v1', rollback: true, hold: 'rollback to x', revision: 'abcdef1' },
+    ]);
+    assert.deepEqual(parseChanges('[{"component":"a","to":"r/a:v1","rollback":"yes","revision":"main"}]'), [{ component: 'a', to: 'r/a:v1' }]);
     assert.deepEqual(parseChanges('  '), []);
     assert.throws(() => parseChanges('{"component":"a"}'), /must be a JSON array/);
     assert.throws(() => parseChanges('[{"component":"a"}]'), /entry 1 needs a 'component' and a 'to'/);
