@@ -3,12 +3,11 @@ import * as path from 'node:path';
 import type { Log } from '../agent';
 import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
-import { decodeUtf8, insideRoot, writeAllOrNothing } from '../files';
+import { insideRoot, writeAllOrNothing } from '../files';
 import { parseImageRef, repositoryLocation } from '../images/reference';
-import { registryHost, splitRegistryAddress } from '../images/registry-host';
 import { fillTemplate } from '../template';
 import { emptyLock, type Lock, type LockImage, lockReference, readLock, updateLock } from '../lock/lockfile';
-import { RegistryClient, type RegistryCredentials } from '../registry/client';
+import type { RegistryCredentials } from '../registry/client';
 import type { FileEdits, ImageChange, SeenImage } from '../updaters/change';
 import { findHelmValuesEdits, parseHelmValues } from '../updaters/helm-values';
 import { findKustomizationEdits, isKustomizationFile } from '../updaters/kustomization';
@@ -18,11 +17,13 @@ import { applyEdits, type Edit, lineOf, parseDocuments } from '../updaters/yaml-
 import { type ChangeBump, changeBump, compareVersions } from '../versions/order';
 import { deployedImages } from '../gitops/deployed';
 import { Environment, type EnvironmentFile } from '../gitops/environment';
-import { listManifests } from '../gitops/manifests';
-import { checkVersionPolicies, type MaxBump, type MovesFrom } from '../gitops/policies';
+import { listManifests, yamlText } from '../gitops/manifests';
+
+export { MAX_YAML_BYTES } from '../gitops/manifests';
+import { checkVersionPolicies, type MaxBump, type MovesFrom, registryAllowed } from '../gitops/policies';
 import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
 import type { Render } from '../kustomize/render';
-import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, type RegistryLike } from '../gitops/sources';
+import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, registryClients, type RegistryLike } from '../gitops/sources';
 
 export type { RegistryLike } from '../gitops/sources';
 
@@ -112,50 +113,7 @@ function compileFilter(filter: string): RegExp {
   }
 }
 
-/** An allowedRegistries entry (`host`, `host/prefix`, `*` globs) as a pattern over registryName, its host spelled as registryHost does. */
-function registryPattern(pattern: string): RegExp {
-  const { host, path } = splitRegistryAddress(pattern);
-  const body = (path ? `${host}/${path}` : host).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
-  return new RegExp(`^${body}(/|$)`);
-}
-
-/** The name an image is checked against allowedRegistries with: `registry/path`, Docker Hub images as docker.io/library/… */
-function registryName(image: string): string {
-  const { registry, path } = repositoryLocation(parseImageRef(image)?.name ?? image.split('@')[0]);
-  return `${registry}/${path}`;
-}
-
 const sameImage = (a: LockImage | undefined, b: LockImage) => !!a && a.image === b.image && a.tag === b.tag && (a.digest ?? '') === (b.digest ?? '');
-
-function defaultClientFactory(options: UpdateGitOpsOptions): (host: string) => RegistryLike {
-  const clients = new Map<string, RegistryLike>();
-  return (host) => {
-    let client = clients.get(host);
-    if (!client) {
-      const own = !!options.registry && registryHost(options.registry) === host;
-      const registry = new RegistryClient(host, own ? options.credentials : {});
-      client = { listTags: (repository) => registry.listTags(repository, options.registryPageSize ?? 1000), digest: (repository, tag) => registry.digest(repository, tag) };
-      clients.set(host, client);
-    }
-    return client;
-  };
-}
-
-/**
- * Largest YAML file read. Kubernetes objects are limited to about 1.5 MB (etcd), and the YAML parser
- * needs hundreds of bytes of memory and microseconds per node: a 20 MB file of one-character items
- * would exhaust the agent's memory instead of failing with a message.
- */
-export const MAX_YAML_BYTES = 4 * 1024 * 1024;
-
-/** A lock or manifest file's text: UTF-8 (a BOM kept, as the file is rewritten byte for byte), at most MAX_YAML_BYTES. */
-function yamlText(bytes: Buffer, shown: string): string {
-  if (bytes.length > MAX_YAML_BYTES) {
-    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-    throw new UserError(`${shown} is ${mb(bytes.length)}, more than the ${mb(MAX_YAML_BYTES)} this task reads (a Kubernetes object cannot exceed 1.5 MB): split it, or keep it out of manifestsPath.`, { file: shown });
-  }
-  return decodeUtf8(bytes, shown, { keepBom: true });
-}
 
 /**
  * Moves components of one environment to new images: resolves the desired images from the source,
@@ -188,7 +146,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   }
   const pinDigest = options.pinDigest ?? true;
   const source = options.source ?? 'images';
-  const client = options.registryClient ?? defaultClientFactory(options);
+  const client = options.registryClient ?? registryClients(options);
 
   // 1. The lock as it is.
   let lockText: string;
@@ -341,8 +299,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
 
   // 11. allowedRegistries over every image of the environment, changed or not.
   if (allowed.length) {
-    const patterns = allowed.map(registryPattern);
-    const ok = (image: string) => patterns.some((p) => p.test(registryName(image)));
+    const ok = registryAllowed(allowed);
     const lockEntries = new Map<string, LockImage & { line?: number }>([...current, ...next]);
     for (const [component, entry] of lockEntries) {
       if (!ok(entry.image)) {

@@ -3,13 +3,33 @@ import * as path from 'node:path';
 import type { Log } from '../agent';
 import { shown, UserError } from '../errors';
 import { parseImageLine, parseImagesJson, repositoryLocation, sameRepository } from '../images/reference';
+import { registryHost } from '../images/registry-host';
 import type { Lock, LockImage } from '../lock/lockfile';
+import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import { newest, parseVersion } from '../versions/order';
 
 /** What the registry source and digest pinning need from a registry. */
 export interface RegistryLike {
   listTags(repository: string): Promise<string[]>;
   digest(repository: string, reference: string): Promise<string | undefined>;
+}
+
+/**
+ * A client per registry host (as registryHost spells it: docker.io for Docker Hub), made on first use; only
+ * `registry`'s host gets the credentials.
+ */
+export function registryClients(options: { registry?: string; credentials?: RegistryCredentials; registryPageSize?: number }): (host: string) => RegistryLike {
+  const clients = new Map<string, RegistryLike>();
+  return (host) => {
+    let client = clients.get(host);
+    if (!client) {
+      const own = !!options.registry && registryHost(options.registry) === host;
+      const registry = new RegistryClient(host, own ? options.credentials : {});
+      client = { listTags: (repository) => registry.listTags(repository, options.registryPageSize ?? 1000), digest: (repository, tag) => registry.digest(repository, tag) };
+      clients.set(host, client);
+    }
+    return client;
+  };
 }
 
 /** A desired image per component, with where it came from (for messages). */

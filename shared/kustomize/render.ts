@@ -91,7 +91,7 @@ const CLUSTER_SCOPED = new Set([
 ]);
 const NO_PREFIX = new Set(['CustomResourceDefinition', 'APIService', 'Namespace']);
 
-function idOf(object: TMap): ResourceId {
+export function idOf(object: TMap): ResourceId {
   const namespace = str(object, 'metadata', 'namespace');
   return { apiVersion: str(object, 'apiVersion') ?? '', kind: str(object, 'kind') ?? '', name: str(object, 'metadata', 'name') ?? '', ...(namespace ? { namespace } : {}) };
 }
