@@ -26,6 +26,7 @@ import { mapLimit, registryClients, type RegistryLike } from '../gitops/sources'
 import { checkVersionMoves, lockOnBranch } from '../gitops/target-branch';
 
 export type { RenderMode } from '../gitops/renders';
+export type { MaxBump } from '../gitops/policies';
 
 /**
  * ValidateGitOps' core, for the GitOps repository's pull request validation: every environment of the lock (or

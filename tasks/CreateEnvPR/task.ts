@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Agent } from '../../shared/agent';
 import type { CreateEnvPROptions, CreateEnvPRResult } from '../../shared/flows/create-env-pr';
 import { DEFAULT_TITLE } from '../../shared/pr/description';
-import { boolInput, parseList, requiredInput, serviceConnection } from '../../shared/inputs';
+import { boolInput, parseList, requiredInput, runUrl, serviceConnection } from '../../shared/inputs';
 import { pullRequestSummary } from '../../shared/summaries';
 
 /** CreateEnvPR@1's inputs, connection and pipeline variables as the flow's options, every task.json default applied. */
@@ -43,10 +43,7 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     build: {
       id: buildId,
       number: agent.variable('Build.BuildNumber') ?? buildId,
-      url:
-        buildId && buildCollection && teamProject
-          ? `${buildCollection.replace(/\/?$/, '/')}${encodeURIComponent(teamProject)}/_build/results?buildId=${buildId}`
-          : undefined,
+      url: runUrl(agent),
     },
     isDraft: boolInput(agent, 'isDraft', false),
     autoComplete: boolInput(agent, 'autoComplete', false),
