@@ -71,6 +71,10 @@ export interface ImageRecord {
   digest?: string;
   platforms: string[];
   status: ImageStatus;
+  /** The commit this run built it from (label org.opencontainers.image.revision); absent for an image found in the registry. */
+  revision?: string;
+  /** The repository it was built from (label org.opencontainers.image.source). */
+  source?: string;
 }
 
 export interface ImagesManifest {
@@ -310,11 +314,11 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
           const digest = await client.digest(candidate.repository, candidate.tags[0]);
           if (!digest) throw new Error(`${candidate.outcome.reference} was pushed but the registry does not list it.`);
           const served = (await client.platforms(candidate.repository, candidate.tags[0])) ?? platforms;
-          candidate.record = record(candidate, 'pushed', digest, served);
+          candidate.record = record(candidate, 'pushed', digest, served, options);
           candidate.outcome.digest = digest;
           log.info(`${candidate.outcome.reference} pushed: ${digest}`);
         } else {
-          candidate.record = record(candidate, 'built', undefined, platforms.length ? platforms : [hostPlatform()]);
+          candidate.record = record(candidate, 'built', undefined, platforms.length ? platforms : [hostPlatform()], options);
         }
         candidate.outcome.status = candidate.record.status;
       }
@@ -345,7 +349,8 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   return result;
 }
 
-function record(candidate: Candidate, status: ImageStatus, digest: string | undefined, platforms: string[]): ImageRecord {
+/** An images.json entry; `built` (this run's commit and repository) only for an image this run built. */
+function record(candidate: Candidate, status: ImageStatus, digest: string | undefined, platforms: string[], built?: { commit?: string; sourceUrl?: string }): ImageRecord {
   return {
     component: candidate.component.name,
     version: candidate.component.version,
@@ -355,5 +360,7 @@ function record(candidate: Candidate, status: ImageStatus, digest: string | unde
     ...(digest ? { digest } : {}),
     platforms,
     status,
+    ...(built?.commit ? { revision: built.commit } : {}),
+    ...(built?.sourceUrl ? { source: built.sourceUrl } : {}),
   };
 }

@@ -88,6 +88,10 @@ export interface ComponentChange {
   files: string[];
   /** What was done beyond editing references in place (a pin in the environment's kustomization), when anything was. */
   notes?: string[];
+  /** The app commit that built the new image (images.json `revision`, a promoted entry's `revision`): CreateEnvPR marks it. */
+  revision?: string;
+  /** The app repository it was built from (images.json `source`). */
+  source?: string;
 }
 
 export interface UpdateGitOpsResult {
@@ -246,7 +250,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     if (sameImage(entry, after)) continue;
     next.set(component, after);
     imageChanges.push({ component, from: before && { name: before.image, tag: before.tag, digest: before.digest }, to: { name: after.image, tag: after.tag, digest: after.digest } });
-    changes.push({ component, from: before ? lockReference(before) : '', to: lockReference(after), bump: changeBump(before, after), files: [] });
+    changes.push({ component, from: before ? lockReference(before) : '', to: lockReference(after), bump: changeBump(before, after), files: [], ...(image.revision ? { revision: image.revision } : {}), ...(image.source ? { source: image.source } : {}) });
   }
 
   // 8. Every file of the environment edited in memory.

@@ -64,6 +64,31 @@ export interface Mark {
   repository: string;
 }
 
+const collectionKey = (url: string) => url.toLowerCase().replace(/\/+$/, '');
+
+/**
+ * The marks of an environment's changes: each change with an app commit (`revision`) is marked in the repository
+ * its `source` URL names, when that is in `collectionUrl` (the token reaches no other organisation), else in
+ * `fallback` (the run's own repository, when it builds the images). What cannot be marked is said in `skipped`.
+ */
+export function marksFor(
+  changes: ReadonlyArray<{ component: string; revision?: string; source?: string }>,
+  environment: string,
+  collectionUrl: string,
+  fallback?: { project: string; repository: string },
+): { marks: Mark[]; skipped: string[] } {
+  const marks: Mark[] = [];
+  const skipped: string[] = [];
+  for (const change of changes) {
+    if (!change.revision) continue;
+    const source = azureReposRepository(change.source);
+    const repo = source && collectionKey(source.collectionUrl) === collectionKey(collectionUrl) ? source : change.source ? undefined : fallback;
+    if (repo) marks.push({ environment, revision: change.revision, project: repo.project, repository: repo.repository });
+    else skipped.push(`${change.component} (${change.source ? `built in ${change.source}, outside ${collectionUrl}` : 'no app repository known'})`);
+  }
+  return { marks, skipped };
+}
+
 /** Posts `pending` marks for a pull request (`PR !<id> into <target>`, linking it). Returns how many landed. */
 export async function markPending(client: StatusClient, marks: readonly Mark[], pullRequest: { id: number; url: string; targetBranch: string }, log: Log): Promise<number> {
   let posted = 0;

@@ -5,6 +5,7 @@ import { shown, UserError } from '../errors';
 import { parseImageLine, parseImagesJson, repositoryLocation, sameRepository } from '../images/reference';
 import { registryHost } from '../images/registry-host';
 import type { Lock, LockImage } from '../lock/lockfile';
+import { revisionOf } from './promotion-marks';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import { newest, parseVersion } from '../versions/order';
 
@@ -32,8 +33,11 @@ export function registryClients(options: { registry?: string; credentials?: Regi
   };
 }
 
-/** A desired image per component, with where it came from (for messages). */
-export type Desired = Map<string, LockImage & { origin: string }>;
+/**
+ * A desired image per component, with where it came from (for messages) and, when known, the app commit and
+ * repository that built it (images.json `revision` and `source`; a promoted lock entry's `revision`).
+ */
+export type Desired = Map<string, LockImage & { origin: string; revision?: string; source?: string }>;
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 export async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -79,7 +83,7 @@ export async function fromImages(lines: string[], imagesFile: string | undefined
       if (earlier && (earlier.tag !== tag || earlier.digest !== image.digest)) {
         throw new UserError(`${image.component} is in both ${earlier.origin} and ${path.basename(file)} with different images: keep one build's images.json per component.`, { file });
       }
-      desired.set(image.component, { image: image.image, tag, digest: image.digest, origin: `${path.basename(file)} (${image.component})` });
+      desired.set(image.component, { image: image.image, tag, digest: image.digest, origin: `${path.basename(file)} (${image.component})`, ...(image.revision ? { revision: image.revision } : {}), ...(image.source ? { source: image.source } : {}) });
     }
   }
   lines.forEach((text, index) => {
@@ -110,7 +114,8 @@ export function fromEnvironment(lock: Lock, sourceEnvironment: string | undefine
   }
   const desired: Desired = new Map();
   for (const [component, entry] of entries) {
-    desired.set(component, { image: entry.image, tag: entry.tag, digest: entry.digest, origin: `${lock.file}:${entry.line} (${sourceEnvironment})` });
+    const revision = revisionOf(entry);
+    desired.set(component, { image: entry.image, tag: entry.tag, digest: entry.digest, origin: `${lock.file}:${entry.line} (${sourceEnvironment})`, ...(revision ? { revision } : {}) });
   }
   return desired;
 }

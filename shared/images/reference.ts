@@ -141,6 +141,10 @@ export interface BuiltImage {
   tags: string[];
   digest?: string;
   status?: string;
+  /** The app commit that built it (org.opencontainers.image.revision), when the build recorded one. */
+  revision?: string;
+  /** The app repository it was built from (org.opencontainers.image.source). */
+  source?: string;
 }
 
 /** Reads images.json (schemaVersion 1) and checks its shape; errors name the file. */
@@ -186,5 +190,7 @@ function checkBuiltImage(entry: unknown, index: number, file: string): BuiltImag
     tags: item.tags,
     digest: item.digest || undefined,
     status: item.status,
+    ...(typeof item.revision === 'string' && item.revision ? { revision: item.revision } : {}),
+    ...(typeof item.source === 'string' && item.source ? { source: item.source } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { UserError } from '../errors';
 import { parseImageRef } from '../images/reference';
+import { revisionOf } from '../gitops/promotion-marks';
 import { lockReference, readEnvironment } from '../lock/lockfile';
 import { changeBump } from '../versions/order';
 
@@ -21,6 +22,10 @@ export interface EnvChange {
   bump?: string;
   files?: string[];
   build?: BuildRef;
+  /** The app commit that built the image `to` (UpdateGitOpsVersions' `revision`, the lock entry's): where the promotion mark goes. */
+  revision?: string;
+  /** The app repository's URL (images.json `source`). */
+  source?: string;
 }
 
 /** Parses the `changes` input; anything but a JSON array of `{component, to}` objects is a UserError. */
@@ -43,6 +48,8 @@ export function parseChanges(text: string, origin = "input 'changes'"): EnvChang
       ...(typeof c.from === 'string' && c.from ? { from: c.from } : {}),
       ...(typeof c.bump === 'string' ? { bump: c.bump } : {}),
       ...(Array.isArray(c.files) ? { files: c.files.map(String) } : {}),
+      ...(typeof c.revision === 'string' && c.revision ? { revision: c.revision } : {}),
+      ...(typeof c.source === 'string' && c.source ? { source: c.source } : {}),
     };
   });
 }
@@ -57,7 +64,8 @@ export function lockDiff(before: string | undefined, after: string | undefined, 
     const to = lockReference(image);
     const from = previous && lockReference(previous);
     if (from === to) continue;
-    changes.push({ component, to, ...(from ? { from } : {}), bump: changeBump(previous, image) });
+    const revision = revisionOf(image);
+    changes.push({ component, to, ...(from ? { from } : {}), bump: changeBump(previous, image), ...(revision ? { revision } : {}) });
   }
   return changes.sort((a, b) => a.component.localeCompare(b.component));
 }

@@ -51,7 +51,16 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     deleteSourceBranch: boolInput(agent, 'deleteSourceBranch', true),
     dryRun: boolInput(agent, 'dryRun', false),
     tempDir: agent.tempDir(),
+    promotionMarks: boolInput(agent, 'promotionMarks', true),
+    appRepository: ownRepository(agent),
   };
+}
+
+/** This pipeline's repository, when it is an Azure Repos one (where the images it built come from). */
+function ownRepository(agent: Agent): CreateEnvPROptions['appRepository'] {
+  const project = agent.variable('System.TeamProject');
+  const repository = agent.variable('Build.Repository.ID');
+  return agent.variable('Build.Repository.Provider') === 'TfsGit' && project && repository ? { project, repository } : undefined;
 }
 
 /** Outputs `pullRequestId`, `pullRequestUrl`, `created`, `sourceBranch`, `commitId`, the summary; returns the closing message. */
