@@ -131,7 +131,7 @@ export async function markMerged(
   return turned;
 }
 
+/** One mark per environment and commit (a commit is in one repository, however it was named: by name, by id). */
 function unique(marks: readonly Mark[]): Mark[] {
-  const seen = new Map(marks.map((m) => [`${m.environment}|${m.revision}|${m.project}|${m.repository}`, m]));
-  return [...seen.values()];
+  return marks.filter((m, i) => marks.findIndex((o) => o.environment === m.environment && o.revision === m.revision) === i);
 }

@@ -187,6 +187,11 @@ export class AdoServer {
     this.store.denied.set(identity.id, new Set([...(this.store.denied.get(identity.id) ?? []), permission]));
   }
 
+  /** Gives a permission denied by denyPermission back. */
+  allowPermission(identity: AdoIdentity, permission: string): void {
+    this.store.denied.get(identity.id)?.delete(permission);
+  }
+
   /** Work items the service reports as linked to a build (GET _apis/build/builds/{id}/workitems); they exist from now on. */
   linkWorkItems(buildId: string, ids: string[]): void {
     linkWorkItems(this.store, buildId, ids);
