@@ -77,7 +77,7 @@ describe('ValidateGitOps: every kind of finding, at its file and line', () => {
       const base = path.join(copy, 'bases/app/deployment.yaml');
       await fs.writeFile(base, (await fs.readFile(base, 'utf8')).replace('image: collector', `image: ${R}/edge/collector:v1.9.0`));
       const overlay = path.join(copy, 'environments/devtest/kustomization.yaml');
-      await fs.writeFile(overlay, (await fs.readFile(overlay, 'utf8')).replace(/  - name: collector\n(    .*\n)+/, ''));
+      await fs.writeFile(overlay, (await fs.readFile(overlay, 'utf8')).replace(/ {2}- name: collector\n( {4}.*\n)+/, ''));
       const result = await validateGitOps({ gitopsPath: copy, render: 'never', environments: ['devtest'] }, testLog());
       const finding = result.findings.find((f) => f.file === 'bases/app/deployment.yaml')!;
       assert.equal(brief(finding), 'devtest tag-mismatch collector bases/app/deployment.yaml:16');
