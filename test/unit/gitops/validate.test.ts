@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { validateGitOps, type ValidateGitOpsOptions } from '../../../shared/flows/validate-gitops';
-import type { Finding } from '../../../shared/gitops/findings';
 import { gitopsTree, snapshot, testLog } from '../../helpers/gitops-tree';
 import { requireTool } from '../../helpers/requires';
+import { brief, VALIDATION_FINDINGS } from '../../helpers/validation';
 import { repoRoot } from '../../helpers/run-task';
 
 const R = 'myacr.azurecr.io';
@@ -12,8 +12,6 @@ const digest = (c: string) => `sha256:${c.repeat(64)}`;
 const VALUES = { HEURISTIC: digest('1'), COLLECTOR: digest('2'), STALE: digest('3') };
 const FIXTURES = ['tree', ...readdirSync(path.join(repoRoot, 'test/fixtures/gitops/layouts')).map((l) => `layouts/${l}`), 'validation'];
 
-/** What a finding is, without its wording: environment, rule, component, file:line. */
-const brief = (f: Finding) => `${f.environment} ${f.rule} ${f.component || '-'} ${f.file}:${f.line ?? ''}`;
 
 describe('ValidateGitOps: every kind of finding, at its file and line', () => {
   let dir: string;
@@ -29,19 +27,7 @@ describe('ValidateGitOps: every kind of finding, at its file and line', () => {
     const before = await snapshot(dir);
     const result = await validate();
     assert.equal(result.valid, false);
-    assert.deepEqual(result.findings.map(brief), [
-      'broken render-failed - environments/broken/kustomization.yaml:5',
-      'broken invalid-file - environments/broken/notes.yaml:3',
-      'devtest image-mismatch collector environments/devtest/dashboard.yaml:12',
-      'devtest unknown-component - environments/devtest/jobs.yaml:11',
-      'devtest tag-mismatch heuristic environments/devtest/jobs.yaml:14',
-      'devtest digest-mismatch collector environments/devtest/kustomization.yaml:14',
-      'devtest registry-not-allowed - environments/devtest/tools.yaml:14',
-      'prod mutable-tag heuristic environments/prod/kustomization.yaml:7',
-      'prod digest-required collector environments/prod/kustomization.yaml:11',
-      'prod mutable-tag heuristic versions.yaml:14',
-      'prod digest-required collector versions.yaml:18',
-    ]);
+    assert.deepEqual(result.findings.map(brief), VALIDATION_FINDINGS);
     assert.deepEqual(await snapshot(dir), before, 'nothing in the repository changed');
     const message = (rule: string) => result.findings.find((f) => f.rule === rule)!.message;
     assert.match(message('tag-mismatch'), /heuristic: this reference names myacr\.azurecr\.io\/edge\/heuristic:v1\.4\.0@sha256:1{64}, but versions\.yaml:5 has the tag v1\.4\.1 for 'devtest'/);
