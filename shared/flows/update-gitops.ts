@@ -18,14 +18,13 @@ import { type ChangeBump, changeBump, compareVersions } from '../versions/order'
 import { deployedImages } from '../gitops/deployed';
 import { Environment, type EnvironmentFile } from '../gitops/environment';
 import { listManifests, yamlText } from '../gitops/manifests';
-
-export { MAX_YAML_BYTES } from '../gitops/manifests';
 import { checkVersionPolicies, type MaxBump, type MovesFrom, registryAllowed } from '../gitops/policies';
 import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
 import type { Render } from '../kustomize/render';
 import { type Desired, fromEnvironment, fromImages, fromRegistry, mapLimit, registryClients, type RegistryLike } from '../gitops/sources';
 
 export type { RegistryLike } from '../gitops/sources';
+export { MAX_YAML_BYTES } from '../gitops/manifests';
 
 export type UpdateSource = 'images' | 'registry' | 'environment';
 export type { MaxBump } from '../gitops/policies';

@@ -228,9 +228,9 @@ async function readEnvironment(
   lock: Lock,
   findings: Findings,
 ): Promise<{ files: EnvironmentFile[]; roots: RootImages[] }> {
-  const invalid = (error: unknown, file: string, line?: number) => {
+  const invalid = (error: unknown, file: string) => {
     if (!(error instanceof UserError)) throw error;
-    findings.add({ environment, component: '', file: error.where?.file ?? file, line: error.where?.line ?? line, rule: 'invalid-file', message: error.message });
+    findings.add({ environment, component: '', file: error.where?.file ?? file, line: error.where?.line, rule: 'invalid-file', message: error.message });
   };
   const manifestsName = fillTemplate('manifestsPath', manifestsPath || 'environments/{environment}', { environment });
   let listed: Awaited<ReturnType<typeof listManifests>>;

@@ -49,7 +49,7 @@ export interface EnvironmentReport {
 
 /** A tag that names a version (`v1.4.2`, `1.36`, `4.8-apache`, `20240101`): anything else (`latest`, `stable`, none) can move. */
 const VERSIONED = /^v?\d+(\.\d+)*([-+_.][0-9A-Za-z.+_-]*)?$/;
-export const isMutableTag = (tag: string | undefined): boolean => !tag || tag === 'latest' || !VERSIONED.test(tag);
+const isMutableTag = (tag: string | undefined): boolean => !tag || tag === 'latest' || !VERSIONED.test(tag);
 
 /** What a reference names: as written or rendered, split, and where. */
 interface Reference {
@@ -92,7 +92,7 @@ export function checkEnvironment(check: EnvironmentCheck, findings: Findings): E
       result.renamed?.forEach((name) => renamed.add(name));
       for (const image of result.images) reference(image.image, image.offset, 'this reference names');
     }
-    for (const { component } of check.mappings) {
+    for (const component of new Set(check.mappings.map((m) => m.component))) {
       const entry = entries.get(component);
       for (const value of entry ? readHelmValues(parsed, check.mappings, component, entry.image) : []) reference(value.image, value.offset, 'these Helm values name');
     }

@@ -5,9 +5,9 @@ import { shown, UserError } from '../errors';
 import { parseImageLine, parseImagesJson, repositoryLocation, sameRepository } from '../images/reference';
 import { registryHost } from '../images/registry-host';
 import type { Lock, LockImage } from '../lock/lockfile';
-import { revisionOf } from './promotion-marks';
 import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import { newest, parseVersion } from '../versions/order';
+import { revisionOf } from './promotion-marks';
 
 /** What the registry source and digest pinning need from a registry. */
 export interface RegistryLike {
