@@ -169,7 +169,7 @@ export async function validateGitOps(options: ValidateGitOpsOptions, log: Log): 
     const before = findings.list.length;
     const entries = lock.environments.get(environment)!;
     const { files, roots } = await readEnvironment(realRoot, lockPath, environment, options.manifestsPath, kubectl, lock, findings);
-    for (const skipped of roots.filter((r) => r.unsupported)) warn(`${skipped.unsupported} Its images are not checked: use render: auto or always on an agent with kubectl.`, { file: skipped.dir });
+    for (const skipped of roots.filter((r) => r.unsupported)) warn(`${skipped.unsupported} Its images are not checked.`, { file: skipped.dir });
     const report = checkEnvironment(
       {
         environment,

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { SourceLocation } from '../agent';
 import { UserError } from '../errors';
 import { kubectlRender } from '../kustomize/kubectl';
+import { findOnPath } from '../process';
 import { RenderUnsupported } from '../kustomize/kustomization-file';
 import { containerImages, type ContainerImage, describeId, type Render } from '../kustomize/render';
 import { isKustomizationFile } from '../updaters/kustomization';
@@ -32,7 +33,7 @@ export interface RootImages {
   located?: boolean;
   /** Why it does not render (kubectl's words, or the resolver's), and where when known. */
   failed?: { message: string; where: SourceLocation };
-  /** Set when the resolver cannot follow it and kubectl is not used: its images are not checked. */
+  /** Set when it cannot be rendered here (the resolver does not follow it and kubectl is not used, or it needs helm the agent lacks): its images are not checked. */
   unsupported?: string;
 }
 
@@ -57,14 +58,22 @@ export async function renderRoots(env: Environment, kubectl: string | undefined)
     }
     const kustomization = own?.kustomization ?? env.files.find((f) => path.dirname(f.real) === root && isKustomizationFile(f.file))?.file ?? dir;
     if (kubectl) {
-      const rendered = await kubectlRender(root, dir, kubectl);
+      let rendered = await kubectlRender(root, dir, kubectl);
+      if ('error' in rendered && rendered.error.includes('--enable-helm')) {
+        const helm = await findOnPath('helm');
+        if (!helm) {
+          out.push({ dir, kustomization, by: 'kubectl', images: [], unsupported: `${kustomization} inflates Helm charts (helmCharts), and the agent has no helm program for kubectl kustomize --enable-helm: install helm on the agent.` });
+          continue;
+        }
+        rendered = await kubectlRender(root, dir, kubectl, helm);
+      }
       if ('error' in rendered) {
         out.push({ dir, kustomization, by: 'kubectl', images: [], failed: { message: `kubectl kustomize ${dir} fails: ${rendered.error}`, where: (!(refused instanceof RenderUnsupported) && refused?.where) || { file: kustomization } } });
       } else {
         const provenance = new Map(own ? containerImages(own).map((c) => [keyOf(c), c.source]) : []);
         out.push({ dir, kustomization, by: 'kubectl', images: containerImages(rendered).map((c) => image(c, provenance.get(keyOf(c)) ?? { file: kustomization })), render: own ?? rendered, located: !!own });
       }
-    } else if (refused instanceof RenderUnsupported) out.push({ dir, kustomization, by: 'resolver', images: [], unsupported: refused.message });
+    } else if (refused instanceof RenderUnsupported) out.push({ dir, kustomization, by: 'resolver', images: [], unsupported: `${refused.message} kubectl kustomize renders it: use render: auto or always on an agent with kubectl.` });
     else if (refused) out.push({ dir, kustomization, by: 'resolver', images: [], failed: { message: refused.message, where: refused.where ?? { file: kustomization } } });
     else out.push({ dir, kustomization, by: 'resolver', images: containerImages(own!).map((c) => image(c, c.source)), render: own, located: true });
   }

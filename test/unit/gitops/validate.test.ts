@@ -85,6 +85,19 @@ describe('ValidateGitOps: every kind of finding, at its file and line', () => {
     }
   });
 
+  it('an overlay the resolver does not follow (helmCharts) is a warning that its images are not checked, not a finding', async () => {
+    const copy = await gitopsTree(R, 'validation', VALUES);
+    try {
+      await fs.writeFile(path.join(copy, 'environments/broken/kustomization.yaml'), 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nhelmCharts:\n  - name: redis\n    repo: https://charts.example.com\n    version: 17.0.0\n');
+      const log = testLog();
+      const result = await validateGitOps({ gitopsPath: copy, render: 'never', environments: ['broken'] }, log);
+      assert.deepEqual(result.findings.map(brief), ['broken invalid-file - environments/broken/notes.yaml:3']);
+      assert.ok(log.warnings.some((w) => /environments\/broken\/kustomization\.yaml uses 'helmCharts'.*use render: auto or always on an agent with kubectl\. Its images are not checked\./.test(w)), log.warnings.join('\n'));
+    } finally {
+      await fs.rm(copy, { recursive: true, force: true });
+    }
+  });
+
   it('render: always without kubectl fails saying so; auto falls back to the resolver', async () => {
     await assert.rejects(validate({ render: 'always', kubectl: 'no-such-kubectl' }), /render: always needs kubectl on the agent, and 'no-such-kubectl' is not on PATH/);
     const auto = await validate({ render: 'auto', kubectl: 'no-such-kubectl' });
