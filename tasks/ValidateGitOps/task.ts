@@ -41,6 +41,11 @@ function statusOptions(agent: Agent, token: string | undefined): StatusOptions |
   const pullRequest = agent.variable('Build.Reason') === 'PullRequest' ? Number(agent.variable('System.PullRequest.PullRequestId')) : undefined;
   const appRepositories = parseList(agent.input('appRepositories'));
   if (!(pullRequest && Number.isInteger(pullRequest)) && !appRepositories.length) return undefined;
+  const provider = agent.variable('Build.Repository.Provider');
+  if (provider && provider !== 'TfsGit') {
+    agent.info(`No status is posted: the repository is in ${provider}, and statuses are posted to Azure Repos.`);
+    return undefined;
+  }
   const collectionUrl = agent.collectionUrl();
   const project = agent.variable('System.TeamProject');
   const repository = agent.variable('Build.Repository.ID');

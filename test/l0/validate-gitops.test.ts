@@ -66,6 +66,9 @@ describe('ValidateGitOps@1 in-process: readOptions and report on the in-memory a
       });
       assert.ok(a.secrets.includes(TOKEN));
       assert.equal((await readOptions(agent({ inputs: { postStatus: 'false' }, variables: PR_BUILD, accessToken: TOKEN, collectionUrl: COLLECTION }))).status, undefined);
+      const github = agent({ variables: { ...PR_BUILD, 'Build.Repository.Provider': 'GitHub' }, accessToken: TOKEN, collectionUrl: COLLECTION });
+      assert.equal((await readOptions(github)).status, undefined);
+      assert.match(github.lines.join('\n'), /No status is posted: the repository is in GitHub/);
     });
 
     it('after the merge, statuses only for the app repositories given; without a token, a warning and none', async () => {
