@@ -246,11 +246,25 @@ function pullRequestIcon() {
   ];
 }
 
+function validateIcon() {
+  const bg = vertical(hex('#0ea5b7'), hex('#0e7490'));
+  // A shield with a check mark: the required check on the GitOps repository's pull requests.
+  const shield = polygon([
+    [0.5, 0.14], [0.8, 0.25], [0.78, 0.52], [0.68, 0.7], [0.5, 0.86], [0.32, 0.7], [0.22, 0.52], [0.2, 0.25],
+  ]);
+  return [
+    [tile, bg],
+    [shield, white],
+    [union(line(0.36, 0.5, 0.46, 0.61, 0.08), line(0.46, 0.61, 0.65, 0.38, 0.08)), hex('#0e7490')],
+  ];
+}
+
 export const taskIcons = {
   TagComponents: tagIcon,
   BuildRustContainers: containerIcon,
   UpdateGitOpsVersions: versionsIcon,
   CreateEnvPR: pullRequestIcon,
+  ValidateGitOps: validateIcon,
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {

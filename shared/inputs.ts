@@ -42,3 +42,11 @@ export function serviceConnection(agent: Agent, input: string): ServiceConnectio
   }
   return endpoint;
 }
+
+/** The run's results page (`<collection><project>/_build/results?buildId=<id>`), from the pipeline's variables; undefined outside a pipeline. */
+export function runUrl(agent: Agent): string | undefined {
+  const collection = agent.collectionUrl();
+  const project = agent.variable('System.TeamProject');
+  const buildId = agent.variable('Build.BuildId');
+  return collection && project && buildId ? `${collection.replace(/\/?$/, '/')}${encodeURIComponent(project)}/_build/results?buildId=${buildId}` : undefined;
+}

@@ -3,6 +3,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 
 export type OutputStream = 'stdout' | 'stderr';
+import { constants, promises as fs } from 'node:fs';
+import * as path from 'node:path';
 
 export interface RunOptions {
   cwd?: string;
@@ -78,4 +80,13 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** The path of `program` in a folder of PATH, or undefined when it is not installed there. */
+export async function findOnPath(program: string, searchPath = process.env.PATH ?? ''): Promise<string | undefined> {
+  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, program);
+    if (await fs.access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+  }
+  return undefined;
 }

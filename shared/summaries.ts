@@ -5,6 +5,8 @@ import type { BuildContainersResult } from './flows/build-containers';
 import type { CreateEnvPRResult } from './flows/create-env-pr';
 import type { TagComponentsResult, TagStatus } from './flows/tag-components';
 import type { UpdateGitOpsResult } from './flows/update-gitops';
+import type { ValidateGitOpsResult } from './flows/validate-gitops';
+import { place } from './gitops/findings';
 import { nameList, type SkippedManifest } from './cargo/problems';
 import { inventorySummary } from './gitops/inventory';
 
@@ -115,4 +117,23 @@ export function pullRequestSummary(result: CreateEnvPRResult): string {
   const pending = new Set(result.changes.map((c) => `${result.environment}/${c.component}`));
   const inventory = result.lock ? `\n${inventorySummary(result.lock, { history: result.history, pending, pendingLabel: 'this pull request' })}` : '';
   return `${head}\n\n${result.description}\n${inventory}`;
+}
+
+/**
+ * ValidateGitOps: one row per environment (components, references checked, how its overlays rendered, findings),
+ * then every finding at its file and line (at most `max` rows), then what could not be checked.
+ */
+export function validationSummary(result: ValidateGitOpsResult, max = 200): string {
+  const head = result.valid
+    ? `**Valid**: ${result.environments.length} environment(s) of \`${cell(result.lockFile)}\`, no finding.`
+    : `**${result.findings.length} finding(s)**: the pull request should not merge as it is.`;
+  const target = result.target ? ` Version moves compared with \`${cell(result.target.branch)}\` (\`${result.target.commit.slice(0, 12)}\`).` : '';
+  const rows = result.environments.map((e) => [cell(e.name), String(e.components), String(e.references), e.roots ? `${e.roots} (${e.render})` : 'none', e.findings ? `**${e.findings}**` : '0']);
+  const findings = result.findings.slice(0, max).map((f) => [code(place(f)), cell(f.environment), cell(f.component), f.rule, oneLine(f.message)]);
+  if (result.findings.length > max) findings.push([`and ${result.findings.length - max} more`, '', '', '', '']);
+  const lines = [head + target, '', ...table(['Environment', 'Components', 'References checked', 'Overlays rendered', 'Findings'], rows), ''];
+  if (findings.length) lines.push(...table(['Where', 'Environment', 'Component', 'Rule', 'Finding'], findings), '');
+  if (result.warnings.length) lines.push(...result.warnings.map((w) => `- **Warning:** ${oneLine(w)}`), '');
+  if (result.lock) lines.push(inventorySummary(result.lock, { history: result.history }));
+  return lines.join('\n');
 }

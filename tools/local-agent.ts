@@ -23,6 +23,8 @@ export interface TaskRun {
   message: string;
   errors: string[];
   warnings: string[];
+  /** Every error and warning issue with the file and line it names (task.logissue's sourcepath and linenumber). */
+  issues: Array<{ type: 'error' | 'warning'; message: string; file?: string; line?: number }>;
   /** Files attached with task.uploadsummary, read back. */
   summaries: string[];
   /** argv of every traced child process (see `traceChildren`). */
@@ -160,6 +162,7 @@ async function parseCommands(stdout: string) {
   const errors: string[] = [];
   const warnings: string[] = [];
   const summaries: string[] = [];
+  const issues: TaskRun['issues'] = [];
   let result: TaskRun['result'];
   let message = '';
   for (const line of stdout.split(/\r?\n/)) {
@@ -169,15 +172,20 @@ async function parseCommands(stdout: string) {
     const prop = (name: string) => new RegExp(`[ ;]${name}=([^;]*)`).exec(props)?.[1];
     if (command === 'task.setvariable' && prop('isOutput') === 'true') outputs[prop('variable') ?? ''] = unescapeValue(value);
     // task.issue comes from tl.error/warning/setResult, task.logissue from tl.logIssue (with sourcepath/linenumber).
-    else if ((command === 'task.issue' || command === 'task.logissue') && prop('type') === 'error') errors.push(unescapeValue(value));
-    else if ((command === 'task.issue' || command === 'task.logissue') && prop('type') === 'warning') warnings.push(unescapeValue(value));
+    else if ((command === 'task.issue' || command === 'task.logissue') && (prop('type') === 'error' || prop('type') === 'warning')) {
+      const type = prop('type') as 'error' | 'warning';
+      (type === 'error' ? errors : warnings).push(unescapeValue(value));
+      const file = prop('sourcepath');
+      const line = prop('linenumber');
+      issues.push({ type, message: unescapeValue(value), ...(file ? { file: unescapeValue(file) } : {}), ...(line ? { line: Number(line) } : {}) });
+    }
     else if (command === 'task.uploadsummary') summaries.push(await fs.readFile(value, 'utf8'));
     else if (command === 'task.complete') {
       result = prop('result') as TaskRun['result'];
       message = unescapeValue(value);
     }
   }
-  return { outputs, result, message, errors, warnings, summaries };
+  return { outputs, result, message, errors, warnings, issues, summaries };
 }
 
 function unescapeValue(value: string): string {

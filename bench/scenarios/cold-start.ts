@@ -46,6 +46,11 @@ const RECIPES: Record<string, Recipe> = {
     await writeTree(dir, GITOPS.map(([file, content]) => [file, content.replace(/v1\.4\.2/g, 'v1.4.3')]));
     return { cwd: dir, inputs: { gitopsPath: dir, environment: 'devtest', dryRun: true } };
   },
+  // The same GitOps tree validated with the task's resolver; not a pull request build, so no status is posted.
+  ValidateGitOps: async (dir, env) => {
+    await commitTree(dir, GITOPS, env);
+    return { cwd: dir, inputs: { gitopsPath: dir, render: 'never' } };
+  },
   // One crate with a Dockerfile; push: false, so the registry is not contacted and no builder runs.
   BuildRustContainers: async (dir, env) => {
     await commitTree(dir, crate('heuristic', '1.4.2'), env);
@@ -92,6 +97,7 @@ const LIBRARIES: Record<string, string[]> = {
   UpdateGitOpsVersions: ['yaml', 'semver'],
   CreateEnvPR: ['azure-devops-node-api/GitApi', 'yaml'],
   BuildRustContainers: ['smol-toml', 'semver'],
+  ValidateGitOps: ['yaml', 'semver'],
 };
 
 const loadTimes = new Map<string, Promise<number>>();

@@ -12,7 +12,7 @@ import { nameList, problemError, type ManifestProblem, type SkippedManifest } fr
  * Empty selects everything; only exclusions select everything but them. A pattern that matches no
  * known name is an error that lists what is known, never a silent skip.
  */
-export function selectByName<T extends { name: string }>(items: T[], input: string | string[], what = 'component'): T[] {
+export function selectByName<T extends { name: string }>(items: T[], input: string | string[], what = 'component', inputName = 'components'): T[] {
   const patterns = Array.isArray(input) ? input : parseList(input);
   const includes = patterns.filter((p) => !p.startsWith('!'));
   const excludes = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).trim());
@@ -21,7 +21,7 @@ export function selectByName<T extends { name: string }>(items: T[], input: stri
     if (!items.some((item) => matches(item.name))) {
       const names = items.map((item) => item.name).sort();
       const known = (names.length > 50 ? [...names.slice(0, 50), `and ${names.length - 50} more`] : names).join(', ') || 'none';
-      throw new UserError(`No ${what} matches ${shown(pattern)} in the components input. Known: ${known}.`);
+      throw new UserError(`No ${what} matches ${shown(pattern)} in the ${inputName} input. Known: ${known}.`);
     }
   }
   const includeMatchers = includes.map(wildcard);

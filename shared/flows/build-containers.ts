@@ -17,7 +17,7 @@ import { splitRegistryAddress } from '../images/registry-host';
 import { checkImageNamesKnown, componentImage, parseImageNames } from '../images/component-images';
 import { affectedComponents, checkTagFormat, LAST_SUCCESSFUL_BUILD } from '../git/changed-components';
 import { Git } from '../git/git';
-import { fetchWith } from '../net/fetch';
+import type { FetchFunction } from '../net/fetch';
 import type { NetworkSettings } from '../net/network';
 import { pullRequestAdditionalTags } from '../pull-request';
 import type { PipelineRun } from '../repos/builds';
@@ -40,6 +40,8 @@ export interface BuildContainersOptions {
   credentials?: RegistryCredentials;
   /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
   network?: NetworkSettings;
+  /** The HTTP transport for registries (the agent's proxy and CA: transportFor in net/proxy-fetch.ts); default the global fetch. */
+  fetch?: FetchFunction;
   repositoryPrefix?: string;
   imageTagFormat?: string;
   preRelease?: string;
@@ -93,6 +95,10 @@ export interface ImageRecord {
   digest?: string;
   platforms: string[];
   status: ImageStatus;
+  /** The commit this run built it from (label org.opencontainers.image.revision); absent for an image found in the registry. */
+  revision?: string;
+  /** The repository it was built from (label org.opencontainers.image.source). */
+  source?: string;
 }
 
 export interface ImagesManifest {
@@ -299,7 +305,7 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
   }
 
   // The registry: credentials first (a refusal stops everything before any build), then what exists, then push access.
-  const client = new RegistryClient(registry.host, options.credentials ?? {}, fetchWith(options.network));
+  const client = new RegistryClient(registry.host, options.credentials ?? {}, options.fetch);
   if (push && work.length) {
     await client.ping();
     const pending: Candidate[] = [];
@@ -373,11 +379,11 @@ export async function buildRustContainers(options: BuildContainersOptions, log: 
           const digest = await client.digest(candidate.repository, candidate.tags[0]);
           if (!digest) throw new Error(`${candidate.outcome.reference} was pushed but the registry does not list it.`);
           const served = (await client.platforms(candidate.repository, candidate.tags[0])) ?? candidate.platforms;
-          candidate.record = record(candidate, 'pushed', digest, served);
+          candidate.record = record(candidate, 'pushed', digest, served, options);
           candidate.outcome.digest = digest;
           log.info(`${candidate.outcome.reference} pushed: ${digest}${movingNote(candidate)}`);
         } else {
-          candidate.record = record(candidate, 'built', undefined, candidate.platforms.length ? candidate.platforms : [hostPlatform()]);
+          candidate.record = record(candidate, 'built', undefined, candidate.platforms.length ? candidate.platforms : [hostPlatform()], options);
         }
         candidate.outcome.status = candidate.record.status;
       }
@@ -449,7 +455,8 @@ async function changedSince(options: BuildContainersOptions, root: string, log: 
   return { ref: last.sourceVersion, label: `last successful ${run}` };
 }
 
-function record(candidate: Candidate, status: ImageStatus, digest: string | undefined, platforms: string[]): ImageRecord {
+/** An images.json entry; `built` (this run's commit and repository) only for an image this run built. */
+function record(candidate: Candidate, status: ImageStatus, digest: string | undefined, platforms: string[], built?: { commit?: string; sourceUrl?: string }): ImageRecord {
   return {
     component: candidate.component.name,
     version: candidate.component.version,
@@ -460,5 +467,7 @@ function record(candidate: Candidate, status: ImageStatus, digest: string | unde
     ...(digest ? { digest } : {}),
     platforms,
     status,
+    ...(built?.commit ? { revision: built.commit } : {}),
+    ...(built?.sourceUrl ? { source: built.sourceUrl } : {}),
   };
 }

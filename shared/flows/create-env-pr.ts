@@ -8,7 +8,8 @@ import { Git } from '../git/git';
 import { Remote, safeUrl } from '../git/remote';
 import { identityEnv } from '../git/working-copy';
 import { fillTemplate } from '../template';
-import type { PullRequestInfo, TokenKind } from '../repos/azure-repos';
+import type { AzureRepos, PullRequestInfo, TokenKind } from '../repos/azure-repos';
+import { markName, marksFor, markPending } from '../gitops/promotion-marks';
 import { isMergeStrategy, MERGE_STRATEGY_NAMES } from '../repos/merge-strategy';
 import { sleep, type RetryOptions } from '../retry';
 import { DEFAULT_PUSH_ATTEMPTS, fetchTips, pushBranch, pushRetryWait, remoteTip } from '../pr/branch';
@@ -86,6 +87,13 @@ export interface CreateEnvPROptions {
   retry?: RetryOptions;
   /** Scratch space (the agent's temp directory); default the OS temp directory. */
   tempDir?: string;
+  /**
+   * Post a pending commit status `gitops/<environment>` on the app commit of each change (its `revision`), in the
+   * repository its `source` names, else in `appRepository`; default true. A refusal is a warning.
+   */
+  promotionMarks?: boolean;
+  /** The run's own repository (Build.Repository.ID and System.TeamProject) when it is an Azure Repos one: where marks go for changes without a `source`. */
+  appRepository?: { project: string; repository: string };
 }
 
 export interface CreateEnvPRResult {
@@ -307,6 +315,7 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
       // The pull request is open and holds this run's change; only its text may lag behind the branch.
       log.warn(`Could not check that pull request ${outcome.id} describes everything ${sourceBranch} holds (${(error as Error).message}); the next run for ${environment} brings it up to date.`);
     }
+    if (options.promotionMarks ?? true) await markPromotion(repos, outcome, targetBranch, environment, runChanges, options, log);
     return {
       ...base,
       ...(await inventory(targetTip, lockAtTip)),
@@ -326,6 +335,19 @@ export async function createEnvPR(options: CreateEnvPROptions, log: Log): Promis
     await git.run(['worktree', 'prune'], { allowFailure: true });
     await fs.rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** Pending promotion marks on the app commits of this run's changes (the pull request's earlier changes were marked by their runs). */
+async function markPromotion(repos: AzureRepos, pr: PullRequestInfo, targetBranch: string, environment: string, changes: EnvChange[], options: CreateEnvPROptions, log: Log): Promise<void> {
+  // The GitOps repository is not where images are built: a run in its own pipeline marks only changes that name their source.
+  const fallback = options.appRepository && options.appRepository.repository.toLowerCase() !== repos.repository.id.toLowerCase() ? options.appRepository : undefined;
+  const { marks, skipped } = marksFor(changes, environment, options.collectionUrl!, fallback);
+  if (skipped.length) log.info(`No promotion mark for ${skipped.join(', ')}.`);
+  if (!marks.length) return;
+  const { StatusClient } = await import('../repos/statuses');
+  const client = new StatusClient({ collectionUrl: options.collectionUrl!, token: options.token!, tokenKind: options.tokenKind, log, retry: options.retry, network: options.network });
+  const posted = await markPending(client, marks, { id: pr.id, url: pr.webUrl, targetBranch }, log);
+  log.info(`Marked ${posted} app commit(s) ${markName(environment)}: pending (PR !${pr.id}).`);
 }
 
 const branchName = (value: string) => value.trim().replace(/^refs\/heads\//, '');

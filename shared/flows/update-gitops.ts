@@ -3,13 +3,12 @@ import * as path from 'node:path';
 import type { Log } from '../agent';
 import { selectByName } from '../cargo/select';
 import { UserError } from '../errors';
-import { decodeUtf8, insideRoot, writeAllOrNothing } from '../files';
+import { insideRoot, writeAllOrNothing } from '../files';
 import { parseImageRef, repositoryLocation } from '../images/reference';
 import { byComponent, checkImageAgrees, parseImageNames } from '../images/component-images';
-import { registryHost, splitRegistryAddress } from '../images/registry-host';
 import { fillTemplate } from '../template';
 import { emptyLock, type Lock, type LockEntry, type LockImage, lockReference, type LockUpdate, readLock, updateLock } from '../lock/lockfile';
-import { RegistryClient, type RegistryCredentials } from '../registry/client';
+import type { RegistryCredentials } from '../registry/client';
 import type { FileEdits, ImageChange, SeenImage } from '../updaters/change';
 import { findHelmValuesEdits, parseHelmValues } from '../updaters/helm-values';
 import { findKustomizationEdits, isKustomizationFile } from '../updaters/kustomization';
@@ -19,20 +18,21 @@ import { applyEdits, type Edit, lineOf, parseDocuments } from '../updaters/yaml-
 import { type ChangeBump, changeBump, compareVersions } from '../versions/order';
 import { deployedImages } from '../gitops/deployed';
 import { Environment, type EnvironmentFile } from '../gitops/environment';
-import { listManifests } from '../gitops/manifests';
-import { checkVersionPolicies, type MaxBump, type MovesFrom } from '../gitops/policies';
+import { listManifests, yamlText } from '../gitops/manifests';
+import { checkVersionPolicies, type MaxBump, type MovesFrom, registryAllowed } from '../gitops/policies';
 import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
 import type { Render } from '../kustomize/render';
-import { type Desired, fromChanges, fromEnvironment, fromImages, fromRegistry, fromRevision, mapLimit, type RegistryLike } from '../gitops/sources';
+import { type Desired, fromChanges, fromEnvironment, fromImages, fromRegistry, fromRevision, mapLimit, registryClients, type RegistryLike } from '../gitops/sources';
 import { inventoryFile } from '../gitops/inventory';
 import { lockHistory, type LockHistory } from '../gitops/lock-history';
 import { Git } from '../git/git';
-import { fetchWith } from '../net/fetch';
+import type { FetchFunction } from '../net/fetch';
 import type { NetworkSettings } from '../net/network';
 import { showFile } from '../pr/commits';
 import type { EnvChange } from '../pr/changes';
 
 export type { RegistryLike } from '../gitops/sources';
+export { MAX_YAML_BYTES } from '../gitops/manifests';
 
 export type UpdateSource = 'images' | 'registry' | 'environment' | 'revision';
 export type { MaxBump } from '../gitops/policies';
@@ -71,6 +71,8 @@ export interface UpdateGitOpsOptions {
   credentials?: RegistryCredentials;
   /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
   network?: NetworkSettings;
+  /** The HTTP transport for registries (the agent's proxy and CA: transportFor in net/proxy-fetch.ts); default the global fetch. */
+  fetch?: FetchFunction;
   /** Makes the client for a registry host (as registryHost spells it: docker.io for Docker Hub); default a RegistryClient, with the credentials for `registry`. */
   registryClient?: (host: string) => RegistryLike;
   /** For source 'registry': tags considered; default stable releases. */
@@ -122,8 +124,10 @@ export interface ComponentChange {
   hold?: string;
   /** This change removed the component's hold (`release`). */
   released?: boolean;
-  /** The app commit that built `to`, as the lock now records it. */
+  /** The app commit that built `to` (images.json `revision`, a promoted entry's), as the lock now records it: CreateEnvPR marks it. */
   revision?: string;
+  /** The app repository it was built from (images.json `source`). */
+  source?: string;
 }
 
 /** A component the run left alone because the lock holds it. */
@@ -169,51 +173,7 @@ function compileFilter(filter: string): RegExp {
   }
 }
 
-/** An allowedRegistries entry (`host`, `host/prefix`, `*` globs) as a pattern over registryName, its host spelled as registryHost does. */
-function registryPattern(pattern: string): RegExp {
-  const { host, path } = splitRegistryAddress(pattern);
-  const body = (path ? `${host}/${path}` : host).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
-  return new RegExp(`^${body}(/|$)`);
-}
-
-/** The name an image is checked against allowedRegistries with: `registry/path`, Docker Hub images as docker.io/library/… */
-function registryName(image: string): string {
-  const { registry, path } = repositoryLocation(parseImageRef(image)?.name ?? image.split('@')[0]);
-  return `${registry}/${path}`;
-}
-
 const sameImage = (a: LockImage | undefined, b: LockImage) => !!a && a.image === b.image && a.tag === b.tag && (a.digest ?? '') === (b.digest ?? '');
-
-function defaultClientFactory(options: UpdateGitOpsOptions): (host: string) => RegistryLike {
-  const clients = new Map<string, RegistryLike>();
-  const transport = fetchWith(options.network);
-  return (host) => {
-    let client = clients.get(host);
-    if (!client) {
-      const own = !!options.registry && registryHost(options.registry) === host;
-      const registry = new RegistryClient(host, own ? options.credentials : {}, transport);
-      client = { listTags: (repository) => registry.listTags(repository, options.registryPageSize ?? 1000), digest: (repository, tag) => registry.digest(repository, tag) };
-      clients.set(host, client);
-    }
-    return client;
-  };
-}
-
-/**
- * Largest YAML file read. Kubernetes objects are limited to about 1.5 MB (etcd), and the YAML parser
- * needs hundreds of bytes of memory and microseconds per node: a 20 MB file of one-character items
- * would exhaust the agent's memory instead of failing with a message.
- */
-export const MAX_YAML_BYTES = 4 * 1024 * 1024;
-
-/** A lock or manifest file's text: UTF-8 (a BOM kept, as the file is rewritten byte for byte), at most MAX_YAML_BYTES. */
-function yamlText(bytes: Buffer, shown: string): string {
-  if (bytes.length > MAX_YAML_BYTES) {
-    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-    throw new UserError(`${shown} is ${mb(bytes.length)}, more than the ${mb(MAX_YAML_BYTES)} this task reads (a Kubernetes object cannot exceed 1.5 MB): split it, or keep it out of manifestsPath.`, { file: shown });
-  }
-  return decodeUtf8(bytes, shown, { keepBom: true });
-}
 
 /**
  * Moves components of one environment to new images: resolves the desired images from the source,
@@ -247,7 +207,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const inventoryPath = options.inventoryFile ? await insideRoot(root, options.inventoryFile) : undefined;
   const pinDigest = options.pinDigest ?? true;
   const source = options.source ?? 'images';
-  const client = options.registryClient ?? defaultClientFactory(options);
+  const client = options.registryClient ?? registryClients({ ...options, transport: options.fetch });
 
   // 1. The lock as it is.
   let lockText: string;
@@ -413,6 +373,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
       ...(hold ? { hold } : {}),
       ...(releases ? { released: true } : {}),
       ...(after.revision ? { revision: after.revision } : {}),
+      ...(image.source ? { source: image.source } : {}),
     });
   }
 
@@ -466,8 +427,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
 
   // 11. allowedRegistries over every image of the environment, changed or not.
   if (allowed.length) {
-    const patterns = allowed.map(registryPattern);
-    const ok = (image: string) => patterns.some((p) => p.test(registryName(image)));
+    const ok = registryAllowed(allowed);
     const lockEntries = new Map<string, LockImage & { line?: number }>([...current, ...next]);
     for (const [component, entry] of lockEntries) {
       if (!ok(entry.image)) {

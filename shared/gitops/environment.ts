@@ -80,11 +80,16 @@ export class Environment {
     const files = this.kustomizeFiles(edited);
     return this.roots.map((dir) => {
       try {
-        return { dir, render: renderKustomization(dir, { root: this.root, files }) };
+        return { dir, render: this.renderRoot(dir, files) };
       } catch (error) {
         if (error instanceof RenderUnsupported) return { dir, unsupported: error };
         throw error;
       }
     });
+  }
+
+  /** Renders one root over the files as they are (or `files`); a UserError (RenderUnsupported among them) when it does not render here. */
+  renderRoot(dir: string, files: KustomizeFiles = this.kustomizeFiles(new Map())): Render {
+    return renderKustomization(dir, { root: this.root, files });
   }
 }

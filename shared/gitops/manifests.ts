@@ -1,6 +1,7 @@
 import { promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../errors';
+import { decodeUtf8 } from '../files';
 
 /** A YAML file under the manifests path: where it is read from and written to, and how to name it. */
 export interface ManifestFile {
@@ -60,4 +61,20 @@ export async function listManifests(root: string, dir: string): Promise<Manifest
   const realDir = await fs.realpath(dir);
   await walk(realDir, relative(realDir));
   return files;
+}
+
+/**
+ * Largest YAML file read. Kubernetes objects are limited to about 1.5 MB (etcd), and the YAML parser
+ * needs hundreds of bytes of memory and microseconds per node: a 20 MB file of one-character items
+ * would exhaust the agent's memory instead of failing with a message.
+ */
+export const MAX_YAML_BYTES = 4 * 1024 * 1024;
+
+/** A lock or manifest file's text: UTF-8 (a BOM kept, as the file is rewritten byte for byte), at most MAX_YAML_BYTES. */
+export function yamlText(bytes: Buffer, shown: string): string {
+  if (bytes.length > MAX_YAML_BYTES) {
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    throw new UserError(`${shown} is ${mb(bytes.length)}, more than the ${mb(MAX_YAML_BYTES)} this task reads (a Kubernetes object cannot exceed 1.5 MB): split it, or keep it out of manifestsPath.`, { file: shown });
+  }
+  return decodeUtf8(bytes, shown, { keepBom: true });
 }

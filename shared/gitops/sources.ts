@@ -3,8 +3,11 @@ import * as path from 'node:path';
 import { progressCounter, type Log } from '../agent';
 import { shown, UserError } from '../errors';
 import { parseImageLine, parseImagesJson, repositoryLocation, sameRepository } from '../images/reference';
+import { registryHost } from '../images/registry-host';
 import type { Lock, LockImage } from '../lock/lockfile';
 import type { EnvChange } from '../pr/changes';
+import type { FetchFunction } from '../net/fetch';
+import { RegistryClient, type RegistryCredentials } from '../registry/client';
 import { newest, parseVersion } from '../versions/order';
 
 /** What the registry source and digest pinning need from a registry. */
@@ -13,9 +16,29 @@ export interface RegistryLike {
   digest(repository: string, reference: string): Promise<string | undefined>;
 }
 
+/**
+ * A client per registry host (as registryHost spells it: docker.io for Docker Hub), made on first use; only
+ * `registry`'s host gets the credentials; every request goes through `transport` (the agent's proxy and CA).
+ */
+export function registryClients(options: { registry?: string; credentials?: RegistryCredentials; registryPageSize?: number; transport?: FetchFunction }): (host: string) => RegistryLike {
+  const clients = new Map<string, RegistryLike>();
+  return (host) => {
+    let client = clients.get(host);
+    if (!client) {
+      const own = !!options.registry && registryHost(options.registry) === host;
+      const registry = new RegistryClient(host, own ? options.credentials : {}, options.transport);
+      client = { listTags: (repository) => registry.listTags(repository, options.registryPageSize ?? 1000), digest: (repository, tag) => registry.digest(repository, tag) };
+      clients.set(host, client);
+    }
+    return client;
+  };
+}
+
 /** What a component should run, with where it came from (for messages). */
 export interface DesiredImage extends LockImage {
   origin: string;
+  /** The app repository that built it (images.json `source`, its org.opencontainers.image.source): where its promotion mark goes. */
+  source?: string;
   /** The hold to write: a reason, null to remove it, undefined to leave the lock's as it is. */
   hold?: string | null;
   /** Set back on purpose (source revision): downgrades are allowed, and a held component is moved too. */
@@ -70,7 +93,7 @@ export async function fromImages(lines: string[], imagesFile: string | undefined
       if (earlier && (earlier.tag !== tag || earlier.digest !== image.digest)) {
         throw new UserError(`${image.component} is in both ${earlier.origin} and ${path.basename(file)} with different images: keep one build's images.json per component.`, { file });
       }
-      desired.set(image.component, { image: image.image, tag, digest: image.digest, revision: image.revision, origin: `${path.basename(file)} (${image.component})` });
+      desired.set(image.component, { image: image.image, tag, digest: image.digest, revision: image.revision, origin: `${path.basename(file)} (${image.component})`, ...(image.source ? { source: image.source } : {}) });
     }
   }
   lines.forEach((text, index) => {

@@ -148,6 +148,8 @@ export interface BuiltImage {
   status?: string;
   /** The app commit built: the image's own `revision`, else the file's `commit`; absent when neither is a commit id (a TFVC changeset). */
   revision?: string;
+  /** The app repository it was built from (org.opencontainers.image.source). */
+  source?: string;
 }
 
 /** Reads images.json (schemaVersion 1) and checks its shape; errors name the file. */
@@ -201,5 +203,6 @@ function checkBuiltImage(entry: unknown, index: number, file: string): BuiltImag
     digest: item.digest || undefined,
     status: item.status,
     ...(typeof item.revision === 'string' && isRevision(item.revision) ? { revision: item.revision } : {}),
+    ...(typeof item.source === 'string' && item.source ? { source: item.source } : {}),
   };
 }

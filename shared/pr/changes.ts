@@ -28,8 +28,10 @@ export interface EnvChange {
   hold?: string;
   /** The change removed the component's hold (`release`). */
   released?: boolean;
-  /** The app commit that built `to`, as the lock records it. */
+  /** The app commit that built `to`, as the lock records it: where the promotion mark goes. */
   revision?: string;
+  /** The app repository's URL (images.json `source`). */
+  source?: string;
 }
 
 /** Parses the `changes` input; anything but a JSON array of `{component, to}` objects is a UserError. */
@@ -56,6 +58,7 @@ export function parseChanges(text: string, origin = "input 'changes'"): EnvChang
       ...(typeof c.hold === 'string' && c.hold ? { hold: c.hold } : {}),
       ...(c.released === true ? { released: true } : {}),
       ...(typeof c.revision === 'string' && isRevision(c.revision) ? { revision: c.revision } : {}),
+      ...(typeof c.source === 'string' && c.source ? { source: c.source } : {}),
     };
   });
 }

@@ -2,7 +2,7 @@ import type { Agent } from '../agent';
 import { acrCredentials, type AzureLoginOptions } from '../azure/login';
 import { UserError } from '../errors';
 import { serviceConnection } from '../inputs';
-import { fetchWith } from '../net/fetch';
+import { fetchWith } from '../net/proxy-fetch';
 import type { RegistryCredentials } from './client';
 
 /** The registry a task talks to, and the credentials it signs in with there. */

@@ -114,9 +114,8 @@ export class AzureRepos {
 
   /** Connects and resolves the project and repository (by name or id); unknown ones are UserErrors. */
   static async open(options: AzureReposOptions): Promise<AzureRepos> {
-    const collectionUrl = options.collectionUrl.endsWith('/') ? options.collectionUrl : `${options.collectionUrl}/`;
-    const handler = options.tokenKind === 'pat' ? new PersonalAccessTokenCredentialHandler(options.token, false) : new BearerCredentialHandler(options.token, false);
-    const api = new GitApi(collectionUrl, [handler], { allowRetries: false, socketTimeout: 60_000, ...requestOptions(options.network) });
+    const collectionUrl = withSlash(options.collectionUrl);
+    const api = gitApi(collectionUrl, options.token, options.tokenKind, options.network);
     const opts = { ...options, collectionUrl };
     const ask = <T>(what: string, action: () => Promise<T>) => guard(what, opts, () => call(what, action, { ...options.retry, log: options.log }));
     let repo: GitRepository | null = await ask(`reading repository '${options.repository}'`, () => api.getRepository(options.repository, options.project));
@@ -353,6 +352,17 @@ export class AzureRepos {
   private ask<T>(what: string, action: () => Promise<T>): Promise<T> {
     return guard(what, this.options, () => call(what, action, { ...this.options.retry, log: this.options.log }));
   }
+}
+
+const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
+
+/**
+ * azure-devops-node-api's GitApi for a collection, constructed directly (not through WebApi, which bundles every
+ * API client), with its own retries off: rest-retry.ts retries every call.
+ */
+export function gitApi(collectionUrl: string, token: string, tokenKind: TokenKind = 'bearer', network?: NetworkSettings): GitApi {
+  const handler = tokenKind === 'pat' ? new PersonalAccessTokenCredentialHandler(token, false) : new BearerCredentialHandler(token, false);
+  return new GitApi(withSlash(collectionUrl), [handler], { allowRetries: false, socketTimeout: 60_000, ...requestOptions(network) });
 }
 
 /** The identity service's host: vssps beside dev.azure.com and *.visualstudio.com, the collection itself on a server. */

@@ -76,3 +76,25 @@ export async function call<T>(what: string, action: () => Promise<T>, options: C
     },
   );
 }
+
+/**
+ * Runs a REST call whose failure must not fail the task (a status, a mark): a refusal becomes a warning that names the
+ * permission to grant (`permission`, on `where`), anything else one that says what went wrong. True when it landed.
+ */
+export async function bestEffort(log: Log, what: string, permission: string, where: string, action: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await action();
+    return true;
+  } catch (error) {
+    const status = statusOf(error);
+    const said = (error as RestError).result?.message ?? (error as Error).message;
+    const fix =
+      status === 401
+        ? `the token was refused (HTTP 401): run with the job's access token`
+        : status === 403
+          ? `the build service may not (HTTP 403: ${said}): grant it '${permission}' on ${where} (Project settings > Repositories > Security)`
+          : `${said}${status ? ` (HTTP ${status})` : ''}`;
+    log.warn(`Could not ${what}: ${fix}. This does not change the task's result.`);
+    return false;
+  }
+}

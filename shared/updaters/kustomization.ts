@@ -46,7 +46,8 @@ export function findKustomizationEdits(parsed: ParsedFile, changes: readonly Ima
       const offset = entry.range![0];
       if (!change) {
         const tag = str('newTag');
-        result.images.push({ image: `${repository}${tag ? `:${tag}` : ''}`, offset });
+        const digest = str('digest');
+        result.images.push({ image: `${repository}${tag ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`, offset });
         continue;
       }
       const edits: Edit[] = [];

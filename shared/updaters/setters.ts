@@ -24,7 +24,7 @@ export function parseMarker(after: string): { component: string; part: 'image' |
 export const mentionsSetter = (text: string): boolean => text.includes('$imagepolicy');
 
 /** Every string scalar followed by a marker on its line, with the marker. */
-function markedScalars(parsed: ParsedFile): Array<{ node: Scalar<string>; marker: NonNullable<ReturnType<typeof parseMarker>> }> {
+export function markedScalars(parsed: ParsedFile): Array<{ node: Scalar<string>; marker: NonNullable<ReturnType<typeof parseMarker>> }> {
   const out: Array<{ node: Scalar<string>; marker: NonNullable<ReturnType<typeof parseMarker>> }> = [];
   for (const document of parsed.documents) {
     visit(document, {

@@ -16,6 +16,8 @@ const GIT_LOCATIONS: Array<[string, string, string]> = [
   ['4b6702c7-aa35-4b89-9c96-b9abf6d3e540', 'reviewers', '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/{resource}/{reviewerId}'],
   ['f22387e3-984e-4c52-9c6d-fbb8f14c812d', 'labels', '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/{resource}/{labelIdOrName}'],
   ['0a637fcc-5370-4ce8-b0e8-98091f5f9482', 'workitems', '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/{resource}'],
+  ['b5f6bb4f-8d1e-4d79-8d11-4c9172c99c35', 'statuses', '{project}/_apis/{area}/repositories/{repositoryId}/pullRequests/{pullRequestId}/{resource}/{statusId}'],
+  ['428dd4fb-fda5-4722-af02-9313b80305da', 'statuses', '{project}/_apis/{area}/repositories/{repositoryId}/commits/{commitId}/{resource}'],
 ];
 
 export function coreArea(store: Store): Area {

@@ -1,2 +1,2 @@
 export { AdoServer, type AdoRequest, type FaultOptions } from './server';
-export type { AdoIdentity } from './store';
+export type { AdoIdentity, StatusRecord } from './store';

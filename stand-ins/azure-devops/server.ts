@@ -11,13 +11,14 @@ import { coreArea } from './core';
 import { commitFiles, createRepo, gitArea, readFile, serveGit, tip } from './git';
 import { type Answer, type Area, HttpError, notFound, readBody } from './http';
 import { completePullRequest, pullRequestsArea } from './pull-requests';
-import { type AdoIdentity, type Project, type PullRequest, type Repo, Store } from './store';
+import { statusesArea } from './statuses';
+import { type AdoIdentity, type Project, type PullRequest, type Repo, type StatusRecord, Store } from './store';
 import { linkWorkItems, workItemsArea } from './work-items';
 
 /**
  * A stand-in for Azure DevOps Services that the real azure-devops-node-api client talks to:
  * resource-location discovery, projects, identities, Git repositories and refs, pull requests (with
- * reviewers, labels, work item refs), pipeline runs, build work items and work item links, and git smart HTTP through
+ * reviewers, labels, work item refs), pull request and commit statuses, pipeline runs, build work items and work item links, and git smart HTTP through
  * `git http-backend` over bare repositories at `<collection>/<project>/_git/<repo>`. Each API area is a
  * module beside this one; this one is the HTTP core: authentication, routing, error answers.
  *
@@ -68,7 +69,7 @@ export class AdoServer {
 
   private constructor(readonly root: string, readonly org: string, private readonly server: http.Server, private readonly proxy: FaultProxy) {
     this.store = new Store(root, () => this.collectionUrl);
-    this.areas = [coreArea(this.store), gitArea(this.store), pullRequestsArea(this.store), workItemsArea(this.store), buildsArea(this.store)];
+    this.areas = [coreArea(this.store), gitArea(this.store), statusesArea(this.store), pullRequestsArea(this.store), workItemsArea(this.store), buildsArea(this.store)];
     this.buildService = this.addIdentity({ displayName: `Edge Build Service (${org})`, uniqueName: `build-service@${org}` });
   }
 
@@ -181,6 +182,26 @@ export class AdoServer {
   /** A run of a pipeline in `projectName` (created when missing), as the build list reports it. */
   addBuild(projectName: string, spec: BuildSpec): Build {
     return addBuild(this.store, this.store.findProject(projectName) ?? this.store.addProject(projectName), spec);
+  }
+
+  /** The statuses of a pull request, oldest first, as the service keeps them (creator by id). */
+  pullRequestStatuses(repoName: string, id: number, projectName = 'Edge'): StatusRecord[] {
+    return [...(this.store.pullRequestStatuses.get(`${this.store.repoByName(projectName, repoName).id}|${id}`) ?? [])];
+  }
+
+  /** The statuses of a commit (its full id), oldest first. */
+  commitStatuses(repoName: string, commit: string, projectName = 'Edge'): StatusRecord[] {
+    return [...(this.store.commitStatuses.get(`${this.store.repoByName(projectName, repoName).id}|${commit}`) ?? [])];
+  }
+
+  /** Denies `identity` a Git permission (`PullRequestContribute`, `GenericContribute`) on every repository: the service then answers 403 TF401027. */
+  denyPermission(identity: AdoIdentity, permission: string): void {
+    this.store.denied.set(identity.id, new Set([...(this.store.denied.get(identity.id) ?? []), permission]));
+  }
+
+  /** Gives a permission denied by denyPermission back. */
+  allowPermission(identity: AdoIdentity, permission: string): void {
+    this.store.denied.get(identity.id)?.delete(permission);
   }
 
   /** Work items the service reports as linked to a build (GET _apis/build/builds/{id}/workitems); they exist from now on. */

@@ -49,6 +49,18 @@ export interface PullRequest {
   lastMergeSourceCommit?: string;
 }
 
+/** A pull request's or a commit's status, as the service keeps it. */
+export interface StatusRecord {
+  id: number;
+  state: string;
+  description?: string;
+  context: { name: string; genre?: string };
+  targetUrl?: string;
+  iterationId?: number;
+  createdBy: string;
+  creationDate: string;
+}
+
 export class Store {
   readonly identities: AdoIdentity[] = [];
   /** Token -> identity id. */
@@ -62,6 +74,12 @@ export class Store {
   readonly workItems = new Set<string>();
   /** Pipeline runs, oldest first (id = position + 1). */
   readonly builds: Build[] = [];
+  /** `<repository id>|<pull request id>` -> its statuses, oldest first. */
+  readonly pullRequestStatuses = new Map<string, StatusRecord[]>();
+  /** `<repository id>|<commit>` -> its statuses, oldest first. */
+  readonly commitStatuses = new Map<string, StatusRecord[]>();
+  /** Identity id -> the Git permissions it is denied (`PullRequestContribute`, `GenericContribute`, ...). */
+  readonly denied = new Map<string, Set<string>>();
   nextPullRequestId = 1;
   nextLabelId = 1;
 
@@ -91,6 +109,12 @@ export class Store {
     }
     const id = token === undefined ? undefined : this.tokens.get(token);
     return this.identities.find((i) => i.id === id);
+  }
+
+  /** The service's 403 when `caller` lacks a Git permission on a repository. */
+  demand(caller: AdoIdentity, permission: string): void {
+    if (this.denied.get(caller.id)?.has(permission))
+      throw new HttpError(403, `TF401027: You need the Git '${permission}' permission to perform this action. Details: identity 'Build\\${caller.id}', scope 'repository'.`, 'GitNeedsPermissionException');
   }
 
   addProject(name: string): Project {

@@ -1,3 +1,4 @@
+import { transportFor } from '../../shared/net/proxy-fetch';
 import * as path from 'node:path';
 import type { Agent } from '../../shared/agent';
 import { UserError } from '../../shared/errors';
@@ -16,6 +17,7 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
   if (!registry) throw new UserError('No registry is given: set containerRegistry (a Docker registry service connection) or registry.');
   // Empty means no images.json (the agent fills in the task.json default when the input is not set).
   const manifestPath = expandVariables(agent, agent.input('manifestPath'));
+  const network = agent.network();
   return {
     componentsPath: path.resolve(agent.input('componentsPath') || agent.variable('Build.SourcesDirectory') || '.'),
     components: agent.input('components'),
@@ -25,7 +27,8 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     imageNames: parseList(agent.input('imageNames')),
     registry,
     credentials,
-    network: agent.network(),
+    network,
+    ...transportFor(network),
     repositoryPrefix: agent.input('repositoryPrefix'),
     imageTagFormat: agent.input('imageTagFormat') || 'v{version}',
     preRelease: expandVariables(agent, agent.input('preRelease')),

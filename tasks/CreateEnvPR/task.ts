@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Agent } from '../../shared/agent';
 import type { CreateEnvPROptions, CreateEnvPRResult } from '../../shared/flows/create-env-pr';
 import { DEFAULT_TITLE } from '../../shared/pr/description';
-import { boolInput, expandVariables, parseList, requiredInput, serviceConnection } from '../../shared/inputs';
+import { boolInput, expandVariables, parseList, requiredInput, runUrl, serviceConnection } from '../../shared/inputs';
 import { pullRequestSummary } from '../../shared/summaries';
 
 /** CreateEnvPR@1's inputs, connection and pipeline variables as the flow's options, every task.json default applied. */
@@ -47,10 +47,7 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     build: {
       id: buildId,
       number: agent.variable('Build.BuildNumber') ?? buildId,
-      url:
-        buildId && buildCollection && teamProject
-          ? `${buildCollection.replace(/\/?$/, '/')}${encodeURIComponent(teamProject)}/_build/results?buildId=${buildId}`
-          : undefined,
+      url: runUrl(agent),
     },
     isDraft: boolInput(agent, 'isDraft', false),
     autoComplete: boolInput(agent, 'autoComplete', false),
@@ -58,7 +55,16 @@ export function readOptions(agent: Agent): CreateEnvPROptions {
     deleteSourceBranch: boolInput(agent, 'deleteSourceBranch', true),
     dryRun: boolInput(agent, 'dryRun', false),
     tempDir: agent.tempDir(),
+    promotionMarks: boolInput(agent, 'promotionMarks', true),
+    appRepository: ownRepository(agent),
   };
+}
+
+/** This pipeline's repository, when it is an Azure Repos one (where the images it built come from). */
+function ownRepository(agent: Agent): CreateEnvPROptions['appRepository'] {
+  const project = agent.variable('System.TeamProject');
+  const repository = agent.variable('Build.Repository.ID');
+  return agent.variable('Build.Repository.Provider') === 'TfsGit' && project && repository ? { project, repository } : undefined;
 }
 
 /** Outputs `pullRequestId`, `pullRequestUrl`, `created`, `sourceBranch`, `commitId`, the summary; returns the closing message. */

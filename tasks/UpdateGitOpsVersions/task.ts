@@ -1,3 +1,4 @@
+import { transportFor } from '../../shared/net/proxy-fetch';
 import * as path from 'node:path';
 import type { Agent } from '../../shared/agent';
 import { DEFAULT_TAG_FILTER, type MaxBump, type UpdateGitOpsOptions, type UpdateGitOpsResult, type UpdateSource } from '../../shared/flows/update-gitops';
@@ -13,6 +14,7 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
   const environment = requiredInput(agent, 'environment');
   const { registry, credentials } = await registryAccess(agent, azureLogin);
   const imagesFile = agent.input('imagesFile');
+  const network = agent.network();
   return {
     gitopsPath,
     environment,
@@ -30,7 +32,8 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     inventoryFile: agent.input('inventoryFile') || undefined,
     registry: registryHost(registry),
     credentials,
-    network: agent.network(),
+    network,
+    ...transportFor(network),
     tagFilter: agent.input('tagFilter') || DEFAULT_TAG_FILTER,
     components: agent.input('components'),
     pinDigest: boolInput(agent, 'pinDigest', true),

@@ -22,14 +22,14 @@ export function testLog(): Log & { warnings: string[]; lines: string[] } {
   };
 }
 
-/** A copy of a fixture GitOps tree (`tree`, or `layouts/<name>`) with `{{REGISTRY}}` filled in. */
-export async function gitopsTree(registry: string, fixture = 'tree'): Promise<string> {
+/** A copy of a fixture GitOps tree (`tree`, or `layouts/<name>`) with `{{REGISTRY}}` (and any `{{NAME}}` of `values`) filled in. */
+export async function gitopsTree(registry: string, fixture = 'tree', values: Record<string, string> = {}): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gitops-'));
   async function copy(from: string, to: string): Promise<void> {
     await fs.mkdir(to, { recursive: true });
     for (const entry of await fs.readdir(from, { withFileTypes: true })) {
       if (entry.isDirectory()) await copy(path.join(from, entry.name), path.join(to, entry.name));
-      else await fs.writeFile(path.join(to, entry.name), (await fs.readFile(path.join(from, entry.name), 'utf8')).replace(/\{\{REGISTRY\}\}/g, registry));
+      else await fs.writeFile(path.join(to, entry.name), (await fs.readFile(path.join(from, entry.name), 'utf8')).replace(/\{\{(\w+)\}\}/g, (whole, name: string) => (name === 'REGISTRY' ? registry : (values[name] ?? whole))));
     }
   }
   await copy(path.join(FIXTURES, fixture), dir);

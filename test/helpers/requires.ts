@@ -1,5 +1,4 @@
-import { constants, promises as fs } from 'node:fs';
-import * as path from 'node:path';
+import { findOnPath } from '../../shared/process';
 
 /**
  * Tests run against real programs (a registry, builders, kubectl, cargo, htpasswd). A test whose program
@@ -10,14 +9,7 @@ export const ALLOW_MISSING_TOOLS = 'RGR_ALLOW_MISSING_TOOLS';
 
 /** Those of `tools` that are not an executable file in a folder of PATH. */
 export async function missingTools(tools: readonly string[]): Promise<string[]> {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  const found = async (tool: string) => {
-    for (const dir of dirs) {
-      if (await fs.access(path.join(dir, tool), constants.X_OK).then(() => true, () => false)) return true;
-    }
-    return false;
-  };
-  const present = await Promise.all(tools.map(found));
+  const present = await Promise.all(tools.map((tool) => findOnPath(tool)));
   return tools.filter((_, i) => !present[i]);
 }
 

@@ -17,7 +17,7 @@ interface ImagesFile {
   schemaVersion: number;
   buildId: string;
   commit: string;
-  images: Array<{ component: string; version: string; image: string; tags: string[]; digest?: string; platforms: string[]; status: string }>;
+  images: Array<{ component: string; version: string; image: string; tags: string[]; digest?: string; platforms: string[]; status: string; revision?: string; source?: string }>;
 }
 
 async function filesContaining(dir: string, needle: string): Promise<string[]> {
@@ -131,6 +131,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
       assert.equal(image.image, `${registry.host}/${repository}`);
       assert.deepEqual(image.tags, [tag, 'latest']);
       assert.equal(image.status, 'pushed');
+      assert.deepEqual([image.revision, image.source], [commit, SOURCE], 'images.json records the commit and repository that built it (the revision and source labels)');
       assert.deepEqual((await client.listTags(repository)).sort(), [tag, 'latest'].sort());
       assert.equal(image.digest, await client.digest(repository, tag), 'images.json digest is the registry digest');
       assert.equal(await client.digest(repository, 'latest'), image.digest);
@@ -166,6 +167,7 @@ describe('BuildRustContainers with real builders and a real registry (docker-reg
     assert.deepEqual(buildCalls(result), [], 'nothing was built or pushed');
     assert.deepEqual(images!.images.map((i) => i.status), ['exists', 'exists', 'exists']);
     for (const image of images!.images) assert.equal(image.digest, before[`${name}/${image.component}`][image.tags[0]]);
+    assert.ok(images!.images.every((i) => i.revision === undefined), 'an image found in the registry was built by another commit: no revision claimed');
     assert.deepEqual(await registryState(`${name}/`), before, 'the registry is unchanged');
   }
 

@@ -7,7 +7,7 @@ import { UserError } from '../../shared/errors';
 import { Git } from '../../shared/git/git';
 import { Remote } from '../../shared/git/remote';
 import { remoteTags } from '../../shared/git/remote-tags';
-import { fetchWith } from '../../shared/net/fetch';
+import { fetchWith } from '../../shared/net/proxy-fetch';
 import type { NetworkSettings } from '../../shared/net/network';
 import { run } from '../../shared/process';
 import { RegistryClient } from '../../shared/registry/client';

@@ -77,6 +77,8 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
         deleteSourceBranch: true,
         dryRun: false,
         tempDir: a.tempDir(),
+        promotionMarks: true,
+        appRepository: undefined,
       });
       assert.deepEqual(a.secrets, [TOKEN]);
     });
@@ -142,8 +144,17 @@ describe('CreateEnvPR@1 in-process: readOptions and report on the in-memory agen
           deleteSourceBranch: false,
           dryRun: true,
           tempDir: undefined,
+          promotionMarks: true,
+          appRepository: undefined,
         },
       );
+    });
+
+    it("promotion marks: on by default, in the run's own repository when it is an Azure Repos one; promotionMarks: false turns them off", () => {
+      const own = { ...RUN, variables: { ...RUN.variables, 'Build.Repository.Provider': 'TfsGit', 'Build.Repository.ID': 'app-repo-id' } };
+      assert.deepEqual(readOptions(agent(own)).appRepository, { project: 'Edge', repository: 'app-repo-id' });
+      assert.equal(readOptions(agent({ ...own, variables: { ...own.variables, 'Build.Repository.Provider': 'GitHub' } })).appRepository, undefined);
+      assert.equal(readOptions(agent(own, { promotionMarks: 'false' })).promotionMarks, false);
     });
 
     it("takes a connection's personal access token and organisation instead of the job's; the build stays the run's", () => {

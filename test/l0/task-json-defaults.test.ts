@@ -4,6 +4,7 @@ import { readOptions as buildOptions } from '../../tasks/BuildRustContainers/tas
 import { readOptions as pullRequestOptions } from '../../tasks/CreateEnvPR/task';
 import { readOptions as tagOptions } from '../../tasks/TagComponents/task';
 import { readOptions as gitopsOptions } from '../../tasks/UpdateGitOpsVersions/task';
+import { readOptions as validateOptions } from '../../tasks/ValidateGitOps/task';
 import { MemoryAgent } from '../helpers/memory-agent';
 import { expandMacros, readTaskJson } from '../helpers/run-task';
 
@@ -20,6 +21,7 @@ const TASKS: Array<{ task: string; readOptions: (agent: Agent) => unknown; requi
   { task: 'BuildRustContainers', readOptions: buildOptions, required: { registry: 'localhost:5000' }, emptyMeansNone: ['manifestPath'] },
   { task: 'UpdateGitOpsVersions', readOptions: gitopsOptions, required: { gitopsPath: '/gitops', environment: 'devtest' } },
   { task: 'CreateEnvPR', readOptions: pullRequestOptions, required: { gitopsPath: '/gitops', environment: 'devtest' } },
+  { task: 'ValidateGitOps', readOptions: validateOptions },
 ];
 
 describe('task.json defaults: every task reads an input left empty as its task.json default', () => {

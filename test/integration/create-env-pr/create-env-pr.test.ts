@@ -127,6 +127,40 @@ describe('CreateEnvPR (bundled task against the Azure DevOps stand-in)', functio
     assert.equal(ado.requests.length, before, 'no request at all');
   });
 
+  it("marks the app commit that built each image gitops/<env>: pending (PR !<id>), in the repository its source names, or the pipeline's own", async () => {
+    const app = await ado.createRepo('Edge', 'edge-app', { 'Cargo.toml': '[workspace]\n' });
+    const built = (await ado.branchTip('Edge', 'edge-app', 'main'))!;
+    await ado.createRepo('Edge', 'marked', gitopsFiles({ devtest: BASE_PINS }));
+    const dir = await copy('Edge', 'marked');
+    // UpdateGitOpsVersions' changes carry images.json's revision and source: heuristic names its repository, http-connector has none (the run's own repository is used)
+    const changes = (JSON.parse(await applyBump(dir, 'devtest', { heuristic: 'v1.5.0', 'http-connector': 'v2.1.0' })) as Array<Record<string, string>>).map((c) => ({
+      ...c,
+      revision: built,
+      ...(c.component === 'heuristic' ? { source: ado.remoteUrl('Edge', 'edge-app') } : {}),
+    }));
+    const result = await createEnvPR(dir, { environment: 'devtest', changes: JSON.stringify(changes) }, { variables: { 'Build.Repository.Provider': 'TfsGit', 'Build.Repository.ID': app.id } });
+    succeeded(result);
+    const marks = ado.commitStatuses('edge-app', built);
+    assert.deepEqual(
+      marks.map((m) => [m.context.genre, m.context.name, m.state, m.description, m.targetUrl]),
+      [['rust-gitops-release', 'gitops/devtest', 'pending', `PR !${result.outputs.pullRequestId} into main`, result.outputs.pullRequestUrl]],
+      'one mark for the commit (both changes were built by it)',
+    );
+    assert.deepEqual(result.warnings, []);
+
+    // without the permission the pull request is still opened, with a warning naming it
+    ado.denyPermission(ado.buildService, 'GenericContribute');
+    try {
+      const next = (JSON.parse(await applyBump(dir, 'devtest', { heuristic: 'v1.6.0' })) as Array<Record<string, string>>).map((c) => ({ ...c, revision: built, source: ado.remoteUrl('Edge', 'edge-app') }));
+      const refused = await createEnvPR(dir, { environment: 'devtest', changes: JSON.stringify(next) });
+      succeeded(refused);
+      assert.ok(refused.warnings.some((w) => /HTTP 403.*GenericContribute.*grant it 'Contribute' on the app repository 'edge-app'/.test(w)), refused.warnings.join('\n'));
+      assert.equal(ado.commitStatuses('edge-app', built).length, 1);
+    } finally {
+      ado.allowPermission(ado.buildService, 'GenericContribute');
+    }
+  });
+
   it('puts the pull request in the project of the GitOps repository, not the pipeline project', async () => {
     await ado.createRepo('Platform', 'fleet-gitops', gitopsFiles({ qa: BASE_PINS }));
     await ado.createRepo('Edge', 'fleet-gitops', gitopsFiles({ qa: BASE_PINS })); // same name, wrong project

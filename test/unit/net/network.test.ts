@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { UserError } from '../../../shared/errors';
-import { networkFailure, fetchWith } from '../../../shared/net/fetch';
+import { networkFailure } from '../../../shared/net/fetch';
+import { fetchWith } from '../../../shared/net/proxy-fetch';
 import { bypassesProxy, networkSettings, noProxyHosts } from '../../../shared/net/network';
 import { TransientError } from '../../../shared/retry';
 import { MemoryAgent } from '../../helpers/memory-agent';

@@ -520,7 +520,7 @@ describe('overview.md (the Marketplace page)', () => {
     const check = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'task-reference.mjs'), '--check'], { encoding: 'utf8' });
     assert.equal(check.status, 0, check.stderr);
     const overview = readFileSync(path.join(repoRoot, 'overview.md'), 'utf8');
-    for (const task of ['TagComponents', 'BuildRustContainers', 'UpdateGitOpsVersions', 'CreateEnvPR']) {
+    for (const task of ['TagComponents', 'BuildRustContainers', 'UpdateGitOpsVersions', 'CreateEnvPR', 'ValidateGitOps']) {
       const json = JSON.parse(readFileSync(path.join(repoRoot, 'tasks', task, 'task.json'), 'utf8')) as { inputs: Array<{ name: string }> };
       assert.ok(overview.includes(`<!-- reference:${task} -->`), `${task} has a reference block`);
       for (const input of json.inputs) assert.ok(overview.includes(`| \`${input.name}\``), `${task}.${input.name} is documented`);
