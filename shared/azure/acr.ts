@@ -1,7 +1,8 @@
 import { shown, UserError } from '../errors';
 import { isLoopback, parseChallenge, registryBaseUrl, registryMessage } from '../registry/client';
 import { identityOf, type AzureConnection } from './connection';
-import { azureRequest, field, type Fetch } from './http';
+import type { FetchFunction } from '../net/fetch';
+import { azureRequest, field } from './http';
 
 /** What an identity needs on a registry, said the same way wherever a registry refuses it. */
 export function acrRoleFix(connection: AzureConnection, registry: string): string {
@@ -17,7 +18,7 @@ export function acrRoleFix(connection: AzureConnection, registry: string): strin
  * `/oauth2/exchange` (`grant_type=access_token&service&tenant&access_token`) for `{ refresh_token }`.
  * The Entra token goes only to the registry's own host name, and over HTTPS unless the registry is on loopback.
  */
-export async function acrRefreshToken(connection: AzureConnection, registry: string, entraToken: string, fetchImpl: Fetch): Promise<string> {
+export async function acrRefreshToken(connection: AzureConnection, registry: string, entraToken: string, fetchImpl: FetchFunction): Promise<string> {
   const base = registryBaseUrl(registry);
   const challenge = await azureRequest(
     fetchImpl,

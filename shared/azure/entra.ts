@@ -1,6 +1,7 @@
 import { shown, UserError } from '../errors';
 import { identityOf, type AzureConnection } from './connection';
-import { azureRequest, field, type Fetch } from './http';
+import type { FetchFunction } from '../net/fetch';
+import { azureRequest, field } from './http';
 
 /** How a service principal proves who it is: the job's federated (OIDC) token, or its secret. */
 export type ClientCredential = { assertion: string } | { secret: string };
@@ -23,7 +24,7 @@ const FIXES: Array<[number[], string]> = [
  * with the client credentials grant: the OIDC token as a client assertion (workload identity federation)
  * or the secret, for the connection's Azure Resource Manager resource (`<resource>.default`).
  */
-export async function entraToken(connection: AzureConnection, credential: ClientCredential, fetchImpl: Fetch): Promise<string> {
+export async function entraToken(connection: AzureConnection, credential: ClientCredential, fetchImpl: FetchFunction): Promise<string> {
   const url = new URL(`${encodeURIComponent(connection.tenantId)}/oauth2/v2.0/token`, connection.authority);
   const step = `Signing in to Microsoft Entra ID (${url.host}) as ${identityOf(connection)} of the Azure connection ${shown(connection.id)}`;
   const answer = await azureRequest(

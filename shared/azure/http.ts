@@ -1,8 +1,6 @@
 import { UserError } from '../errors';
+import { type FetchFunction, networkFailure } from '../net/fetch';
 import { isTransientStatus, retryAfterMs, TransientError, withRetry } from '../retry';
-
-/** The `fetch` every Azure call goes through: globalThis.fetch unless a caller (a proxy, a test) gives another. */
-export type Fetch = typeof fetch;
 
 /** One answer of an Azure endpoint: its status and its JSON body ({} when it had none, or not JSON). */
 export interface JsonAnswer {
@@ -26,7 +24,7 @@ export interface AzureRequest {
  * honoured), and returns the last answer whatever its status. When the endpoint cannot be reached at
  * all, fails with a UserError: `step` (what was being done) and `fix` (what to check).
  */
-export async function azureRequest(fetchImpl: Fetch, request: AzureRequest, step: string, fix: string): Promise<JsonAnswer> {
+export async function azureRequest(fetchImpl: FetchFunction, request: AzureRequest, step: string, fix: string): Promise<JsonAnswer> {
   const url = new URL(request.url);
   const headers: Record<string, string> = { Accept: 'application/json', ...request.headers };
   let body: string | undefined;
@@ -42,7 +40,8 @@ export async function azureRequest(fetchImpl: Fetch, request: AzureRequest, step
           const signal = request.timeoutMs ? AbortSignal.timeout(request.timeoutMs) : undefined;
           response = await fetchImpl(url, { method: request.method, headers, body, signal, redirect: 'manual' });
         } catch (error) {
-          throw new TransientError(`${url.origin} could not be reached (${reason(error)})`);
+          // A refused proxy or an untrusted certificate is a UserError naming the agent setting; the rest is tried again.
+          throw (error as Error)?.name === 'TimeoutError' ? new TransientError(`${url.origin} gave no answer in time`) : networkFailure(error, url.origin);
         }
         if (isTransientStatus(response.status)) {
           throw new TransientError(`${url.origin} answered ${response.status}`, retryAfterMs(response.headers));
@@ -65,12 +64,6 @@ async function jsonBody(response: Response): Promise<Record<string, unknown>> {
   } catch {
     return text.trim() ? { text: text.trim().slice(0, 300) } : {};
   }
-}
-
-function reason(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
-  if ((error as Error)?.name === 'TimeoutError') return 'no answer in time';
-  return cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
 }
 
 /** A string field of an answer's body, or undefined. */

@@ -4,13 +4,13 @@ import { REFRESH_TOKEN_USER, type RegistryCredentials } from '../registry/client
 import { acrRefreshToken, acrRoleFix } from './acr';
 import { azureConnection } from './connection';
 import { entraToken } from './entra';
-import type { Fetch } from './http';
+import type { FetchFunction } from '../net/fetch';
 import { managedIdentityToken } from './managed-identity';
 import { pipelineOidcToken } from './pipeline-oidc';
 
 /** What a caller may replace in the sign-in: the transport (a proxy), and the IMDS address (a test stand-in). */
 export interface AzureLoginOptions {
-  fetch?: Fetch;
+  fetch?: FetchFunction;
   imdsUrl?: string;
 }
 

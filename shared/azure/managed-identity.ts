@@ -1,6 +1,7 @@
 import { shown, UserError } from '../errors';
 import { identityOf, type AzureConnection } from './connection';
-import { azureRequest, field, type Fetch } from './http';
+import type { FetchFunction } from '../net/fetch';
+import { azureRequest, field } from './http';
 
 /** The Azure Instance Metadata Service, which gives a VM's managed identity its tokens. */
 export const IMDS_URL = 'http://169.254.169.254';
@@ -10,7 +11,7 @@ export const IMDS_URL = 'http://169.254.169.254';
  * (`GET <imds>/metadata/identity/oauth2/token?api-version=2018-02-01&resource=...`, header `Metadata: true`),
  * for the connection's Azure Resource Manager resource; a user-assigned identity is picked by its client id.
  */
-export async function managedIdentityToken(connection: AzureConnection, fetchImpl: Fetch, imdsUrl = IMDS_URL): Promise<string> {
+export async function managedIdentityToken(connection: AzureConnection, fetchImpl: FetchFunction, imdsUrl = IMDS_URL): Promise<string> {
   const url = new URL('/metadata/identity/oauth2/token', imdsUrl);
   url.searchParams.set('api-version', '2018-02-01');
   url.searchParams.set('resource', connection.resource);

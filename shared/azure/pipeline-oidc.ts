@@ -1,5 +1,6 @@
 import { shown, UserError } from '../errors';
-import { azureRequest, field, type Fetch } from './http';
+import type { FetchFunction } from '../net/fetch';
+import { azureRequest, field } from './http';
 
 export interface OidcRequest {
   /** The job's System.OidcRequestUri. */
@@ -15,7 +16,7 @@ export interface OidcRequest {
  * as Azure Pipelines' own tasks and the Azure SDKs do: `POST <System.OidcRequestUri>?api-version=7.1&serviceConnectionId=<id>`
  * with the job's access token, answered `{ "oidcToken": "<JWT>" }`.
  */
-export async function pipelineOidcToken(request: OidcRequest, fetchImpl: Fetch): Promise<string> {
+export async function pipelineOidcToken(request: OidcRequest, fetchImpl: FetchFunction): Promise<string> {
   const step = `Asking Azure DevOps for the job's OIDC token for the Azure connection ${shown(request.connectionId)}`;
   if (!request.requestUri) {
     throw new UserError(

@@ -151,7 +151,7 @@ describe('Azure Resource Manager connections: ACR sign-in against docker-registr
         [
           new RegExp(
             `^Asking the Azure Instance Metadata Service \\(127\\.0\\.0\\.1:${port}\\) for a token of the agent machine's managed identity \\(Azure connection 'a1b2c3d4-[\\w-]+f3'\\) ` +
-              `failed: http://127\\.0\\.0\\.1:${port} could not be reached \\(ECONNREFUSED\\)\\. A managed identity connection works only on a self-hosted agent running on an Azure VM`,
+              `failed: http://127\\.0\\.0\\.1:${port} could not be reached: .*ECONNREFUSED 127\\.0\\.0\\.1:${port}\\. A managed identity connection works only on a self-hosted agent running on an Azure VM`,
           ),
         ],
         { imdsUrl: `http://127.0.0.1:${port}` },
