@@ -1,8 +1,8 @@
-import type { Agent, ServiceConnection } from '../agent';
+import type { Agent } from '../agent';
 import { shown } from '../errors';
 import { REFRESH_TOKEN_USER, type RegistryCredentials } from '../registry/client';
 import { acrRefreshToken, acrRoleFix } from './acr';
-import { azureConnection } from './connection';
+import type { AzureConnection } from './connection';
 import { entraToken } from './entra';
 import type { FetchFunction } from '../net/fetch';
 import { managedIdentityToken } from './managed-identity';
@@ -21,15 +21,9 @@ export interface AzureLoginOptions {
  * exchanged at the registry for an ACR refresh token. Returned as builders and `docker login` take it:
  * user 00000000-0000-0000-0000-000000000000, the refresh token as password. Every token is masked the moment it is received.
  */
-export async function acrCredentials(
-  agent: Agent,
-  id: string,
-  endpoint: ServiceConnection,
-  registry: string,
-  options: AzureLoginOptions = {},
-): Promise<RegistryCredentials> {
+export async function acrCredentials(agent: Agent, connection: AzureConnection, registry: string, options: AzureLoginOptions = {}): Promise<RegistryCredentials> {
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const connection = azureConnection(id, endpoint);
+  const { id } = connection;
   const masked = (token: string) => {
     agent.setSecret(token);
     return token;

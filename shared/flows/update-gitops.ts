@@ -8,7 +8,6 @@ import { parseImageRef, repositoryLocation } from '../images/reference';
 import { byComponent, checkImageAgrees, parseImageNames } from '../images/component-images';
 import { fillTemplate } from '../template';
 import { emptyLock, type Lock, type LockEntry, type LockImage, lockReference, type LockUpdate, readLock, updateLock } from '../lock/lockfile';
-import type { RegistryCredentials } from '../registry/client';
 import type { FileEdits, ImageChange, SeenImage } from '../updaters/change';
 import { findHelmValuesEdits, parseHelmValues } from '../updaters/helm-values';
 import { findKustomizationEdits, isKustomizationFile } from '../updaters/kustomization';
@@ -22,11 +21,10 @@ import { listManifests, yamlText } from '../gitops/manifests';
 import { checkVersionPolicies, type MaxBump, type MovesFrom, registryAllowed } from '../gitops/policies';
 import { fixRenders, unmappedError, unmappedFileValues } from '../gitops/render-check';
 import type { Render } from '../kustomize/render';
-import { type Desired, fromChanges, fromEnvironment, fromImages, fromRegistry, fromRevision, mapLimit, registryClients, type RegistryLike } from '../gitops/sources';
+import { type Desired, fromChanges, fromEnvironment, fromImages, fromRegistry, fromRevision, mapLimit, registryClientsFor, type RegistryOptions } from '../gitops/sources';
 import { inventoryFile } from '../gitops/inventory';
 import { lockHistory, type LockHistory } from '../gitops/lock-history';
 import { Git } from '../git/git';
-import type { FetchFunction } from '../net/fetch';
 import type { NetworkSettings } from '../net/network';
 import { showFile } from '../pr/commits';
 import type { EnvChange } from '../pr/changes';
@@ -37,7 +35,7 @@ export { MAX_YAML_BYTES } from '../gitops/manifests';
 export type UpdateSource = 'images' | 'registry' | 'environment' | 'revision';
 export type { MaxBump } from '../gitops/policies';
 
-export interface UpdateGitOpsOptions {
+export interface UpdateGitOpsOptions extends RegistryOptions {
   /** The GitOps working copy. */
   gitopsPath: string;
   environment: string;
@@ -66,15 +64,8 @@ export interface UpdateGitOpsOptions {
   inventoryFile?: string;
   /** CreateEnvPR's re-apply: these changes (an earlier run's `changes`, with their holds) instead of a source. */
   reapply?: EnvChange[];
-  /** The registry the credentials belong to: a host (myacr.azurecr.io) or URL, any spelling registryHost reads. */
-  registry?: string;
-  credentials?: RegistryCredentials;
   /** The agent's proxy and CA file (agent.network()): every request and git command goes the way they say. */
   network?: NetworkSettings;
-  /** The HTTP transport for registries (the agent's proxy and CA: transportFor in net/proxy-fetch.ts); default the global fetch. */
-  fetch?: FetchFunction;
-  /** Makes the client for a registry host (as registryHost spells it: docker.io for Docker Hub); default a RegistryClient, with the credentials for `registry`. */
-  registryClient?: (host: string) => RegistryLike;
   /** For source 'registry': tags considered; default stable releases. */
   tagFilter?: string;
   /** Names or globs, `!` excludes; empty selects every component of the source. */
@@ -101,8 +92,6 @@ export interface UpdateGitOpsOptions {
    */
   imageNames?: string[];
   dryRun?: boolean;
-  /** Tags asked for per page of the registry's tag list; default 1000. */
-  registryPageSize?: number;
   /** Registry requests in flight across components; default 8. */
   concurrency?: number;
 }
@@ -207,7 +196,9 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   const inventoryPath = options.inventoryFile ? await insideRoot(root, options.inventoryFile) : undefined;
   const pinDigest = options.pinDigest ?? true;
   const source = options.source ?? 'images';
-  const client = options.registryClient ?? registryClients({ ...options, transport: options.fetch });
+  // Made when a registry is first needed, for the images it reads then (an Azure connection signs in to theirs).
+  let clients: ReturnType<typeof registryClientsFor> | undefined;
+  const registries = (images: string[]) => (clients ??= registryClientsFor(options, images));
 
   // 1. The lock as it is.
   let lockText: string;
@@ -250,6 +241,7 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
     const filter = compileFilter(options.tagFilter || DEFAULT_TAG_FILTER);
     const selected = selectByName([...current].map(([name, entry]) => ({ name, entry })), options.components ?? '');
     if (!selected.length) throw new UserError(`${lockShown} lists no component for '${environment}': source 'registry' updates the components the lock already has.`, { file: lockShown });
+    const client = await registries(selected.map((s) => s.entry.image));
     desired = await fromRegistry(selected.map((s) => [s.name, s.entry]), filter, client, pinDigest, options.concurrency ?? 8, log);
   } else if (source === 'revision') {
     const at = await lockAtRevision(root, lockShown, options.revision);
@@ -332,9 +324,10 @@ export async function updateGitOps(options: UpdateGitOpsOptions, log: Log): Prom
   if (pinDigest) {
     // A rollback writes exactly what the lock held, an unpinned entry included.
     const missing = [...desired].filter(([, image]) => !image.digest && !image.rollback);
+    const client = missing.length ? await registries(missing.map(([, image]) => image.image)) : undefined;
     await mapLimit(missing, options.concurrency ?? 8, async ([component, image]) => {
       const { registry, path: repository } = repositoryLocation(image.image);
-      const digest = await client(registry).digest(repository, image.tag);
+      const digest = await client!(registry).digest(repository, image.tag);
       if (!digest) throw new UserError(`${image.image}:${image.tag} (${component}, from ${image.origin}) is not in the registry, so its digest cannot be pinned: push it, fix the tag, or set pinDigest: false.`);
       image.digest = digest;
     });

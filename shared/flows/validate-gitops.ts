@@ -1,5 +1,4 @@
 import { lockHistory, type LockHistory } from '../gitops/lock-history';
-import type { FetchFunction } from '../net/fetch';
 import type { NetworkSettings } from '../net/network';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +11,6 @@ import { formatImageRef, repositoryLocation } from '../images/reference';
 import { type Lock, readLock } from '../lock/lockfile';
 import { findOnPath } from '../process';
 import { bestEffort } from '../repos/rest-retry';
-import type { RegistryCredentials } from '../registry/client';
 import type { RetryOptions } from '../retry';
 import { fillTemplate } from '../template';
 import { parseHelmValues } from '../updaters/helm-values';
@@ -25,7 +23,7 @@ import { listManifests, yamlText } from '../gitops/manifests';
 import { type MaxBump, registryAllowed } from '../gitops/policies';
 import { azureReposRepository, markMerged, type RepositoryRef } from '../gitops/promotion-marks';
 import { type RenderMode, renderRoots, type RootImages } from '../gitops/renders';
-import { mapLimit, registryClients, type RegistryLike } from '../gitops/sources';
+import { mapLimit, registryClientsFor, type RegistryOptions } from '../gitops/sources';
 import { checkVersionMoves, lockOnBranch } from '../gitops/target-branch';
 
 export type { RenderMode } from '../gitops/renders';
@@ -44,7 +42,7 @@ export type { MaxBump } from '../gitops/policies';
  * after the merge the promotion marks of the lock's app commits are turned to succeeded.
  */
 
-export interface ValidateGitOpsOptions {
+export interface ValidateGitOpsOptions extends RegistryOptions {
   gitopsPath: string;
   /** Names or globs (`!` excludes) of the lock's environments; empty: every one. */
   environments?: string[];
@@ -71,14 +69,8 @@ export interface ValidateGitOpsOptions {
   gitSettings?: RemoteSettings;
   /** The agent's proxy and CA file, for the registry and the statuses. */
   network?: NetworkSettings;
-  /** The HTTP transport for registries (the agent's proxy and CA: transportFor in net/proxy-fetch.ts); default the global fetch. */
-  fetch?: FetchFunction;
   /** Check that each lock entry's digest (or tag) is in its registry. */
   checkRegistry?: boolean;
-  /** The registry the credentials belong to. */
-  registry?: string;
-  credentials?: RegistryCredentials;
-  registryClient?: (host: string) => RegistryLike;
   /** Where statuses go; none posted without it. */
   status?: StatusOptions;
 }
@@ -284,7 +276,6 @@ async function readEnvironment(
 
 /** Each lock entry's digest (else its tag) asked of its registry, once per image. */
 async function checkRegistry(lock: Lock, environments: readonly string[], options: ValidateGitOpsOptions, findings: Findings): Promise<void> {
-  const client = options.registryClient ?? registryClients({ ...options, transport: options.fetch });
   const uses = new Map<string, Array<{ environment: string; component: string; line: number }>>();
   for (const environment of environments) {
     for (const [component, entry] of lock.environments.get(environment)!) {
@@ -292,6 +283,7 @@ async function checkRegistry(lock: Lock, environments: readonly string[], option
       uses.set(key, [...(uses.get(key) ?? []), { environment, component, line: entry.line }]);
     }
   }
+  const client = await registryClientsFor(options, [...uses.keys()].map((key) => key.split('|')[0]));
   await mapLimit([...uses], 8, async ([key, users]) => {
     const [image, reference] = key.split('|');
     const { registry, path: repository } = repositoryLocation(image);

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { progressCounter, type Log } from '../agent';
 import { shown, UserError } from '../errors';
 import { parseImageLine, parseImagesJson, repositoryLocation, sameRepository } from '../images/reference';
-import { registryHost } from '../images/registry-host';
+import { azureRegistryAmong, registryHost } from '../images/registry-host';
 import type { Lock, LockImage } from '../lock/lockfile';
 import type { EnvChange } from '../pr/changes';
 import type { FetchFunction } from '../net/fetch';
@@ -16,22 +16,55 @@ export interface RegistryLike {
   digest(repository: string, reference: string): Promise<string | undefined>;
 }
 
+/** How a run reaches registries: UpdateGitOpsVersions' and ValidateGitOps' options, from registryAccess. */
+export interface RegistryOptions {
+  /** The registry the credentials belong to: a host (myacr.azurecr.io) or URL, any spelling registryHost reads. */
+  registry?: string;
+  credentials?: RegistryCredentials;
+  /** An Azure connection given without `registry` (registryAccess): signs in to the registry the images name. */
+  signIn?: (registry: string) => Promise<RegistryCredentials>;
+  /** Tags asked for per page; default 1,000. */
+  registryPageSize?: number;
+  /** The HTTP transport (the agent's proxy and CA: transportFor in net/proxy-fetch.ts); default the global fetch. */
+  fetch?: FetchFunction;
+  /** Makes the client for a registry host (as registryHost spells it: docker.io for Docker Hub); default a RegistryClient, with the credentials for `registry`. */
+  registryClient?: (host: string) => RegistryLike;
+}
+
 /**
  * A client per registry host (as registryHost spells it: docker.io for Docker Hub), made on first use; only
- * `registry`'s host gets the credentials; every request goes through `transport` (the agent's proxy and CA).
+ * `registry`'s host gets the credentials; every request goes through `fetch` (the agent's proxy and CA).
  */
-export function registryClients(options: { registry?: string; credentials?: RegistryCredentials; registryPageSize?: number; transport?: FetchFunction }): (host: string) => RegistryLike {
+function registryClients(options: RegistryOptions): (host: string) => RegistryLike {
   const clients = new Map<string, RegistryLike>();
   return (host) => {
     let client = clients.get(host);
     if (!client) {
       const own = !!options.registry && registryHost(options.registry) === host;
-      const registry = new RegistryClient(host, own ? options.credentials : {}, options.transport);
+      const registry = new RegistryClient(host, own ? options.credentials : {}, options.fetch);
       client = { listTags: (repository) => registry.listTags(repository, options.registryPageSize ?? 1000), digest: (repository, tag) => registry.digest(repository, tag) };
       clients.set(host, client);
     }
     return client;
   };
+}
+
+/**
+ * The registry clients for a run that reads `images` (references or repositories): `registryClient` when
+ * given, else a client per host with the credentials for `registry`. An Azure connection given without
+ * `registry` signs in now to the registry the images name (the one host, else the one Azure Container
+ * Registry among them), or is refused, before anything is written.
+ */
+export async function registryClientsFor(options: RegistryOptions, images: Iterable<string>): Promise<(host: string) => RegistryLike> {
+  if (options.registryClient) return options.registryClient;
+  if (!options.signIn) return registryClients(options);
+  const hosts = [...images].map((image) => repositoryLocation(image).registry);
+  const registry = azureRegistryAmong(hosts);
+  if (!registry) {
+    const named = [...new Set(hosts)].sort().join(', ') || 'no registry';
+    throw new UserError(`azureSubscription is given without registry, and the images name ${named}: set registry to the login server of the Azure Container Registry the connection is for, e.g. myacr.azurecr.io.`);
+  }
+  return registryClients({ ...options, registry, credentials: await options.signIn(registry) });
 }
 
 /** What a component should run, with where it came from (for messages). */

@@ -29,3 +29,18 @@ export function registryApiHost(address: string): string {
   const host = registryHost(address);
   return host === DOCKER_HUB ? 'registry-1.docker.io' : host;
 }
+
+/** Azure Container Registry login servers: `<name>.azurecr.io`, and the sovereign clouds' `.azurecr.cn` and `.azurecr.us`. */
+const ACR_HOST = /\.azurecr\.(io|cn|us)(:\d+)?$/;
+
+/**
+ * The registry an Azure connection given without a `registry` input signs in to, from the hosts of the
+ * images a run reads: the one host they name, else the one Azure Container Registry among them. Undefined
+ * when that is not one registry; `hosts` as registryHost spells them.
+ */
+export function azureRegistryAmong(hosts: Iterable<string>): string | undefined {
+  const distinct = [...new Set(hosts)];
+  if (distinct.length === 1) return distinct[0];
+  const acr = distinct.filter((host) => ACR_HOST.test(host));
+  return acr.length === 1 ? acr[0] : undefined;
+}

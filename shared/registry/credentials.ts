@@ -1,6 +1,6 @@
 import type { Agent } from '../agent';
+import { azureConnection } from '../azure/connection';
 import { acrCredentials, type AzureLoginOptions } from '../azure/login';
-import { UserError } from '../errors';
 import { serviceConnection } from '../inputs';
 import { fetchWith } from '../net/proxy-fetch';
 import type { RegistryCredentials } from './client';
@@ -10,14 +10,20 @@ export interface RegistryAccess {
   /** As given (a host, maybe with a scheme or namespace): the `registry` input, else the connection's; '' when none names one. */
   registry: string;
   credentials: RegistryCredentials;
+  /**
+   * An Azure connection given without `registry`: signs in to the registry the run's images name, once the
+   * task knows which (registryClientsFor in gitops/sources.ts); `registry` is then '' and `credentials` empty.
+   */
+  signIn?: (registry: string) => Promise<RegistryCredentials>;
 }
 
 /**
  * The registry and its credentials from the inputs BuildRustContainers and UpdateGitOpsVersions share, in
  * the contract's precedence: the `containerRegistry` service connection, then the `azureSubscription`
  * one (an ACR refresh token for the `registry` input, signed in now, so a refusal stops the task before
- * anything is built or written), then `registryUsername` / `registryPassword`. The `registry` input names
- * the registry in every case; a Docker registry connection supplies it when the input is empty.
+ * anything is built or written; without the input, `signIn` for the registry the images name), then
+ * `registryUsername` / `registryPassword`. The `registry` input names the registry; a Docker registry
+ * connection supplies it when the input is empty.
  * Every password and token is masked before anything can log it.
  */
 export async function registryAccess(agent: Agent, login: AzureLoginOptions = {}): Promise<RegistryAccess> {
@@ -39,12 +45,12 @@ export async function registryAccess(agent: Agent, login: AzureLoginOptions = {}
   const arm = serviceConnection(agent, 'azureSubscription');
   if (arm) {
     warnIgnored('azureSubscription');
-    if (!registry) {
-      throw new UserError("Input 'registry' is required with azureSubscription: set it to the registry's login server, e.g. myacr.azurecr.io.");
-    }
     // Entra, the agent's OIDC endpoint, IMDS and the registry are reached through the agent's proxy and CA, as every other call.
     const options = { fetch: fetchWith(agent.network()), ...login };
-    return { registry, credentials: await acrCredentials(agent, agent.input('azureSubscription'), arm, registry, options) };
+    // The connection is read now, so a scheme the tasks cannot use stops the task even when the sign-in waits for the images.
+    const connection = azureConnection(agent.input('azureSubscription'), arm);
+    const signIn = (to: string) => acrCredentials(agent, connection, to, options);
+    return registry ? { registry, credentials: await signIn(registry) } : { registry: '', credentials: {}, signIn };
   }
   return masked(agent, {
     registry,

@@ -14,7 +14,7 @@ import { buildSummary } from '../../shared/summaries';
 /** BuildRustContainers@1's inputs, service connection and pipeline variables as the flow's options, every task.json default applied (`azureLogin`: the Azure sign-in's transport and IMDS address, for tests). */
 export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = {}): Promise<BuildContainersOptions> {
   const { registry, credentials } = await registryAccess(agent, azureLogin);
-  if (!registry) throw new UserError('No registry is given: set containerRegistry (a Docker registry service connection) or registry.');
+  if (!registry) throw new UserError('No registry is given: set containerRegistry (a Docker registry service connection), or registry (with azureSubscription: the login server of the Azure Container Registry, e.g. myacr.azurecr.io).');
   // Empty means no images.json (the agent fills in the task.json default when the input is not set).
   const manifestPath = expandVariables(agent, agent.input('manifestPath'));
   const network = agent.network();

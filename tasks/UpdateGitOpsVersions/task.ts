@@ -12,7 +12,7 @@ import { gitopsSummary } from '../../shared/summaries';
 export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = {}): Promise<UpdateGitOpsOptions> {
   const gitopsPath = path.resolve(requiredInput(agent, 'gitopsPath'));
   const environment = requiredInput(agent, 'environment');
-  const { registry, credentials } = await registryAccess(agent, azureLogin);
+  const { registry, credentials, signIn } = await registryAccess(agent, azureLogin);
   const imagesFile = agent.input('imagesFile');
   const network = agent.network();
   return {
@@ -32,6 +32,7 @@ export async function readOptions(agent: Agent, azureLogin: AzureLoginOptions = 
     inventoryFile: agent.input('inventoryFile') || undefined,
     registry: registryHost(registry),
     credentials,
+    signIn,
     network,
     ...transportFor(network),
     tagFilter: agent.input('tagFilter') || DEFAULT_TAG_FILTER,

@@ -36,6 +36,7 @@ export async function readOptions(agent: Agent): Promise<ValidateGitOpsOptions> 
     checkRegistry,
     registry: access?.registry ? registryHost(access.registry) : undefined,
     credentials: access?.credentials,
+    signIn: access?.signIn,
     status: boolInput(agent, 'postStatus', true) ? statusOptions(agent, token) : undefined,
   };
 }

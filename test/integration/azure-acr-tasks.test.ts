@@ -7,7 +7,7 @@ import { registryAccess } from '../../shared/registry/credentials';
 import { TOKEN_REGISTRY_TOOLS } from '../../stand-ins/registry';
 import { CLIENT_SECRET, CONNECTIONS, jobContext, memoryEndpoints, startAzureAcr, taskEndpoint, type AzureAcr, type ConnectionKind } from '../helpers/azure-acr';
 import { builderEnvironment, workspaceRepo } from '../helpers/containers';
-import { gitopsTree } from '../helpers/gitops-tree';
+import { gitopsTree, snapshot } from '../helpers/gitops-tree';
 import { MemoryAgent } from '../helpers/memory-agent';
 import { requireTool } from '../helpers/requires';
 import { runTask, type TaskRun } from '../helpers/run-task';
@@ -61,7 +61,7 @@ describe('Azure connections in the bundled tasks, against a token-auth registry'
     scan.assertClean();
   }
 
-  async function task(name: 'BuildRustContainers' | 'UpdateGitOpsVersions', kind: ConnectionKind, inputs: Record<string, string | boolean>, cwd: string) {
+  async function task(name: 'BuildRustContainers' | 'UpdateGitOpsVersions' | 'ValidateGitOps', kind: ConnectionKind, inputs: Record<string, string | boolean>, cwd: string) {
     const agentTemp = await fs.mkdtemp(path.join(scratch, 'agent-'));
     const { variables, accessToken } = jobContext(acr.standIn);
     const run = await runTask(name, {
@@ -134,5 +134,58 @@ describe('Azure connections in the bundled tasks, against a token-auth registry'
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('without the registry input: the registry the images name', () => {
+    it('UpdateGitOpsVersions signs in to the registry of the lock\'s images', async () => {
+      const digest = await acr.registry.pushImage('heuristic', 'v1.6.0');
+      const dir = await gitopsTree(host);
+      try {
+        const { run, agentTemp } = await task('UpdateGitOpsVersions', 'wif', { registry: '', gitopsPath: dir, environment: 'devtest', source: 'registry', components: 'heuristic', maxBump: 'minor' }, dir);
+        assert.equal(run.result, 'Succeeded', explain(run));
+        assert.match(run.stdout, new RegExp(`Signed in to ${host} with the Azure connection '${CONNECTIONS.wif}'`));
+        assert.deepEqual(
+          JSON.parse(run.outputs.changes).map((c: { component: string; to: string }) => [c.component, c.to]),
+          [['heuristic', `${host}/heuristic:v1.6.0@${digest}`]],
+        );
+        await assertNoSecrets('update without registry', run, agentTemp, dir);
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('ValidateGitOps (checkRegistry) signs in the same way and finds what the registry lacks', async () => {
+      await acr.registry.pushImage('heuristic', 'v1.4.1');
+      await acr.registry.pushImage('heuristic', 'v1.3.0');
+      const dir = await gitopsTree(host);
+      try {
+        const { run, agentTemp } = await task('ValidateGitOps', 'wif', { registry: '', gitopsPath: dir, checkRegistry: true, render: 'never' }, dir);
+        assert.match(run.stdout, new RegExp(`Signed in to ${host} with the Azure connection '${CONNECTIONS.wif}'`), explain(run));
+        const missing = (JSON.parse(run.outputs.findings) as Array<{ environment: string; component: string; rule: string }>).filter((f) => f.rule === 'not-in-registry');
+        assert.deepEqual(missing.map((f) => `${f.environment}/${f.component}`).sort(), ['devtest/collector', 'qa/collector'], 'collector:v2.0.0 was never pushed; both heuristic tags were');
+        await assertNoSecrets('validate without registry', run, agentTemp, dir);
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('refuses images on several registries, none or two of them an ACR, naming them, before any sign-in or write', async () => {
+      const dir = await gitopsTree(host);
+      try {
+        const lock = path.join(dir, 'versions.yaml');
+        await fs.writeFile(lock, (await fs.readFile(lock, 'utf8')).replace(`${host}/collector`, 'ghcr.io/edge/collector'));
+        const before = await snapshot(dir);
+        const requestsBefore = acr.standIn.requests.length;
+        const { run } = await task('UpdateGitOpsVersions', 'wif', { registry: '', gitopsPath: dir, environment: 'devtest', source: 'registry' }, dir);
+        assert.equal(run.result, 'Failed', explain(run));
+        assert.deepEqual(run.errors, [
+          `azureSubscription is given without registry, and the images name ${[host, 'ghcr.io'].sort().join(', ')}: set registry to the login server of the Azure Container Registry the connection is for, e.g. myacr.azurecr.io.`,
+        ]);
+        assert.equal(acr.standIn.requests.length, requestsBefore, 'no sign-in');
+        assert.deepEqual(await snapshot(dir), before, 'nothing written');
+      } finally {
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -149,7 +149,7 @@ describe('BuildRustContainers@1 in-process: readOptions and report on the in-mem
     });
 
     it('refuses to run without a registry, saying how to give one', async () => {
-      await assert.rejects(readOptions(agent({})), new UserError('No registry is given: set containerRegistry (a Docker registry service connection) or registry.'));
+      await assert.rejects(readOptions(agent({})), new UserError('No registry is given: set containerRegistry (a Docker registry service connection), or registry (with azureSubscription: the login server of the Azure Container Registry, e.g. myacr.azurecr.io).'));
     });
   });
 

@@ -83,7 +83,6 @@ describe('Registry credentials: one resolver for containerRegistry, azureSubscri
     });
 
     const refusals: Array<[string, MemoryAgentSetup, RegExp]> = [
-      ['without registry', { inputs: { azureSubscription: 'arm' }, endpoints: { arm: ARM } }, /^Input 'registry' is required with azureSubscription: set it to the registry's login server, e\.g\. myacr\.azurecr\.io\.$/],
       ['a connection not found', { inputs: { azureSubscription: 'gone', registry: 'edge.azurecr.io' } }, /^The service connection 'gone' \(input 'azureSubscription'\) was not found, or this pipeline is not authorized to use it/],
       [
         'a certificate',
@@ -107,13 +106,26 @@ describe('Registry credentials: one resolver for containerRegistry, azureSubscri
       ],
     ];
     for (const [what, setup, message] of refusals) {
-      it(`refuses ${what} before any request, in both tasks`, async () => {
+      it(`refuses ${what} before any request, in both tasks, with or without registry`, async () => {
         const withTask = { ...setup, inputs: { ...setup.inputs, gitopsPath: '/gitops', environment: 'devtest' } };
+        const withoutRegistry = { ...withTask, inputs: { ...withTask.inputs, registry: '' } };
+        const refused = (error: Error) => error instanceof UserError && message.test(error.message);
         for (const read of [(a: Agent) => registryAccess(a, offline), (a: Agent) => buildOptions(a, offline), (a: Agent) => gitopsOptions(a, offline)]) {
-          await assert.rejects(read(agent(withTask)), (error: Error) => error instanceof UserError && message.test(error.message));
+          await assert.rejects(read(agent(withTask)), refused);
+          await assert.rejects(read(agent(withoutRegistry)), refused);
         }
       });
     }
+
+    it('without registry, signs in later, to the registry the images name; BuildRustContainers, which names the images, needs it', async () => {
+      const setup = { inputs: { azureSubscription: 'arm', gitopsPath: '/gitops', environment: 'devtest' }, endpoints: { arm: ARM }, ...job };
+      const access = await registryAccess(agent(setup), offline);
+      assert.deepEqual([access.registry, access.credentials, typeof access.signIn], ['', {}, 'function']);
+      const options = await gitopsOptions(agent(setup), offline);
+      assert.deepEqual([options.registry, options.credentials, typeof options.signIn], ['', {}, 'function']);
+      await assert.rejects(buildOptions(agent(setup), offline), /^UserError: No registry is given: set containerRegistry \(a Docker registry service connection\), or registry \(with azureSubscription: the login server/);
+      await assert.rejects(access.signIn!('edge.azurecr.io'), /job's OIDC token/, 'the sign-in, when asked, goes out (here: refused offline)');
+    });
   });
 
   it('gives both tasks the same credentials from the same inputs', async () => {

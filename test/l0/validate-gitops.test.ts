@@ -45,6 +45,7 @@ describe('ValidateGitOps@1 in-process: readOptions and report on the in-memory a
         checkRegistry: false,
         registry: undefined,
         credentials: undefined,
+        signIn: undefined,
         status: undefined,
       });
     });

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { authKey } from '../../../shared/builders/auth';
 import { parseRegistry } from '../../../shared/flows/build-containers';
 import { repositoryLocation, sameRepository } from '../../../shared/images/reference';
-import { registryApiHost, registryHost, splitRegistryAddress } from '../../../shared/images/registry-host';
+import { azureRegistryAmong, registryApiHost, registryHost, splitRegistryAddress } from '../../../shared/images/registry-host';
 import { isLoopback, RegistryClient } from '../../../shared/registry/client';
 
 describe('registry hosts', () => {
@@ -64,5 +64,15 @@ describe('registry hosts', () => {
     assert.equal(new RegistryClient('[::1]:5000').baseUrl, 'http://[::1]:5000');
     assert.equal(new RegistryClient('docker.io').baseUrl, 'https://registry-1.docker.io');
     assert.equal(new RegistryClient('MyACR.azurecr.io').baseUrl, 'https://myacr.azurecr.io');
+  });
+
+  it('picks the registry an Azure connection without a registry input signs in to: the one host, else the one ACR', () => {
+    assert.equal(azureRegistryAmong(['127.0.0.1:5000', '127.0.0.1:5000']), '127.0.0.1:5000');
+    assert.equal(azureRegistryAmong(['docker.io', 'edge.azurecr.io', 'ghcr.io', 'edge.azurecr.io']), 'edge.azurecr.io');
+    assert.equal(azureRegistryAmong(['docker.io', 'edge.azurecr.us:443']), 'edge.azurecr.us:443');
+    assert.equal(azureRegistryAmong(['docker.io', 'ghcr.io']), undefined, 'no ACR among several');
+    assert.equal(azureRegistryAmong(['edge.azurecr.io', 'fleet.azurecr.cn']), undefined, 'two ACRs: which one is the connection for');
+    assert.equal(azureRegistryAmong(['edge.azurecr.io.example.com', 'docker.io']), undefined, 'a suffix, not a substring');
+    assert.equal(azureRegistryAmong([]), undefined);
   });
 });
