@@ -283,6 +283,7 @@ async function checkRegistry(lock: Lock, environments: readonly string[], option
       uses.set(key, [...(uses.get(key) ?? []), { environment, component, line: entry.line }]);
     }
   }
+  if (!uses.size) return;
   const client = await registryClientsFor(options, [...uses.keys()].map((key) => key.split('|')[0]));
   await mapLimit([...uses], 8, async ([key, users]) => {
     const [image, reference] = key.split('|');

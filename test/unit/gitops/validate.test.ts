@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { promises as fs, readdirSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateGitOps, type ValidateGitOpsOptions } from '../../../shared/flows/validate-gitops';
 import { gitopsTree, snapshot, testLog } from '../../helpers/gitops-tree';
@@ -95,6 +96,20 @@ describe('ValidateGitOps: every kind of finding, at its file and line', () => {
       assert.ok(log.warnings.some((w) => /environments\/broken\/kustomization\.yaml uses 'helmCharts'.*use render: auto or always on an agent with kubectl\. Its images are not checked\./.test(w)), log.warnings.join('\n'));
     } finally {
       await fs.rm(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('checkRegistry with an Azure connection and no registry signs in to none when the environments lock no image', async () => {
+    const empty = await fs.mkdtemp(path.join(os.tmpdir(), 'validate-empty-'));
+    try {
+      await fs.writeFile(path.join(empty, 'versions.yaml'), 'schemaVersion: 1\nenvironments:\n  edge: {}\n');
+      await fs.mkdir(path.join(empty, 'environments/edge'), { recursive: true });
+      await fs.writeFile(path.join(empty, 'environments/edge/kustomization.yaml'), 'resources: []\n');
+      const signIn = async (registry: string) => assert.fail(`signed in to ${registry}`);
+      const result = await validateGitOps({ gitopsPath: empty, render: 'never', checkRegistry: true, signIn }, testLog());
+      assert.deepEqual(result.findings.map(brief), []);
+    } finally {
+      await fs.rm(empty, { recursive: true, force: true });
     }
   });
 
