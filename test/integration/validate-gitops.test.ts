@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import type { Log } from '../../shared/agent';
 import { Git } from '../../shared/git/git';
 import { remoteEnv } from '../../shared/git/remote';
+import { markPending } from '../../shared/gitops/promotion-marks';
 import { AzureRepos } from '../../shared/repos/azure-repos';
+import { StatusClient } from '../../shared/repos/statuses';
 import { AdoServer } from '../../stand-ins/azure-devops';
 import { REGISTRY_TOOLS, TestRegistry } from '../../stand-ins/registry';
 import { gitopsTree } from '../helpers/gitops-tree';
@@ -140,5 +142,49 @@ describe('ValidateGitOps (bundled task, pull request build against the Azure Dev
       refused.warnings.join('\n'),
     );
     assert.equal(ado.pullRequestStatuses('gitops-clean', pr.id).length, 1, 'no status was added');
+  });
+
+  it('after the merge: turns the pending promotion marks of the app commits in the lock to succeeded, keeps them pending when it finds problems, and shows what runs where', async () => {
+    const marks = new StatusClient({ collectionUrl: ado.collectionUrl, token, log: quiet });
+    const fixture = await gitopsTree(registry.host, 'tree');
+    cleanup.push(fixture);
+    const tree = await files(fixture);
+    /** A GitOps repository whose lock says `appRepo`'s commit built devtest's heuristic, that commit marked pending as CreateEnvPR marks it; the CI checkout of main. */
+    async function merged(name: string, appRepo: string, lock: (text: string) => string) {
+      await ado.createRepo('Edge', appRepo, { 'Cargo.toml': '[workspace]\n' });
+      const appCommit = (await ado.branchTip('Edge', appRepo, 'main'))!;
+      await markPending(marks, [{ environment: 'devtest', revision: appCommit, project: 'Edge', repository: appRepo }], { id: 7, url: 'https://pr/7', targetBranch: 'main' }, quiet);
+      const versions = lock(tree['versions.yaml'].replace('tag: v1.4.1\n', `tag: v1.4.1\n      revision: ${appCommit}\n`));
+      const repo = await ado.createRepo('Edge', name, { ...tree, 'versions.yaml': versions });
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'validate-ci-'));
+      cleanup.push(dir);
+      await new Git(os.tmpdir()).run(['clone', '--quiet', '--branch', 'main', ado.remoteUrl('Edge', name), dir], { env: remoteEnv({ token }).env });
+      const run = await runTask('ValidateGitOps', {
+        inputs: { gitopsPath: dir, appRepositories: appRepo },
+        accessToken: token,
+        collectionUrl: ado.collectionUrl,
+        variables: { 'Build.Reason': 'IndividualCI', 'Build.SourceBranch': 'refs/heads/main', 'Build.SourceVersion': (await ado.branchTip('Edge', name, 'main'))!, 'Build.Repository.ID': repo.id, 'Build.Repository.Provider': 'TfsGit' },
+      });
+      const statuses = ado.commitStatuses(appRepo, appCommit).map((s) => [s.context.name, s.state, s.description]);
+      return { run, statuses, appCommit, mainTip: (await ado.branchTip('Edge', name, 'main'))! };
+    }
+
+    const valid = await merged('gitops-merged', 'app-merged', (lock) => lock);
+    assert.equal(valid.run.result, 'Succeeded', valid.run.errors.join('\n'));
+    assert.deepEqual(valid.statuses, [
+      ['gitops/devtest', 'pending', 'PR !7 into main'],
+      ['gitops/devtest', 'succeeded', `merged into main (${valid.mainTip.slice(0, 12)})`],
+    ]);
+    assert.ok(valid.run.stdout.includes('1 promotion mark(s) turned to succeeded (1 app commit(s) in the lock).'), valid.run.stdout);
+    const summary = valid.run.summaries.join('\n');
+    assert.match(summary, /#### What runs where \(versions\.yaml\)/);
+    assert.ok(summary.includes(`| heuristic | \`v1.4.1\`<br>rev \`${valid.appCommit.slice(0, 7)}\``), summary);
+    assert.match(summary, /\| heuristic \| .* \| `v1\.3\.0`<br>minor behind devtest/);
+
+    // the merged lock disagrees with the devtest overlay: the check fails, and the mark is not turned
+    const broken = await merged('gitops-merged-broken', 'app-merged-broken', (lock) => lock.replace('tag: "v2.0.0"', 'tag: "v2.0.1"'));
+    assert.equal(broken.run.result, 'Failed');
+    assert.ok(broken.run.warnings.some((w) => /The promotion marks stay pending: the validation found \d+ problem\(s\)\./.test(w)), broken.run.warnings.join('\n'));
+    assert.deepEqual(broken.statuses, [['gitops/devtest', 'pending', 'PR !7 into main']]);
   });
 });
