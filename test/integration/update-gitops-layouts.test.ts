@@ -112,6 +112,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
 
     it('with helmValues, edits the values file and the HelmRelease in place, keeping their formatting', async () => {
       const before = await snapshot(dir);
+      assert.deepEqual(await render('devtest'), [`HelmRelease/collector values={"image":{"repository":"${R}/collector","tag":"v2.0.0"},"resources":{"limits":{"memory":"128Mi"}}}`]);
       const result = await updateGitOps(options({ images: [`heuristic=v1.4.2@${D('3')}`, 'collector=v2.1.0'], helmValues }), testLog());
       assert.deepEqual(changed(before, await snapshot(dir)), ['environments/devtest/charts/heuristic/values.yaml', 'environments/devtest/collector.yaml', 'versions.yaml']);
       assert.equal(
@@ -149,6 +150,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
     it("pins the values with a patch file listed in the overlay's patches; the base and qa are untouched; a second run edits the patch", async () => {
       const before = await snapshot(dir);
       const qa = await render('qa');
+      assert.deepEqual(await render('devtest'), [`HelmRelease/heuristic values={"image":{"repository":"${R}/heuristic","tag":"v1.4.1"},"replicaCount":"1"}`]);
       const result = await updateGitOps(options({ images: ['heuristic=v1.4.2'], helmValues }), testLog());
       assert.deepEqual(changed(before, await snapshot(dir)), ['environments/devtest/helmrelease-heuristic-image.yaml', 'environments/devtest/kustomization.yaml', 'versions.yaml']);
       assert.equal(
@@ -173,6 +175,7 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
     it("edits the component the overlay uses and leaves an unused component's placeholders alone", async () => {
       dir = await gitopsTree(R, 'layouts/components');
       const before = await snapshot(dir);
+      assert.deepEqual(await render('devtest'), [`Deployment/heuristic/spec.template.spec.containers[heuristic]=${R}/heuristic:v1.4.1`]);
       const result = await updateGitOps(options({ images: ['heuristic=v1.4.2'], allowedRegistries: [R] }), testLog());
       assert.deepEqual(changed(before, await snapshot(dir)), ['environments/devtest/components/registry/kustomization.yaml', 'versions.yaml']);
       assert.deepEqual(result.changes[0].files, ['versions.yaml', 'environments/devtest/components/registry/kustomization.yaml']);
@@ -184,6 +187,15 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
     it('edits values where the environment writes them (patch files, JSON 6902 values) and pins what an inline patch or a base sets', async () => {
       dir = await gitopsTree(R, 'layouts/patches');
       const before = await snapshot(dir);
+      const images = async () => (await render('devtest')).filter((line) => /heuristic|collector/.test(line));
+      assert.deepEqual(await images(), [
+        `Deployment/app-web/spec.template.spec.containers[sidecar]=${R}/collector:v2.0.1`,
+        `Deployment/app-web/spec.template.spec.containers[web]=${R}/heuristic:v1.4.1`,
+        `Deployment/app-web/spec.template.spec.initContainers[migrate]=${R}/heuristic:v1.4.1`,
+        `Job/nightly/spec.template.spec.containers[nightly]=${R}/heuristic:v1.4.1`,
+        `Job/nightly/spec.template.spec.containers[report]=${R}/collector:v2.0.0`,
+        `StatefulSet/app-store/spec.template.spec.containers[store]=${R}/collector:v2.0.1`,
+      ]);
       const result = await updateGitOps(options({ images: ['heuristic=v1.4.2', 'collector=v2.1.0'] }), testLog());
       assert.deepEqual(changed(before, await snapshot(dir)), [
         'environments/devtest/job.yaml',
@@ -194,11 +206,9 @@ describe('updateGitOps on real GitOps layouts: the environment renders the new i
       ]);
       assert.equal(await read('environments/devtest/store-ops.yaml'), `- op: replace\n  path: /spec/template/spec/containers/0/image\n  value: ${R}/collector:v2.1.0   # devtest's store\n`);
       assert.match(result.changes[0].notes![0], /collector: its image is written in environments\/devtest\/kustomization.yaml:21 \(an inline patch\): pinned with an images: entry/);
-      {
-        const images = (await render('devtest')).filter((line) => /heuristic|collector/.test(line));
-        assert.equal(images.length, 6);
-        for (const line of images) assert.match(line, /=myacr.azurecr.io\/(heuristic:v1.4.2|collector:v2.1.0)$/);
-      }
+      const after = await images();
+      assert.equal(after.length, 6);
+      for (const line of after) assert.match(line, /=myacr.azurecr.io\/(heuristic:v1.4.2|collector:v2.1.0)$/);
       const again = await updateGitOps(options({ images: ['heuristic=v1.4.2', 'collector=v2.1.0'] }), testLog());
       assert.equal(again.changed, false);
     });
