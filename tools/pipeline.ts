@@ -1,4 +1,6 @@
-import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { type Document, isScalar, visit } from 'yaml';
+import { formatError, UserError } from '../shared/errors';
+import { lineOf, parseDocuments } from '../shared/updaters/yaml-text';
 import { type Condition, ConditionError, parseCondition } from './condition';
 
 /**
@@ -84,12 +86,22 @@ const SCRIPT_KINDS = ['script', 'bash', 'pwsh', 'powershell', 'checkout', 'downl
 const PARAMETER = /^\s*parameters(?:\.([A-Za-z_][\w-]*)|\[\s*'([^']+)'\s*\])\s*$/;
 const OUTPUT = /^\s*(?:dependencies\.([\w-]+)|stageDependencies\.([\w-]+)\.([\w-]+))\.outputs\[\s*(['"])([^'"]+)\4\s*\]\s*$/;
 
+/** The one YAML document of a pipeline file, read as the tasks read theirs (a syntax error or hostile nesting at its line). */
+function readYaml(text: string, source: string): Document.Parsed {
+  let documents: Document.Parsed[];
+  try {
+    documents = parseDocuments(text, source);
+  } catch (error) {
+    throw error instanceof UserError ? new PipelineError(formatError(error)) : error;
+  }
+  if (documents.length === 1) return documents[0];
+  throw new PipelineError(documents.length ? `${source} holds ${documents.length} YAML documents: a pipeline is one.` : `${source} holds no pipeline: give stages, jobs, steps, or a '- task:' step.`);
+}
+
 /** Reads a pipeline (or a list of steps, or one step) from `text`; `source` names it in messages. */
 export function planPipeline(text: string, source: string, options: PlanOptions): PipelinePlan {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
-  if (doc.errors.length) throw new PipelineError(`${source} does not parse as YAML: ${doc.errors[0].message}`);
-  const at = (offset: number | undefined) => `${source}:${offset === undefined ? 1 : lines.linePos(offset).line}`;
+  const doc = readYaml(text, source);
+  const at = (offset: number | undefined) => `${source}:${offset === undefined ? 1 : lineOf(text, offset)}`;
   // Compile-time syntax the runner does not expand is refused where it stands.
   visit(doc, {
     Pair(_, pair) {

@@ -8,6 +8,8 @@ export const MAX_DESCRIPTION = 4000;
 export const DEFAULT_TITLE = 'chore({environment}): update {count} component(s)';
 /** The default title when every change is a rollback. */
 export const ROLLBACK_TITLE = 'chore({environment}): roll back {count} component(s)';
+/** The default title when the pull request only releases holds: `{count}` is the holds released. */
+export const RELEASE_TITLE = 'chore({environment}): release {count} hold(s)';
 
 export interface DescriptionContext {
   environment: string;
@@ -19,10 +21,18 @@ export interface DescriptionContext {
 
 const allRollbacks = (changes: EnvChange[]) => changes.length > 0 && changes.every((c) => c.rollback);
 
-/** The title from its template: `{environment}`, `{count}`; anything else in braces is a UserError. The default says "roll back" for a rollback. */
+/** Holds released by a pull request that moves no image: a `release` run for components at their current images. */
+const releasedOnly = (context: DescriptionContext) => (context.changes.length ? 0 : (context.holds?.released.length ?? 0));
+
+/**
+ * The title from its template: `{environment}`, `{count}`; anything else in braces is a UserError. The default
+ * says "roll back" for a rollback, and "release" for a pull request that only releases holds.
+ */
 export function renderTitle(template: string, context: DescriptionContext): string {
-  const chosen = (template || DEFAULT_TITLE) === DEFAULT_TITLE && allRollbacks(context.changes) ? ROLLBACK_TITLE : template || DEFAULT_TITLE;
-  const title = fillTemplate('title', chosen, { environment: context.environment, count: String(context.changes.length) }).trim();
+  const released = releasedOnly(context);
+  const byDefault = (template || DEFAULT_TITLE) === DEFAULT_TITLE;
+  const chosen = !byDefault ? template : released ? RELEASE_TITLE : allRollbacks(context.changes) ? ROLLBACK_TITLE : DEFAULT_TITLE;
+  const title = fillTemplate('title', chosen, { environment: context.environment, count: String(released || context.changes.length) }).trim();
   if (!title) throw new UserError(`Input 'title' is empty after filling its placeholders: give the pull request a title.`);
   if (title.length > 400) throw new UserError(`Input 'title' is ${title.length} characters long: Azure Repos accepts at most 400.`);
   return title;
@@ -81,11 +91,16 @@ export function renderDescription(context: DescriptionContext, template = ''): s
   }
   const count = context.changes.length;
   const rollbacks = context.changes.filter((c) => c.rollback).length;
+  const released = releasedOnly(context);
+  const foot = `\n\n_Opened and kept up to date by CreateEnvPR: later runs for ${context.environment} update this pull request._`;
+  if (released) {
+    const head = `Releases the hold on ${released} component(s) of **${context.environment}**, moving no image: once this pull request is merged into \`${context.targetBranch}\`, automated runs move them again.`;
+    return `${head}\n\n${holds}${foot}`;
+  }
   const head = rollbacks
     ? `**Rollback**: sets ${rollbacks} component(s) of **${context.environment}** back to an earlier version${rollbacks < count ? `, and promotes ${count - rollbacks} more` : ''}. Merging this pull request into \`${context.targetBranch}\` is the rollback.\n\n`
     : `Promotes ${count} component(s) to **${context.environment}**. Merging this pull request into \`${context.targetBranch}\` is the promotion.\n\n`;
   const middle = holds ? `\n\n${holds}` : '';
-  const foot = `\n\n_Opened and kept up to date by CreateEnvPR: later runs for ${context.environment} update this pull request._`;
   return head + renderTable(context.changes, MAX_DESCRIPTION - head.length - middle.length - foot.length) + middle + foot;
 }
 

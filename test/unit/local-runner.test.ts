@@ -62,6 +62,13 @@ describe('the local runner: reading a pipeline file', () => {
     refuses('stages:\n  - stage: s\n    dependsOn: []\n    jobs:\n      - job: a\n        variables: { x: "$[ stageDependencies.t.b.outputs[\'s.v\'] ]" }\n        steps: []\n  - stage: t\n    jobs: []\n', /stage 't' is not one of|stage 's' does not depend on 't'/);
     refuses('steps:\n  - task: TagComponents@2\n', /pipeline\.yml: step 1: TagComponents has major version 1 here, not '2'\./);
   });
+
+  it('reads the file as the tasks read YAML: a syntax error or hostile nesting at its line, one document only', () => {
+    refuses('steps:\n  - task: TagComponents@1\n    inputs: { dryRun: true\n', /^pipeline\.yml:3: pipeline\.yml is not valid YAML/);
+    refuses(`steps:\n  - task: TagComponents@1\n    inputs: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, /^pipeline\.yml:3: pipeline\.yml is nested too deeply/);
+    refuses('steps: []\n---\nsteps: []\n', /^pipeline\.yml holds 2 YAML documents: a pipeline is one\.$/);
+    refuses('# nothing yet\n', /^pipeline\.yml holds no pipeline/);
+  });
 });
 
 describe('the local runner: conditions', () => {

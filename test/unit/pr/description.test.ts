@@ -67,6 +67,16 @@ describe('pull request description', () => {
     assert.match(long, /- … and \d+ more hold line\(s\): see the lock\./);
   });
 
+  it('a pull request that only releases holds says so in its default title and head, without an empty table', () => {
+    const context = { environment: 'qa', targetBranch: 'main', changes: [], holds };
+    assert.equal(renderTitle('', context), 'chore(qa): release 1 hold(s)');
+    assert.equal(renderTitle('Release {environment} ({count})', context), 'Release qa (1)');
+    const text = renderDescription(context);
+    assert.match(text, /^Releases the hold on 1 component\(s\) of \*\*qa\*\*, moving no image: once this pull request is merged into `main`, automated runs move them again\.\n\n- \*\*Held\*\*: heuristic/);
+    assert.match(text, /- \*\*Released\*\*: collector is no longer held \(was: investigating a leak\)\.\n\n_Opened/);
+    assert.ok(!text.includes('| Component |'), text);
+  });
+
   it('titles from a template with {environment} and {count}; unknown placeholders are refused', () => {
     const context = { environment: 'devtest', targetBranch: 'main', changes: [change(1), change(2)] };
     assert.equal(renderTitle('chore({environment}): update {count} component(s)', context), 'chore(devtest): update 2 component(s)');
