@@ -103,6 +103,11 @@ describe('UpdateGitOpsVersions task (bundled, run as the agent runs it)', functi
       });
       assert.equal(run.result, 'Succeeded', run.stdout + run.stderr);
       assert.deepEqual(leaks(run.stdout, registry.password), []);
+      // the agent's progress bar, a component at a time
+      assert.deepEqual(run.stdout.split('\n').filter((l) => l.startsWith('##vso[task.setprogress')), [
+        '##vso[task.setprogress value=50;]Resolved 1 of 2 component(s) in the registry',
+        '##vso[task.setprogress value=100;]Resolved 2 of 2 component(s) in the registry',
+      ]);
       assert.deepEqual(
         JSON.parse(run.outputs.changes).map((c: { component: string; to: string }) => [c.component, c.to]),
         [
