@@ -159,14 +159,15 @@ describe('ValidateGitOps (bundled task, pull request build against the Azure Dev
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'validate-ci-'));
       cleanup.push(dir);
       await new Git(os.tmpdir()).run(['clone', '--quiet', '--branch', 'main', ado.remoteUrl('Edge', name), dir], { env: remoteEnv({ token }).env });
+      const mainTip = (await ado.branchTip('Edge', name, 'main'))!;
       const run = await runTask('ValidateGitOps', {
         inputs: { gitopsPath: dir, appRepositories: appRepo },
         accessToken: token,
         collectionUrl: ado.collectionUrl,
-        variables: { 'Build.Reason': 'IndividualCI', 'Build.SourceBranch': 'refs/heads/main', 'Build.SourceVersion': (await ado.branchTip('Edge', name, 'main'))!, 'Build.Repository.ID': repo.id, 'Build.Repository.Provider': 'TfsGit' },
+        variables: { 'Build.Reason': 'IndividualCI', 'Build.SourceBranch': 'refs/heads/main', 'Build.SourceVersion': mainTip, 'Build.Repository.ID': repo.id, 'Build.Repository.Provider': 'TfsGit' },
       });
       const statuses = ado.commitStatuses(appRepo, appCommit).map((s) => [s.context.name, s.state, s.description]);
-      return { run, statuses, appCommit, mainTip: (await ado.branchTip('Edge', name, 'main'))! };
+      return { run, statuses, appCommit, mainTip };
     }
 
     const valid = await merged('gitops-merged', 'app-merged', (lock) => lock);
